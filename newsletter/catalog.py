@@ -1,0 +1,219 @@
+"""Gettext catalogs of releases and of the UI: extract, update, read, write atomically."""
+
+from __future__ import annotations
+
+import io
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import PoFileError, read_po, write_po
+
+from newsletter.config import Workspace
+from newsletter.errors import CatalogError
+from newsletter.release import Release
+
+# Babel guesses these from the msgid; for prose they are wrong ("20 % der" is not a
+# format string) and make msgfmt -c and Babel's checks reject correct translations.
+_GUESSED_FLAGS = ("python-format", "python-brace-format")
+PROJECT = "newsletter"
+WIDTH = 76
+
+
+@dataclass(frozen=True)
+class UpdateResult:
+    """What ``extract`` did to one catalog file, for the CLI to print and tests to check."""
+
+    path: Path
+    language: str | None  # None for the template
+    action: str  # "created", "updated" or "unchanged"
+    entries: int
+    translated: int
+    obsolete: int
+
+
+def pot_path(ws: Workspace, domain: str) -> Path:
+    return ws.locales_dir / f"{domain}.pot"
+
+
+def po_path(ws: Workspace, domain: str, lang: str) -> Path:
+    return ws.locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
+def release_template(release: Release, ws: Workspace) -> Catalog:
+    """The POT of a release: one entry per distinct (role, text), in document order."""
+    cat = new_catalog(locale=None, domain=release.id, source_lang=ws.config.languages.source,
+                      contact=ws.config.organization.email)
+    where = ws.relative(release.path)
+    for unit in release.units():
+        cat.add(
+            unit.segment.text,
+            locations=[(where, unit.line)],
+            auto_comments=[unit.block_type],
+            context=unit.context,
+        )
+    return strip_guessed_flags(cat)
+
+
+def new_catalog(*, locale: str | None, domain: str, source_lang: str,
+                contact: str = "") -> Catalog:
+    cat = Catalog(
+        locale=locale,
+        domain=domain,
+        project=PROJECT,
+        version=domain,
+        copyright_holder=None,
+        msgid_bugs_address=contact,
+        fuzzy=False,
+        header_comment=f"# Catalog {domain!r}, source language {source_lang!r}.\n"
+        "# Translators: clearing the 'fuzzy' flag approves an entry for sending.",
+    )
+    if locale:
+        # msgfmt -c warns about the template's placeholder values; say what is true instead
+        cat.language_team = f"{locale} reviewers <{contact}>" if contact else locale
+        cat.last_translator = "not yet reviewed"
+        cat.revision_date = cat.creation_date
+    return cat
+
+
+def strip_guessed_flags(cat: Catalog) -> Catalog:
+    for msg in cat:
+        if msg.id:
+            for flag in _GUESSED_FLAGS:
+                msg.flags.discard(flag)
+    return cat
+
+
+def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain: str,
+                   source_lang: str, contact: str = "") -> Catalog:
+    """A new language catalog for ``template`` keeping every translation whose entry is unchanged.
+
+    Entries that vanished from the source move to the obsolete section (``#~``) so no
+    reviewed work is lost; a later edit that restores the text brings the translation back.
+    """
+    cat = new_catalog(locale=lang, domain=domain, source_lang=source_lang, contact=contact)
+    previous: dict[tuple[str, str | None], Message] = {}
+    if old is not None:
+        cat.last_translator = old.last_translator
+        cat.language_team = old.language_team
+        cat.revision_date = old.revision_date
+        previous = {(m.id, m.context): m for m in old if m.id}
+        previous.update({(m.id, m.context): m for m in old.obsolete.values()})
+    for tmsg in template:
+        if not tmsg.id:
+            continue
+        was = previous.pop((tmsg.id, tmsg.context), None)
+        cat.add(
+            tmsg.id,
+            string=was.string if was else "",
+            locations=tmsg.locations,
+            auto_comments=tmsg.auto_comments,
+            user_comments=was.user_comments if was else (),
+            flags={f for f in was.flags if f == "fuzzy"} if was else (),
+            context=tmsg.context,
+        )
+    for (msgid, ctx), msg in previous.items():
+        if msg.string:  # an untranslated entry that left the source is simply gone
+            cat.obsolete[cat._key_for(msgid, ctx)] = Message(  # noqa: SLF001
+                msgid, msg.string, user_comments=msg.user_comments, flags=msg.flags,
+                context=ctx,
+            )
+    return strip_guessed_flags(cat)
+
+
+def read_catalog(path: Path, *, locale: str | None = None) -> Catalog:
+    """Read a PO/POT file; a malformed file is a ``CatalogError`` naming file and line."""
+    try:
+        with path.open("rb") as fh:
+            cat = read_po(fh, locale=locale, abort_invalid=True)
+    except FileNotFoundError as err:
+        raise CatalogError("catalog not found", path=path) from err
+    except PoFileError as err:
+        line = getattr(err, "lineno", None)
+        raise CatalogError(f"malformed PO file: {err}", path=path, line=line) from err
+    except (UnicodeDecodeError, ValueError) as err:
+        raise CatalogError(f"cannot read catalog: {err}", path=path) from err
+    return strip_guessed_flags(cat)
+
+
+def render_catalog(cat: Catalog) -> bytes:
+    buf = io.BytesIO()
+    write_po(buf, cat, width=WIDTH, sort_output=False, include_previous=False)
+    return buf.getvalue()
+
+
+def write_catalog(path: Path, cat: Catalog) -> str:
+    """Write ``cat`` atomically; returns "created", "updated" or "unchanged".
+
+    A file whose entries and translations did not change is left alone, so running
+    ``extract`` twice does not touch dates and produces no version-control noise.
+    """
+    data = render_catalog(cat)
+    if path.exists():
+        old = path.read_bytes()
+        if _without_dates(old) == _without_dates(data):
+            return "unchanged"
+        action = "updated"
+    else:
+        action = "created"
+    atomic_write(path, data)
+    return action
+
+
+def _without_dates(data: bytes) -> bytes:
+    return b"\n".join(
+        line for line in data.split(b"\n")
+        if not line.startswith((b'"POT-Creation-Date:', b'"PO-Revision-Date:'))
+    )
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Write through a temporary file in the same folder and rename it into place."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def extract_release(release: Release, ws: Workspace) -> list[UpdateResult]:
+    """Write ``locales/<id>.pot`` and create or update the PO file of every target language."""
+    template = release_template(release, ws)
+    results = [_result(pot_path(ws, release.id), None, template,
+                       write_catalog(pot_path(ws, release.id), template))]
+    langs = ws.config.languages
+    for lang in langs.targets:
+        path = po_path(ws, release.id, lang)
+        old = read_catalog(path, locale=lang) if path.exists() else None
+        cat = update_catalog(template, old, lang=lang, domain=release.id,
+                             source_lang=langs.source, contact=ws.config.organization.email)
+        results.append(_result(path, lang, cat, write_catalog(path, cat)))
+    return results
+
+
+def _result(path: Path, lang: str | None, cat: Catalog, action: str) -> UpdateResult:
+    entries = [m for m in cat if m.id]
+    return UpdateResult(
+        path=path, language=lang, action=action, entries=len(entries),
+        translated=sum(1 for m in entries if m.string and not m.fuzzy),
+        obsolete=len(cat.obsolete),
+    )
+
+
+def is_reviewed(msg: Message | None) -> bool:
+    """A translation that may be sent: present, non-empty and not fuzzy."""
+    return bool(msg is not None and msg.string and not msg.fuzzy)
+
+
+def messages_by_key(cat: Catalog) -> dict[tuple[str | None, str], Message]:
+    return {(m.context, m.id): m for m in cat if m.id}
+

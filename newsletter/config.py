@@ -1,0 +1,349 @@
+"""The workspace and its ``newsletter.toml``, loaded into typed, frozen values."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from newsletter.errors import ConfigError, LanguageError, WorkspaceError
+from newsletter.languages import language
+
+CONFIG_NAME = "newsletter.toml"
+WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
+TRANSPORTS = ("outbox", "smtp", "sendgrid")
+
+
+@dataclass(frozen=True)
+class Address:
+    street: str
+    postal_code: str
+    city: str
+    extra: str = ""  # a building or centre name printed above the street
+    country: str = ""
+
+    def lines(self) -> tuple[str, ...]:
+        out = [self.extra] if self.extra else []
+        out += [self.street, f"{self.postal_code} {self.city}"]
+        if self.country:
+            out.append(self.country)
+        return tuple(out)
+
+
+@dataclass(frozen=True)
+class Organization:
+    """What the Impressum (German TMG/DDG § 5) needs, plus links."""
+
+    name: str
+    legal_form: str
+    address: Address
+    register_court: str
+    register_number: str
+    board: tuple[str, ...]
+    email: str
+    website: str
+    imprint_url: str
+    privacy_url: str
+
+    @property
+    def full_name(self) -> str:
+        if self.legal_form and not self.name.endswith(self.legal_form):
+            return f"{self.name} {self.legal_form}"
+        return self.name
+
+
+@dataclass(frozen=True)
+class Sender:
+    from_name: str
+    from_address: str
+    reply_to: str
+
+
+@dataclass(frozen=True)
+class Languages:
+    source: str
+    targets: tuple[str, ...]
+    fallback: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+
+    @property
+    def all(self) -> tuple[str, ...]:
+        """Source first, then the targets in configured order."""
+        return (self.source, *self.targets)
+
+    def chain(self, lang: str) -> tuple[str, ...]:
+        """The languages to try for a reader of ``lang``: itself, its chain, then the source."""
+        out = [lang, *self.fallback.get(lang, ())]
+        if self.source not in out:
+            out.append(self.source)
+        # keep order, drop repeats
+        return tuple(dict.fromkeys(out))
+
+
+@dataclass(frozen=True)
+class Delivery:
+    transport: str
+    outbox: Path
+
+
+@dataclass(frozen=True)
+class Config:
+    organization: Organization
+    sender: Sender
+    languages: Languages
+    lists: Mapping[str, Path]
+    delivery: Delivery
+
+
+@dataclass(frozen=True)
+class Workspace:
+    """A folder holding newsletter.toml, releases/, locales/, templates/, recipients/."""
+
+    root: Path
+    config: Config
+
+    @property
+    def releases_dir(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def locales_dir(self) -> Path:
+        return self.root / "locales"
+
+    @property
+    def templates_dir(self) -> Path:
+        return self.root / "templates"
+
+    @property
+    def build_dir(self) -> Path:
+        return self.root / "build"
+
+    def inside(self, path: Path | str, *, what: str = "path") -> Path:
+        """Resolve ``path`` against the root and refuse anything that leaves the workspace."""
+        return resolve_inside(self.root, path, what=what)
+
+    def relative(self, path: Path) -> str:
+        """A path as shown to users and written into catalogs: relative, with slashes."""
+        try:
+            return path.resolve().relative_to(self.root).as_posix()
+        except ValueError:
+            return str(path)
+
+
+def resolve_inside(root: Path, path: Path | str, *, what: str = "path") -> Path:
+    """Resolve ``path`` (relative to ``root``) following symlinks; it must stay under root."""
+    root = root.resolve()
+    candidate = Path(path)
+    full = (candidate if candidate.is_absolute() else root / candidate).resolve()
+    if not full.is_relative_to(root):
+        raise WorkspaceError(f"{what} {str(path)!r} leaves the workspace {root}")
+    return full
+
+
+def find_workspace(explicit: Path | str | None = None) -> Path:
+    """The workspace folder: ``--workspace``, else ``$NEWSLETTER_WORKSPACE``, else the cwd."""
+    chosen = explicit or os.environ.get(WORKSPACE_ENV) or "."
+    root = Path(chosen).expanduser().resolve()
+    if not (root / CONFIG_NAME).is_file():
+        raise WorkspaceError(
+            f"no {CONFIG_NAME} in {root}; pass --workspace DIR or set {WORKSPACE_ENV}"
+        )
+    return root
+
+
+def load_workspace(explicit: Path | str | None = None) -> Workspace:
+    root = find_workspace(explicit)
+    return Workspace(root=root, config=load_config(root / CONFIG_NAME))
+
+
+# --- reading and checking the TOML ---------------------------------------------------------
+
+
+class _Reader:
+    """Typed access to a TOML table that names the file and the dotted key in every error."""
+
+    def __init__(self, file: Path, data: Mapping[str, Any], prefix: str = ""):
+        self.file = file
+        self.data = data
+        self.prefix = prefix
+
+    def key(self, name: str) -> str:
+        return f"{self.prefix}{name}"
+
+    def fail(self, name: str, message: str) -> ConfigError:
+        return ConfigError(f"{self.key(name)}: {message}", path=self.file)
+
+    def only(self, *allowed: str) -> None:
+        for name in self.data:
+            if name not in allowed:
+                raise self.fail(name, f"unknown key (allowed: {', '.join(allowed)})")
+
+    def table(self, name: str, *, required: bool = True) -> _Reader:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing table")
+            value = {}
+        if not isinstance(value, dict):
+            raise self.fail(name, f"expected a table, got {_type_name(value)}")
+        return _Reader(self.file, value, f"{self.key(name)}.")
+
+    def str(self, name: str, *, required: bool = True, default: str = "") -> str:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing")
+            return default
+        if not isinstance(value, str):
+            raise self.fail(name, f"expected a string, got {_type_name(value)}")
+        if required and not value.strip():
+            raise self.fail(name, "must not be empty")
+        if "\r" in value or "\n" in value:
+            raise self.fail(name, "must be a single line")
+        return value.strip()
+
+    def str_list(self, name: str, *, required: bool = True) -> tuple[str, ...]:
+        value = self.data.get(name)
+        if value is None:
+            if required:
+                raise self.fail(name, "missing")
+            return ()
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.fail(name, f"expected a list of strings, got {_type_name(value)}")
+        return tuple(v.strip() for v in value)
+
+    def lang(self, name: str, value: str) -> str:
+        try:
+            return language(value).code
+        except LanguageError as err:
+            raise self.fail(name, err.message) from err
+
+
+def _type_name(value: object) -> str:
+    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(
+        type(value), type(value).__name__
+    )
+
+
+def load_config(file: Path) -> Config:
+    try:
+        raw = tomllib.loads(file.read_text(encoding="utf-8"))
+    except FileNotFoundError as err:
+        raise ConfigError("file not found", path=file) from err
+    except UnicodeDecodeError as err:
+        raise ConfigError(f"not UTF-8 text ({err.reason})", path=file) from err
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"not valid TOML: {err}", path=file) from err
+    top = _Reader(file, raw)
+    top.only("organization", "sender", "languages", "lists", "delivery")
+    root = file.parent.resolve()
+    return Config(
+        organization=_organization(top.table("organization")),
+        sender=_sender(top.table("sender")),
+        languages=_languages(top.table("languages")),
+        lists=_lists(top.table("lists"), root),
+        delivery=_delivery(top.table("delivery"), root),
+    )
+
+
+def _organization(t: _Reader) -> Organization:
+    t.only(
+        "name", "legal_form", "address", "register_court", "register_number", "board",
+        "email", "website", "imprint_url", "privacy_url",
+    )
+    a = t.table("address")
+    a.only("extra", "street", "postal_code", "city", "country")
+    for url_key in ("website", "imprint_url", "privacy_url"):
+        if not t.str(url_key).startswith("https://"):
+            raise t.fail(url_key, "must be an https:// URL")
+    board = t.str_list("board")
+    if not board:
+        raise t.fail("board", "name at least one board member (required in the Impressum)")
+    return Organization(
+        name=t.str("name"),
+        legal_form=t.str("legal_form", required=False),
+        address=Address(
+            street=a.str("street"),
+            postal_code=a.str("postal_code"),
+            city=a.str("city"),
+            extra=a.str("extra", required=False),
+            country=a.str("country", required=False),
+        ),
+        register_court=t.str("register_court"),
+        register_number=t.str("register_number"),
+        board=board,
+        email=_email(t, "email"),
+        website=t.str("website"),
+        imprint_url=t.str("imprint_url"),
+        privacy_url=t.str("privacy_url"),
+    )
+
+
+def _email(t: _Reader, name: str) -> str:
+    value = t.str(name)
+    local, _, domain = value.partition("@")
+    if not local or "." not in domain or any(c.isspace() for c in value):
+        raise t.fail(name, f"not an email address: {value!r}")
+    return value
+
+
+def _sender(t: _Reader) -> Sender:
+    t.only("from_name", "from_address", "reply_to")
+    return Sender(
+        from_name=t.str("from_name"),
+        from_address=_email(t, "from_address"),
+        reply_to=_email(t, "reply_to"),
+    )
+
+
+def _languages(t: _Reader) -> Languages:
+    t.only("source", "targets", "fallback")
+    source = t.lang("source", t.str("source"))
+    targets = tuple(t.lang("targets", code) for code in t.str_list("targets"))
+    if source in targets:
+        raise t.fail("targets", f"the source language {source!r} is not a target")
+    if len(set(targets)) != len(targets):
+        raise t.fail("targets", "a language is listed twice")
+    fb = t.table("fallback", required=False)
+    known = {source, *targets}
+    fallback: dict[str, tuple[str, ...]] = {}
+    for lang_key in fb.data:
+        lang = fb.lang(lang_key, lang_key)
+        if lang not in targets:
+            raise fb.fail(lang_key, "fallback chain for a language that is not a target")
+        chain = tuple(fb.lang(lang_key, code) for code in fb.str_list(lang_key))
+        for code in chain:
+            if code not in known:
+                raise fb.fail(lang_key, f"{code!r} is neither the source nor a target language")
+            if code == lang:
+                raise fb.fail(lang_key, "a language cannot fall back to itself")
+        fallback[lang] = chain
+    return Languages(source=source, targets=targets, fallback=fallback)
+
+
+def _lists(t: _Reader, root: Path) -> dict[str, Path]:
+    out: dict[str, Path] = {}
+    for name in t.data:
+        rel = t.str(name)
+        try:
+            path = resolve_inside(root, rel, what=f"list {name!r}")
+        except WorkspaceError as err:
+            raise t.fail(name, err.message) from err
+        if not path.is_file():
+            raise t.fail(name, f"file not found: {rel}")
+        out[name] = path
+    return out
+
+
+def _delivery(t: _Reader, root: Path) -> Delivery:
+    t.only("transport", "outbox")
+    transport = t.str("transport")
+    if transport not in TRANSPORTS:
+        raise t.fail("transport", f"unknown transport {transport!r} (one of {', '.join(TRANSPORTS)})")
+    try:
+        outbox = resolve_inside(root, t.str("outbox", required=False, default="outbox"))
+    except WorkspaceError as err:
+        raise t.fail("outbox", err.message) from err
+    return Delivery(transport=transport, outbox=outbox)

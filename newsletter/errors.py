@@ -1,0 +1,63 @@
+"""The one error hierarchy of the package.
+
+Every failure a user can cause or fix is a ``NewsletterError``; the CLI catches
+only that base class and prints its message without a traceback. Anything else
+escaping is a bug and should show one.
+
+    NewsletterError
+    ├── ConfigError            newsletter.toml is missing, malformed or inconsistent
+    ├── WorkspaceError         a path leaves the workspace or a required file is missing
+    ├── ReleaseError           a release file cannot be parsed (carries file:line)
+    ├── CatalogError           a PO/POT catalog cannot be read or written (carries file:line)
+    ├── LanguageError          an unknown language code, or a language without UI strings
+    └── RenderError            a template is missing or fails to render
+
+Errors that point into a file carry ``path`` and ``line`` so the message reads
+``releases/x.md:12: unknown front-matter key 'titel'``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+class NewsletterError(Exception):
+    """Base of every error a user can cause or fix."""
+
+    def __init__(self, message: str, *, path: Path | str | None = None, line: int | None = None):
+        self.message = message
+        self.path = Path(path) if path is not None else None
+        self.line = line
+        super().__init__(self.__str__())
+
+    def __str__(self) -> str:
+        if self.path is None:
+            return self.message
+        where = str(self.path)
+        if self.line is not None:
+            where = f"{where}:{self.line}"
+        return f"{where}: {self.message}"
+
+
+class ConfigError(NewsletterError, ValueError):
+    """The workspace configuration is missing, malformed or inconsistent."""
+
+
+class WorkspaceError(NewsletterError):
+    """A path leaves the workspace, or a file the workspace needs is missing."""
+
+
+class ReleaseError(NewsletterError, ValueError):
+    """A release file cannot be parsed."""
+
+
+class CatalogError(NewsletterError):
+    """A gettext catalog cannot be read, checked or written."""
+
+
+class LanguageError(NewsletterError, ValueError):
+    """An unknown language code, or a language without complete UI strings."""
+
+
+class RenderError(NewsletterError):
+    """A template is missing or fails to render."""
