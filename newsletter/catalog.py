@@ -87,7 +87,7 @@ def strip_guessed_flags(cat: Catalog) -> Catalog:
 
 
 def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain: str,
-                   source_lang: str, contact: str = "") -> Catalog:
+                   source_lang: str, contact: str = "", prose: bool = True) -> Catalog:
     """A new language catalog for ``template`` keeping every translation whose entry is unchanged.
 
     Entries that vanished from the source move to the obsolete section (``#~``) so no
@@ -111,7 +111,8 @@ def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain:
             locations=tmsg.locations,
             auto_comments=tmsg.auto_comments,
             user_comments=was.user_comments if was else (),
-            flags={f for f in was.flags if f == "fuzzy"} if was else (),
+            flags={f for f in was.flags if f == "fuzzy"} | set(tmsg.flags) if was
+            else set(tmsg.flags),
             context=tmsg.context,
         )
     for (msgid, ctx), msg in previous.items():
@@ -120,10 +121,10 @@ def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain:
                 msgid, msg.string, user_comments=msg.user_comments, flags=msg.flags,
                 context=ctx,
             )
-    return strip_guessed_flags(cat)
+    return strip_guessed_flags(cat) if prose else cat
 
 
-def read_catalog(path: Path, *, locale: str | None = None) -> Catalog:
+def read_catalog(path: Path, *, locale: str | None = None, prose: bool = True) -> Catalog:
     """Read a PO/POT file; a malformed file is a ``CatalogError`` naming file and line."""
     try:
         with path.open("rb") as fh:
@@ -135,7 +136,8 @@ def read_catalog(path: Path, *, locale: str | None = None) -> Catalog:
         raise CatalogError(f"malformed PO file: {err}", path=path, line=line) from err
     except (UnicodeDecodeError, ValueError) as err:
         raise CatalogError(f"cannot read catalog: {err}", path=path) from err
-    return strip_guessed_flags(cat)
+    # UI strings really are format strings (%(name)s); release prose is not
+    return strip_guessed_flags(cat) if prose else cat
 
 
 def render_catalog(cat: Catalog) -> bytes:

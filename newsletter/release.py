@@ -278,10 +278,21 @@ def _split_front_matter(source: str, path: Path) -> tuple[str, str, int]:
     raise ReleaseError("front matter is never closed with '---'", path=path, line=1)
 
 
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates and times as text, so that we parse them ourselves
+    and report a bad one (2018-02-30) with its line instead of a bare ValueError."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
 def _load_front_matter(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     try:
-        node = yaml.compose(text, Loader=yaml.SafeLoader)
-        data = yaml.safe_load(text)
+        node = yaml.compose(text, Loader=_Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as err:
         mark = getattr(err, "problem_mark", None)
         line = mark.line + 2 if mark is not None else 1

@@ -1,0 +1,40 @@
+# The two commands the README promises on a fresh machine: `make demo` and `make test`.
+# Both create .venv if needed and install the project with its test extras.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+RELEASE ?= releases/2018-08-23-kooperationsvertrag.md
+
+.PHONY: demo test lint setup gettext clean
+
+setup: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+# GNU msgfmt checks every catalog we write; tests need it. Installed from Debian when
+# missing and we are root (CI, fresh machines); otherwise we say what to do.
+gettext:
+	@command -v msgfmt >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
+	  else echo "GNU gettext (msgfmt) is missing: install the 'gettext' package" >&2; exit 1; fi; }
+
+demo: $(STAMP)
+	$(BIN)/newsletter extract $(RELEASE)
+	$(BIN)/newsletter preview $(RELEASE)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+
+test: $(STAMP) gettext
+	$(BIN)/ruff check .
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf build outbox site .pytest_cache .ruff_cache

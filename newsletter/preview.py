@@ -1,0 +1,39 @@
+"""Preview: every edition of a release written to build/preview/<id>/<lang>.html|.txt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.catalog import atomic_write
+from newsletter.config import Workspace
+from newsletter.edition import Edition, build_edition
+from newsletter.release import Release
+from newsletter.render import Renderer, personalize, relative_asset_url
+
+
+@dataclass(frozen=True)
+class PreviewFile:
+    edition: Edition
+    html_path: Path
+    text_path: Path
+
+
+def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_root: Path
+                   ) -> list[PreviewFile]:
+    """Render one HTML and one text file per reader language into ``out_root/<id>/``."""
+    out_dir = out_root / release.id
+    renderer = Renderer(ws, relative_asset_url(out_dir))
+    results = []
+    for lang in langs:
+        edition = build_edition(release, ws, lang)
+        rendered = renderer.render(edition)
+        html_path = out_dir / f"{lang}.html"
+        text_path = out_dir / f"{lang}.txt"
+        # Previews have no recipient: "read online" points at the file itself and the
+        # unsubscribe link at a harmless anchor.
+        values = {"view_online_url": html_path.name, "unsubscribe_url": "#unsubscribe"}
+        atomic_write(html_path, personalize(rendered.html, values, html=True).encode())
+        atomic_write(text_path, personalize(rendered.text, values, html=False).encode())
+        results.append(PreviewFile(edition, html_path, text_path))
+    return results

@@ -1,0 +1,91 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.config import CONFIG_NAME, find_workspace, load_config, load_workspace
+from newsletter.errors import ConfigError, WorkspaceError
+
+
+def _edit(root: Path, old: str, new: str) -> Path:
+    path = root / CONFIG_NAME
+    text = path.read_text(encoding="utf-8")
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def test_example_workspace_loads_into_typed_values(ws):
+    cfg = ws.config
+    assert cfg.languages.source == "de"
+    assert cfg.languages.targets == ("en", "tr", "ar", "ru", "uk", "pl", "fa", "ku")
+    assert cfg.languages.chain("fa") == ("fa", "en", "de")
+    assert cfg.languages.chain("ku") == ("ku", "de")
+    assert cfg.organization.full_name == "Essener Verbund der Immigrantenvereine e.V."
+    assert cfg.organization.address.city == "Essen"
+    assert cfg.delivery.transport == "outbox"
+    assert set(cfg.lists) == {"members", "press", "subscribers"}
+    with pytest.raises(AttributeError):
+        cfg.sender.from_address = "x@example.org"  # frozen
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "expected"),
+    [
+        ('[sender]', '[sender]\nfrom_nmae = "x"', "sender.from_nmae: unknown key"),
+        ('transport = "outbox"', 'transport = 3', "delivery.transport: expected a string"),
+        ('transport = "outbox"', 'transport = "pigeon"', "delivery.transport: unknown transport"),
+        ('"fa", "ku"]', '"fa", "xx"]', "languages.targets: unknown language code 'xx'"),
+        ('source = "de"', 'source = "deutsch"', "languages.source: not a language code"),
+        ('fa = ["en"]', 'fa = ["es"]', "languages.fallback.fa: 'es' is neither"),
+        ('members = "recipients/members.csv"', 'members = "recipients/nope.csv"',
+         "lists.members: file not found: recipients/nope.csv"),
+        ('members = "recipients/members.csv"', 'members = "../../etc/passwd"',
+         "lists.members: list 'members' '../../etc/passwd' leaves the workspace"),
+        ('board = ["Muhammet Balaban", "Ayşe Korkmaz", "Pavel Nowak"]', 'board = "Balaban"',
+         "organization.board: expected a list"),
+        ('privacy_url = "https://', 'privacy_url = "http://', "organization.privacy_url: must be"),
+        ('from_address = "newsletter@verbund.example.org"', 'from_address = "nobody"',
+         "sender.from_address: not an email address"),
+    ],
+)
+def test_bad_config_names_file_and_key(ws_root, old, new, expected):
+    path = _edit(ws_root, old, new)
+    with pytest.raises(ConfigError) as info:
+        load_config(path)
+    assert str(path) in str(info.value)
+    assert expected in str(info.value)
+
+
+def test_header_injection_through_config_is_refused(ws_root):
+    path = _edit(ws_root, 'from_name = "Essener', 'from_name = "Evil\\r\\nBcc: x@example.com Essener')
+    with pytest.raises(ConfigError, match="sender.from_name: must be a single line"):
+        load_config(path)
+
+
+def test_invalid_toml_is_reported(ws_root):
+    path = ws_root / CONFIG_NAME
+    path.write_text("[organization\nname=", encoding="utf-8")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(path)
+
+
+def test_workspace_from_environment(ws_root, monkeypatch, tmp_path):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("NEWSLETTER_WORKSPACE", str(ws_root))
+    assert find_workspace() == ws_root.resolve()
+    monkeypatch.delenv("NEWSLETTER_WORKSPACE")
+    with pytest.raises(WorkspaceError, match="no newsletter.toml"):
+        load_workspace(tmp_path)
+
+
+def test_paths_cannot_leave_the_workspace(ws, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (ws.root / "releases" / "link").symlink_to(outside)
+    with pytest.raises(WorkspaceError, match="leaves the workspace"):
+        ws.inside("releases/link/x.md")
+    with pytest.raises(WorkspaceError):
+        ws.inside("/etc/passwd")
+    assert ws.inside("releases/x.md") == ws.root / "releases" / "x.md"
