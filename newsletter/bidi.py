@@ -27,9 +27,17 @@ def isolate_latin(text: str) -> Markup:
     out: list[str] = []
     pos = 0
     for match in LATIN_RUN.finditer(text):
-        out.append(escape(text[pos : match.start()]))
-        out.append(Markup("<bdi>%s</bdi>") % match.group(0))
-        pos = match.end()
+        if match.start() < pos:  # swallowed by the previous run's closing parenthesis
+            continue
+        start, end = match.start(), match.end()
+        run = text[start:end]
+        # keep brackets paired inside one isolate: "(e.V.)" must not lose its ")"
+        while run.count("(") > run.count(")") and text[end : end + 1] == ")":
+            end += 1
+            run = text[start:end]
+        out.append(escape(text[pos:start]))
+        out.append(Markup("<bdi>%s</bdi>") % run)
+        pos = end
     out.append(escape(text[pos:]))
     return Markup("").join(out)
 

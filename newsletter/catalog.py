@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -117,18 +118,37 @@ def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain:
         )
     for (msgid, ctx), msg in previous.items():
         if msg.string:  # an untranslated entry that left the source is simply gone
-            cat.obsolete[cat._key_for(msgid, ctx)] = Message(  # noqa: SLF001
+            cat.obsolete[cat._key_for(msgid, ctx)] = Message(
                 msgid, msg.string, user_comments=msg.user_comments, flags=msg.flags,
                 context=ctx,
             )
     return strip_guessed_flags(cat) if prose else cat
 
 
+_PO_STRING = r'"(?:[^"\\]|\\.)*"'
+_PO_LINE = re.compile(
+    rf'^(?:#.*|(?:#~\s*)?(?:msgctxt|msgid|msgid_plural|msgstr(?:\[\d+\])?)\s+{_PO_STRING}'
+    rf'|(?:#~\s*)?{_PO_STRING})?\s*$'
+)
+
+
+def check_po_syntax(data: bytes, path: Path) -> None:
+    """Refuse lines Babel would silently misread (an unclosed quote loses a translation)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise CatalogError(f"not UTF-8 ({err.reason})", path=path) from err
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not _PO_LINE.match(line):
+            raise CatalogError(f"malformed PO line: {line[:60]!r}", path=path, line=number)
+
+
 def read_catalog(path: Path, *, locale: str | None = None, prose: bool = True) -> Catalog:
     """Read a PO/POT file; a malformed file is a ``CatalogError`` naming file and line."""
     try:
-        with path.open("rb") as fh:
-            cat = read_po(fh, locale=locale, abort_invalid=True)
+        data = path.read_bytes()
+        check_po_syntax(data, path)
+        cat = read_po(io.BytesIO(data), locale=locale, abort_invalid=True)
     except FileNotFoundError as err:
         raise CatalogError("catalog not found", path=path) from err
     except PoFileError as err:

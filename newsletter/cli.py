@@ -18,7 +18,8 @@ from newsletter.preview import write_previews
 from newsletter.release import Release, load_release
 from newsletter.ui import extract_ui
 
-out = Console(highlight=False)
+# Wide enough for paths when output goes to a file or CI log (rich assumes 80 there).
+out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
 err = Console(stderr=True, highlight=False)
 
 
@@ -55,15 +56,15 @@ def _ws(ctx: click.Context) -> Workspace:
 
 def _release(ws: Workspace, ref: str) -> Release:
     """A release given as a path (releases/x.md) or as its id (x)."""
-    candidate = Path(ref)
-    if not candidate.exists():
-        by_id = ws.releases_dir / f"{ref}.md"
-        if by_id.exists():
-            candidate = by_id
-        else:
-            raise ReleaseError(f"no release {ref!r}: give a file such as "
-                               f"releases/<id>.md or an id from {ws.relative(ws.releases_dir)}/")
-    path = resolve_inside(ws.root, candidate.resolve(), what="release")
+    tries = [Path(ref), ws.root / ref, ws.releases_dir / ref, ws.releases_dir / f"{ref}.md"]
+    found = [p.resolve() for p in tries if p.is_file()]
+    inside = [p for p in found if p.is_relative_to(ws.root)]
+    if not inside:
+        if found:  # only a file outside the workspace matches: refuse it by name
+            resolve_inside(ws.root, found[0], what="release")
+        raise ReleaseError(f"no release {ref!r}: give a file such as "
+                           f"releases/<id>.md or an id from {ws.relative(ws.releases_dir)}/")
+    path = resolve_inside(ws.root, inside[0], what="release")
     return load_release(path, ws.root)
 
 
@@ -82,16 +83,16 @@ def extract(ctx: click.Context, releases: tuple[str, ...], ui: bool) -> None:
     if not releases and not ui:
         raise click.UsageError("name at least one release, or pass --ui")
     ws = _ws(ctx)
-    table = Table("catalog", "language", "action", "entries", "reviewed", "obsolete")
+    table = Table("language", "action", "entries", "reviewed", "obsolete", "catalog")
     results = []
     for ref in releases:
         results += extract_release(_release(ws, ref), ws)
     if ui:
         results += extract_ui(ws)
     for r in results:
-        table.add_row(ws.relative(r.path), r.language or "(template)", r.action,
-                      str(r.entries), "" if r.language is None else str(r.translated),
-                      str(r.obsolete))
+        table.add_row(r.language or "(template)", r.action, str(r.entries),
+                      "" if r.language is None else str(r.translated), str(r.obsolete),
+                      ws.relative(r.path))
     out.print(table)
 
 

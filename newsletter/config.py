@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from newsletter.addresses import AddressError, normalize_address
 from newsletter.errors import ConfigError, LanguageError, WorkspaceError
 from newsletter.languages import language
 
@@ -283,10 +284,10 @@ def _organization(t: _Reader) -> Organization:
 
 def _email(t: _Reader, name: str) -> str:
     value = t.str(name)
-    local, _, domain = value.partition("@")
-    if not local or "." not in domain or any(c.isspace() for c in value):
-        raise t.fail(name, f"not an email address: {value!r}")
-    return value
+    try:
+        return normalize_address(value)
+    except AddressError as err:
+        raise t.fail(name, f"not an email address: {value!r} ({err})") from err
 
 
 def _sender(t: _Reader) -> Sender:
@@ -341,7 +342,8 @@ def _delivery(t: _Reader, root: Path) -> Delivery:
     t.only("transport", "outbox")
     transport = t.str("transport")
     if transport not in TRANSPORTS:
-        raise t.fail("transport", f"unknown transport {transport!r} (one of {', '.join(TRANSPORTS)})")
+        known = ", ".join(TRANSPORTS)
+        raise t.fail("transport", f"unknown transport {transport!r} (one of {known})")
     try:
         outbox = resolve_inside(root, t.str("outbox", required=False, default="outbox"))
     except WorkspaceError as err:

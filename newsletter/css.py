@@ -10,7 +10,7 @@ import os
 # read once when premailer is imported, hence before the import.
 os.environ.setdefault("PREMAILER_CACHE_MAXSIZE", "4096")
 
-from premailer import Premailer  # noqa: E402
+from premailer import Premailer
 
 _QUIET = logging.getLogger("newsletter.css")
 _QUIET.addHandler(logging.NullHandler())

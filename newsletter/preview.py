@@ -8,6 +8,7 @@ from pathlib import Path
 from newsletter.catalog import atomic_write
 from newsletter.config import Workspace
 from newsletter.edition import Edition, build_edition
+from newsletter.errors import LanguageError
 from newsletter.release import Release
 from newsletter.render import Renderer, personalize, relative_asset_url
 
@@ -24,6 +25,12 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
     """Render one HTML and one text file per reader language into ``out_root/<id>/``."""
     out_dir = out_root / release.id
     renderer = Renderer(ws, relative_asset_url(out_dir))
+    known = ws.config.languages.all
+    for lang in langs:  # every reader language needs complete UI strings, fallback or not
+        if lang not in known:
+            raise LanguageError(f"{lang!r} is not a language of this workspace "
+                                f"({', '.join(known)})")
+        renderer.env(lang)
     results = []
     for lang in langs:
         edition = build_edition(release, ws, lang)

@@ -18,6 +18,7 @@ import yaml
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
+from newsletter.addresses import AddressError, normalize_address
 from newsletter.errors import ReleaseError, WorkspaceError
 from newsletter.segments import PSEUDO_TAG, Segment, Tag
 
@@ -330,9 +331,10 @@ class _FrontMatter:
         if isinstance(value, bool) or not isinstance(value, str | int | float):
             raise self.error(key, f"{key!r} must be text, got {type(value).__name__}")
         text = squash(str(value)) if single_line else str(value).strip()
-        if PSEUDO_TAG.search(text):
-            raise self.error(key, f"{key!r} contains {PSEUDO_TAG.search(text).group(0)!r}, "  # type: ignore[union-attr]
-                             "which is reserved for markup placeholders in catalogs")
+        clash = PSEUDO_TAG.search(text)
+        if clash:
+            raise self.error(key, f"{key!r} contains {clash.group(0)!r}, which is reserved for "
+                             "markup placeholders in catalogs")
         return text
 
     def segment(self, key: str, *, required: bool = False) -> Segment | None:
@@ -392,8 +394,11 @@ class _FrontMatter:
         name = self.text("contact", value.get("name"), required=True)
         role = self.text("contact", value.get("role"))
         email = self.text("contact", value.get("email"))
-        if email and ("@" not in email or any(c.isspace() for c in email)):
-            raise self.error("contact", f"contact.email is not an email address: {email!r}")
+        if email:
+            try:
+                email = normalize_address(email)
+            except AddressError as err:
+                raise self.error("contact", f"contact.email {email!r}: {err}") from err
         return Contact(name=name, role=Segment(role) if role else None,
                        phone=self.text("contact", value.get("phone")), email=email)
 
@@ -526,9 +531,10 @@ class _BodyParser:
         for child in token.children or []:
             kind = child.type
             if kind == "text":
-                if PSEUDO_TAG.search(child.content):
-                    raise self.error(token, f"the text {PSEUDO_TAG.search(child.content).group(0)!r} "  # type: ignore[union-attr]
-                                     "is reserved for markup placeholders; write it as `code`")
+                clash = PSEUDO_TAG.search(child.content)
+                if clash:
+                    raise self.error(token, f"the text {clash.group(0)!r} is reserved for markup "
+                                     "placeholders; write it as `code`")
                 out.append(child.content)
             elif kind == "softbreak":
                 out.append(" ")

@@ -52,15 +52,15 @@ def extract_ui(ws: Workspace) -> list[UpdateResult]:
     """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po."""
     template = ui_template(ws)
     out = [UpdateResult(pot_path(ws, DOMAIN), None, write_catalog(pot_path(ws, DOMAIN), template),
-                        len(template), 0, 0)]
+                        sum(1 for m in template if m.id), 0, 0)]
     for lang in ws.config.languages.all:
         path = po_path(ws, DOMAIN, lang)
         old = read_catalog(path, locale=lang, prose=False) if path.exists() else None
         cat = update_catalog(template, old, lang=lang, domain=DOMAIN, source_lang="en",
                              contact=ws.config.organization.email, prose=False)
         done = sum(1 for m in cat if m.id and m.string and not m.fuzzy)
-        out.append(UpdateResult(path, lang, write_catalog(path, cat), len(cat), done,
-                                len(cat.obsolete)))
+        out.append(UpdateResult(path, lang, write_catalog(path, cat),
+                                sum(1 for m in cat if m.id), done, len(cat.obsolete)))
     return out
 
 

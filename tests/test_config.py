@@ -59,7 +59,8 @@ def test_bad_config_names_file_and_key(ws_root, old, new, expected):
 
 
 def test_header_injection_through_config_is_refused(ws_root):
-    path = _edit(ws_root, 'from_name = "Essener', 'from_name = "Evil\\r\\nBcc: x@example.com Essener')
+    path = _edit(ws_root, 'from_name = "Essener',
+                 'from_name = "Evil\\r\\nBcc: x@example.com Essener')
     with pytest.raises(ConfigError, match="sender.from_name: must be a single line"):
         load_config(path)
 

@@ -127,6 +127,8 @@ def test_no_break_spaces_survive(ws):
          "---\n", 4, "image.alt is required"),
         ("---\ntitle: x\ndate: 2018-08-23\ncontact:\n  name: A\n  fax: 1\n---\n", 4,
          "unknown key contact.fax"),
+        ("---\ntitle: x\ndate: 2018-08-23\ncontact:\n  name: A\n  email: 'a@b.org\" x=\"'\n---\n",
+         4, "contact.email"),
         ("---\ntitle: x\ndate: 2018-08-23\nembargo: 2018-08-23 10:00\n---\n", 4,
          "embargo needs a UTC offset"),
         ("---\ntitle: [x\ndate: 2018-08-23\n---\n", 3, "not valid YAML"),

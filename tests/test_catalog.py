@@ -1,0 +1,157 @@
+from __future__ import annotations
+
+import subprocess
+
+from babel.messages.pofile import read_po
+
+from newsletter.catalog import extract_release, po_path, pot_path, read_catalog
+from newsletter.release import load_release
+from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
+
+
+def _release_file(ws, name="edit-test"):
+    return ws.releases_dir / f"{name}.md"
+
+
+def _write(ws, body: str, name="edit-test"):
+    path = _release_file(ws, name)
+    path.write_text("---\ntitle: Ein Titel\ndate: 2018-08-01\nsummary: Kurz gesagt\n---\n\n"
+                    + body, encoding="utf-8")
+    return load_release(path, ws.root)
+
+
+def _translate_all(ws, rid, lang="tr", prefix="TR "):
+    path = po_path(ws, rid, lang)
+    cat = read_po(path.open("rb"))
+    for msg in cat:
+        if msg.id:
+            msg.string = prefix + msg.id
+    from newsletter.catalog import write_catalog
+    write_catalog(path, cat)
+
+
+def _entries(ws, rid, lang="tr"):
+    cat = read_catalog(po_path(ws, rid, lang))
+    return {(m.context, m.id): (m.string, m.fuzzy) for m in cat if m.id}
+
+
+def test_template_has_one_entry_per_block_with_roles_and_references(ws):
+    rel = _write(ws, "Gleich.\n\n## Kopf\n\nAnders mit *Betonung*.\n\nGleich.\n\n"
+                 "> Zitat\n\n- Punkt\n")
+    extract_release(rel, ws)
+    pot = read_catalog(pot_path(ws, rel.id))
+    msgs = [m for m in pot if m.id]
+    assert [(m.context, m.id) for m in msgs] == [
+        ("title", "Ein Titel"), ("summary", "Kurz gesagt"), (None, "Gleich."), (None, "Kopf"),
+        (None, "Anders mit <1>Betonung</1>."), (None, "Zitat"), (None, "Punkt")]
+    same = msgs[2]
+    assert same.locations == [("releases/edit-test.md", 7), ("releases/edit-test.md", 13)]
+    assert same.auto_comments == ["paragraph"]
+    assert msgs[3].auto_comments == ["heading"]
+    assert msgs[5].auto_comments == ["quotation"] and msgs[6].auto_comments == ["list item"]
+    for lang in ws.config.languages.targets:
+        assert po_path(ws, rel.id, lang).exists()
+
+
+def test_prose_is_not_flagged_as_format_string(ws):
+    rel = _write(ws, "Rund 20 % der Vereine und {0} Klammern.\n")
+    extract_release(rel, ws)
+    for path in (pot_path(ws, rel.id), po_path(ws, rel.id, "tr")):
+        text = path.read_text(encoding="utf-8")
+        assert "python-format" not in text and "python-brace-format" not in text
+
+
+def test_editing_one_paragraph_changes_only_that_entry(ws):
+    rel = _write(ws, "Erster Absatz.\n\nZweiter Absatz.\n\nDritter Absatz.\n")
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id)
+    before = _entries(ws, rel.id)
+    rel = _write(ws, "Erster Absatz.\n\nZweiter Absatz, geändert.\n\nDritter Absatz.\n")
+    results = {r.language: r.action for r in extract_release(rel, ws)}
+    assert results["tr"] == "updated"
+    after = _entries(ws, rel.id)
+    changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
+    assert changed == {(None, "Zweiter Absatz."), (None, "Zweiter Absatz, geändert.")}
+    assert after[(None, "Zweiter Absatz, geändert.")] == ("", False)
+    # the old translation is not lost: it stays in the obsolete section
+    cat = read_catalog(po_path(ws, rel.id, "tr"))
+    assert any(m.id == "Zweiter Absatz." and m.string == "TR Zweiter Absatz."
+               for m in cat.obsolete.values())
+
+
+def test_inserting_a_paragraph_changes_no_other_entry(ws):
+    rel = _write(ws, "Erster Absatz.\n\nDritter Absatz.\n")
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id)
+    before = _entries(ws, rel.id)
+    rel = _write(ws, "Neu ganz vorn.\n\nErster Absatz.\n\nEingeschoben.\n\nDritter Absatz.\n")
+    extract_release(rel, ws)
+    after = _entries(ws, rel.id)
+    for key, value in before.items():
+        assert after[key] == value
+    assert set(after) - set(before) == {(None, "Neu ganz vorn."), (None, "Eingeschoben.")}
+
+
+def test_second_extract_leaves_files_untouched(ws):
+    rel = load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
+    first = extract_release(rel, ws)
+    stamps = {r.path: r.path.stat().st_mtime_ns for r in first}
+    contents = {r.path: r.path.read_bytes() for r in first}
+    second = extract_release(rel, ws)
+    assert {r.action for r in second} == {"unchanged"}
+    for r in second:
+        assert r.path.stat().st_mtime_ns == stamps[r.path]
+        assert r.path.read_bytes() == contents[r.path]
+
+
+def test_shipped_translations_survive_extract(ws):
+    rel = load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
+    results = {r.language: r for r in extract_release(rel, ws)}
+    total = results[None].entries
+    for lang in ("en", "tr", "ar", "ru", "uk", "pl"):
+        assert results[lang].translated == total, lang
+    for lang in ("fa", "ku"):
+        assert results[lang].translated == 0
+
+
+def test_fuzzy_and_comments_are_kept_on_update(ws):
+    rel = _write(ws, "Absatz.\n")
+    extract_release(rel, ws)
+    path = po_path(ws, rel.id, "ar")
+    text = path.read_text(encoding="utf-8").replace(
+        'msgid "Absatz."\nmsgstr ""', 'msgid "Absatz."\nmsgstr "فقرة."')
+    text = text.replace("#. paragraph\n", "# reviewer: check this\n#. paragraph\n#, fuzzy\n")
+    path.write_text(text, encoding="utf-8")
+    rel = _write(ws, "Absatz.\n\nNoch einer.\n")
+    extract_release(rel, ws)
+    msg = read_catalog(path).get("Absatz.")
+    assert msg.string == "فقرة." and msg.fuzzy and msg.user_comments == ["reviewer: check this"]
+
+
+def test_every_written_catalog_passes_msgfmt_check(ws):
+    msgfmt = require_msgfmt()
+    rel = _write(ws, 'Zitat „so“ mit "Anführung", 20 % und \\ Backslash.\n\n- Punkt\n')
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id, "ar", prefix="ع ")
+    example = load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
+    extract_release(example, ws)
+    files = sorted(ws.locales_dir.rglob("*.po")) + sorted(ws.locales_dir.glob("*.pot"))
+    assert len(files) > 20
+    for path in files:
+        proc = subprocess.run([msgfmt, "-c", "-o", "/dev/null", str(path)],
+                              capture_output=True, text=True, check=False)
+        assert proc.returncode == 0, f"{path}: {proc.stderr}"
+
+
+def test_broken_po_file_is_reported_with_its_name(ws):
+    import pytest
+
+    from newsletter.errors import CatalogError
+    rel = _write(ws, "Absatz.\n")
+    extract_release(rel, ws)
+    path = po_path(ws, rel.id, "tr")
+    path.write_text('msgid "x"\nmsgstr "y\n', encoding="utf-8")
+    with pytest.raises(CatalogError) as info:
+        extract_release(rel, ws)
+    assert f"{path}:2: malformed PO line" in str(info.value)
+    assert path.read_text(encoding="utf-8") == 'msgid "x"\nmsgstr "y\n'  # nothing overwritten

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+import pytest
+from babel.messages.pofile import read_po
+
+from newsletter.catalog import po_path, write_catalog
+from newsletter.edition import FALLBACK, SOURCE, TRANSLATED, build_edition, coverage
+from newsletter.errors import LanguageError
+from newsletter.release import load_release
+from tests.conftest import EXAMPLE_RELEASE
+
+
+@pytest.fixture
+def release(ws):
+    return load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
+
+
+def _edit_po(ws, lang, change):
+    path = po_path(ws, EXAMPLE_RELEASE, lang)
+    cat = read_po(path.open("rb"))
+    change(cat)
+    write_catalog(path, cat)
+
+
+def test_reviewed_languages_get_their_own_edition(ws, release):
+    for lang in ("en", "tr", "ar", "ru", "uk", "pl"):
+        ed = build_edition(release, ws, lang)
+        assert ed.status == TRANSLATED and ed.language.code == lang
+        assert ed.release.title.text != release.title.text
+        assert not ed.reasons
+    assert build_edition(release, ws, "de").status == SOURCE
+
+
+def test_untranslated_languages_follow_their_fallback_chain(ws, release):
+    fa = build_edition(release, ws, "fa")
+    assert fa.status == FALLBACK and fa.language.code == "en"  # fa = ["en"] in the config
+    assert fa.requested.code == "fa" and fa.requested.direction == "rtl"
+    assert fa.reasons and "fa: 24 of 24 entries not reviewed" in fa.reasons[0]
+    ku = build_edition(release, ws, "ku")
+    assert ku.status == FALLBACK and ku.language.code == "de"
+    assert ku.release.title == release.title
+
+
+def test_one_fuzzy_entry_sends_the_whole_edition_down_the_chain(ws, release):
+    def make_fuzzy(cat):
+        next(m for m in cat if m.id and m.context is None).flags.add("fuzzy")
+
+    _edit_po(ws, "tr", make_fuzzy)
+    ed = build_edition(release, ws, "tr")
+    assert ed.status == FALLBACK and ed.language.code == "de"
+    assert "tr: 1 of 24 entries not reviewed" in ed.reasons[0]
+    # no mixing: every block is German
+    assert [b for b in ed.release.blocks] == list(release.blocks)
+
+
+def test_broken_pseudo_tags_count_as_not_publishable(ws, release):
+    def drop_tag(cat):
+        msg = next(m for m in cat if m.id and "<1>" in m.id)
+        msg.string = msg.string.replace("<1>", "").replace("</1>", "")
+
+    _edit_po(ws, "pl", drop_tag)
+    cov, _ = coverage(release, ws, "pl")
+    assert not cov.complete
+    assert any("missing <1>…</1>" in p for p in cov.problems)
+    assert build_edition(release, ws, "pl").language.code == "de"
+
+
+def test_missing_catalog_is_named(ws, release):
+    po_path(ws, EXAMPLE_RELEASE, "uk").unlink()
+    ed = build_edition(release, ws, "uk")
+    assert ed.language.code == "de"
+    assert "no catalog locales/uk/LC_MESSAGES/" in ed.reasons[0]
+
+
+def test_unknown_reader_language_is_an_error(ws, release):
+    with pytest.raises(LanguageError, match="not a language of this workspace"):
+        build_edition(release, ws, "es")
