@@ -169,13 +169,17 @@ def render_catalog(cat: Catalog) -> bytes:
 def write_catalog(path: Path, cat: Catalog) -> str:
     """Write ``cat`` atomically; returns "created", "updated" or "unchanged".
 
-    A file whose entries and translations did not change is left alone, so running
-    ``extract`` twice does not touch dates and produces no version-control noise.
+    A file whose entries, translations, flags and comments did not change is left
+    alone, whatever its line wrapping: running ``extract`` twice produces no
+    version-control noise and does not reformat what Poedit or Weblate wrote.
     """
     data = render_catalog(cat)
     if path.exists():
-        old = path.read_bytes()
-        if _without_dates(old) == _without_dates(data):
+        try:
+            old = read_po(io.BytesIO(path.read_bytes()), abort_invalid=True)
+        except (PoFileError, UnicodeDecodeError, ValueError):
+            old = None
+        if old is not None and _content(old) == _content(cat):
             return "unchanged"
         action = "updated"
     else:
@@ -184,11 +188,17 @@ def write_catalog(path: Path, cat: Catalog) -> str:
     return action
 
 
-def _without_dates(data: bytes) -> bytes:
-    return b"\n".join(
-        line for line in data.split(b"\n")
-        if not line.startswith((b'"POT-Creation-Date:', b'"PO-Revision-Date:'))
-    )
+def _content(cat: Catalog) -> tuple:
+    """What a catalog says, without dates and formatting."""
+
+    def entry(m: Message) -> tuple:
+        return (m.context, m.id, m.string or "", tuple(sorted(m.flags - set(_GUESSED_FLAGS))),
+                tuple(m.user_comments), tuple(m.auto_comments), tuple(m.locations))
+
+    header = tuple((k, v) for k, v in cat.mime_headers
+                   if k not in ("POT-Creation-Date", "PO-Revision-Date", "Generated-By"))
+    return (header, tuple(entry(m) for m in cat if m.id),
+            tuple(entry(m) for m in cat.obsolete.values()))
 
 
 def atomic_write(path: Path, data: bytes) -> None:

@@ -155,3 +155,16 @@ def test_broken_po_file_is_reported_with_its_name(ws):
         extract_release(rel, ws)
     assert f"{path}:2: malformed PO line" in str(info.value)
     assert path.read_text(encoding="utf-8") == 'msgid "x"\nmsgstr "y\n'  # nothing overwritten
+
+
+def test_reviewers_line_wrapping_is_not_rewritten(ws):
+    from babel.messages.pofile import write_po
+    rel = load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
+    path = po_path(ws, EXAMPLE_RELEASE, "ar")
+    cat = read_po(path.open("rb"))
+    with path.open("wb") as fh:  # a tool with other wrapping habits saved the file
+        write_po(fh, cat, width=200)
+    before = path.read_bytes()
+    results = {r.language: r.action for r in extract_release(rel, ws)}
+    assert results["ar"] == "unchanged"
+    assert path.read_bytes() == before
