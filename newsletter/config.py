@@ -84,6 +84,18 @@ class Languages:
 
 
 @dataclass(frozen=True)
+class Web:
+    """Where readers land: the web archive ("read online") and the unsubscribe endpoints."""
+
+    archive_url: str  # <archive_url><release-id>/<lang>.html
+    unsubscribe_url: str  # <unsubscribe_url>?t=<token>
+    unsubscribe_mailto: str
+
+    def view_online(self, release_id: str, lang: str) -> str:
+        return f"{self.archive_url}{release_id}/{lang}.html"
+
+
+@dataclass(frozen=True)
 class Delivery:
     transport: str
     outbox: Path
@@ -96,6 +108,7 @@ class Config:
     languages: Languages
     lists: Mapping[str, Path]
     delivery: Delivery
+    web: Web
 
 
 @dataclass(frozen=True)
@@ -238,7 +251,7 @@ def load_config(file: Path) -> Config:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", path=file) from err
     top = _Reader(file, raw)
-    top.only("organization", "sender", "languages", "lists", "delivery")
+    top.only("organization", "sender", "languages", "lists", "delivery", "web")
     root = file.parent.resolve()
     return Config(
         organization=_organization(top.table("organization")),
@@ -246,6 +259,7 @@ def load_config(file: Path) -> Config:
         languages=_languages(top.table("languages")),
         lists=_lists(top.table("lists"), root),
         delivery=_delivery(top.table("delivery"), root),
+        web=_web(top.table("web")),
     )
 
 
@@ -336,6 +350,25 @@ def _lists(t: _Reader, root: Path) -> dict[str, Path]:
             raise t.fail(name, f"file not found: {rel}")
         out[name] = path
     return out
+
+
+def _https(t: _Reader, name: str) -> str:
+    value = t.str(name)
+    if not value.startswith("https://") or any(c.isspace() or c in '<>"' for c in value):
+        raise t.fail(name, f"must be an https:// URL without spaces or quotes, got {value!r}")
+    return value
+
+
+def _web(t: _Reader) -> Web:
+    t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto")
+    archive = _https(t, "archive_url")
+    if not archive.endswith("/"):
+        raise t.fail("archive_url", "must end with '/' (pages live below it)")
+    unsubscribe = _https(t, "unsubscribe_url")
+    if "?" in unsubscribe or "#" in unsubscribe:
+        raise t.fail("unsubscribe_url", "must not contain '?' or '#' (the token is appended)")
+    return Web(archive_url=archive, unsubscribe_url=unsubscribe,
+               unsubscribe_mailto=_email(t, "unsubscribe_mailto"))
 
 
 def _delivery(t: _Reader, root: Path) -> Delivery:

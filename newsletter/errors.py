@@ -10,7 +10,11 @@ escaping is a bug and should show one.
     ├── ReleaseError           a release file cannot be parsed (carries file:line)
     ├── CatalogError           a PO/POT catalog cannot be read or written (carries file:line)
     ├── LanguageError          an unknown language code, or a language without UI strings
-    └── RenderError            a template is missing or fails to render
+    ├── RenderError            a template is missing or fails to render
+    ├── RecipientError         a recipient list cannot be read, or has invalid rows
+    ├── AudienceError          the selection is empty or names an unknown list
+    ├── SecretError            NEWSLETTER_SECRET is missing where it is required
+    └── DeliveryError          a message could not be handed to the transport
 
 Errors that point into a file carry ``path`` and ``line`` so the message reads
 ``releases/x.md:12: unknown front-matter key 'titel'``.
@@ -61,3 +65,19 @@ class LanguageError(NewsletterError, ValueError):
 
 class RenderError(NewsletterError):
     """A template is missing or fails to render."""
+
+
+class RecipientError(NewsletterError, ValueError):
+    """A recipient list cannot be read, or has invalid rows."""
+
+
+class AudienceError(NewsletterError, ValueError):
+    """The audience selection names an unknown list or selects nobody."""
+
+
+class SecretError(NewsletterError):
+    """The signing secret is missing or too weak where it is required."""
+
+
+class DeliveryError(NewsletterError):
+    """A message could not be handed to the transport."""

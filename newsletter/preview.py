@@ -40,7 +40,11 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
         # Previews have no recipient: "read online" points at the file itself and the
         # unsubscribe link at a harmless anchor.
         values = {"view_online_url": html_path.name, "unsubscribe_url": "#unsubscribe"}
-        atomic_write(html_path, personalize(rendered.html, values, html=True).encode())
-        atomic_write(text_path, personalize(rendered.text, values, html=False).encode())
+        html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},
+                           html=True)
+        text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text("")},
+                           html=False)
+        atomic_write(html_path, html.encode())
+        atomic_write(text_path, text.encode())
         results.append(PreviewFile(edition, html_path, text_path))
     return results

@@ -28,10 +28,30 @@ TEXT_WIDTH = 72
 
 # Per-recipient values are filled in after rendering and inlining (see personalize):
 # plain sentinels, because premailer mangles {{ }} inside attributes.
-PLACEHOLDERS = ("view_online_url", "unsubscribe_url")
+PLACEHOLDERS = ("greeting", "view_online_url", "unsubscribe_url")
+GREETING_TEMPLATE = "greeting.j2"
+NAME_SENTINEL = "%%name%%"
 _PLACEHOLDER = re.compile(r"%%([a-z_]+)%%")
 
 AssetUrl = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class Greetings:
+    """The salutation of one edition, with and without a name (``%%name%%`` marks it)."""
+
+    named_html: str
+    named_text: str
+    anonymous_html: str
+    anonymous_text: str
+
+    def html(self, name: str) -> Markup:
+        if not name:
+            return Markup(self.anonymous_html)  # noqa: S704 - rendered by autoescaping Jinja
+        return Markup(self.named_html.replace(NAME_SENTINEL, str(escape(name))))  # noqa: S704
+
+    def text(self, name: str) -> str:
+        return self.named_text.replace(NAME_SENTINEL, name) if name else self.anonymous_text
 
 
 @dataclass(frozen=True)
@@ -39,6 +59,7 @@ class Rendered:
     edition: Edition
     html: str  # CSS inlined; contains %%placeholders%%
     text: str  # plain text; contains %%placeholders%%
+    greetings: Greetings
 
 
 class Renderer:
@@ -104,6 +125,15 @@ class Renderer:
         try:
             html = env.get_template(HTML_TEMPLATE).render(ctx)
             text = env.get_template(TEXT_TEMPLATE).render(ctx)
+            greet = env.get_template(GREETING_TEMPLATE)
+            # the name is isolated: a Latin name inside an Arabic salutation keeps its place
+            named = Markup(f"<bdi>{NAME_SENTINEL}</bdi>") if rtl else Markup(NAME_SENTINEL)  # noqa: S704
+            greetings = Greetings(
+                named_html=greet.render(name=named, plain=False).strip(),
+                named_text=greet.render(name=NAME_SENTINEL, plain=True).strip(),
+                anonymous_html=greet.render(name="", plain=False).strip(),
+                anonymous_text=greet.render(name="", plain=True).strip(),
+            )
         except jinja2.TemplateNotFound as err:
             raise RenderError(f"template not found: {err.name}",
                               path=self.ws.templates_dir) from err
@@ -113,7 +143,7 @@ class Renderer:
         except jinja2.UndefinedError as err:
             raise RenderError(f"template uses an undefined value: {err.message}",
                               path=self.ws.templates_dir) from err
-        return Rendered(edition, inline_css(html), _tidy_text(text))
+        return Rendered(edition, inline_css(html), _tidy_text(text), greetings)
 
 
 def _placeholder(name: str) -> Markup:

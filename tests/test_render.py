@@ -104,7 +104,8 @@ def test_hostile_text_is_escaped_everywhere(ws, renderer):
     rel = load_release(path, ws.root)
     out = renderer.render(build_edition(rel, ws, "de"))
     html = personalize(out.html, {"view_online_url": "https://x.example.org/\"><script>",
-                                  "unsubscribe_url": "https://x.example.org/u?a=1&b=2"},
+                                  "unsubscribe_url": "https://x.example.org/u?a=1&b=2",
+                                  "greeting": out.greetings.html("<img src=x onerror=alert(8)>")},
                        html=True)
     for tag, attrs in elements(html):
         assert tag not in ("script", "iframe", "svg"), tag
@@ -142,12 +143,25 @@ def test_plain_text_keeps_rtl_in_logical_order(ws, renderer, release):
 
 def test_personalize_escapes_html_only(ws):
     doc = '<a href="%%unsubscribe_url%%">x</a> %%view_online_url%%'
-    values = {"unsubscribe_url": "https://e.example.org/?a=1&b=\"2\"", "view_online_url": "<v>"}
+    values = {"unsubscribe_url": "https://e.example.org/?a=1&b=\"2\"", "view_online_url": "<v>",
+              "greeting": "Hi %%unsubscribe_url%%"}
     assert personalize(doc, values, html=True) == (
         '<a href="https://e.example.org/?a=1&amp;b=&#34;2&#34;">x</a> &lt;v&gt;')
     assert personalize(doc, values, html=False).endswith("<v>")
+    # one pass: a value that looks like a placeholder is not substituted again
+    assert personalize("%%greeting%%", values, html=False) == "Hi %%unsubscribe_url%%"
     with pytest.raises(RenderError, match="no value for placeholder"):
         personalize(doc, {"unsubscribe_url": "x"}, html=True)
+
+
+def test_greetings_are_translated_and_isolated(ws, renderer, release):
+    ar = _render(ws, renderer, release, "ar").greetings
+    assert ar.html("Karim Haddad") == "مرحبًا <bdi>Karim Haddad</bdi>،"
+    assert ar.text("Karim Haddad") == "مرحبًا Karim Haddad،"
+    assert ar.html("") == "مرحبًا،"
+    de = _render(ws, renderer, release, "de").greetings
+    assert de.html("A & <B>") == "Guten Tag A &amp; &lt;B&gt;,"
+    assert de.text("A & <B>") == "Guten Tag A & <B>,"
 
 
 def test_missing_or_incomplete_ui_catalog_is_an_error(ws, release):

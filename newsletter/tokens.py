@@ -1,0 +1,98 @@
+"""Signed, short unsubscribe tokens and stable recipient ids, keyed by NEWSLETTER_SECRET.
+
+A token is ``base64url(version | recipient id | MAC)``: 1 + 10 + 10 bytes, 28
+characters. The recipient id is a keyed hash of the address, so the address
+cannot be read from a token (nor guessed without the secret), and the MAC makes
+a forged or altered token fail verification.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import hmac
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.errors import SecretError
+
+SECRET_ENV = "NEWSLETTER_SECRET"
+STATE_SECRET = "secret"
+_VERSION = b"\x01"
+_ID_BYTES = 10
+_MAC_BYTES = 10
+_MIN_SECRET = 16
+
+
+@dataclass(frozen=True, repr=False)
+class Signer:
+    key: bytes
+    origin: str  # "environment" or the state file; never the key itself
+
+    def __repr__(self) -> str:  # keep the key out of logs and tracebacks
+        return f"Signer(origin={self.origin!r})"
+
+    def recipient_id(self, email: str) -> str:
+        """A stable, opaque id of an address: hex, 20 characters."""
+        digest = hmac.new(self.key, b"recipient\0" + email.casefold().encode(), hashlib.sha256)
+        return digest.digest()[:_ID_BYTES].hex()
+
+    def unsubscribe_token(self, email: str) -> str:
+        rid = bytes.fromhex(self.recipient_id(email))
+        body = _VERSION + rid
+        return base64.urlsafe_b64encode(body + self._mac(body)).decode().rstrip("=")
+
+    def verify(self, token: str) -> str | None:
+        """The recipient id inside a valid token, or None for anything forged or altered."""
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        if len(raw) != 1 + _ID_BYTES + _MAC_BYTES or raw[:1] != _VERSION:
+            return None
+        body, mac = raw[: 1 + _ID_BYTES], raw[1 + _ID_BYTES :]
+        if not hmac.compare_digest(mac, self._mac(body)):
+            return None
+        return body[1:].hex()
+
+    def _mac(self, body: bytes) -> bytes:
+        return hmac.new(self.key, b"unsubscribe\0" + body, hashlib.sha256).digest()[:_MAC_BYTES]
+
+
+def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
+    """The signer from ``NEWSLETTER_SECRET``; for outbox runs a random secret in state/.
+
+    Real transports refuse to start without the variable: links in mails that went out
+    must stay valid, so their secret cannot be an accident of one machine's state/.
+    """
+    value = os.environ.get(SECRET_ENV, "")
+    if value:
+        if len(value) < _MIN_SECRET:
+            raise SecretError(f"{SECRET_ENV} is too short: use at least {_MIN_SECRET} random "
+                              "characters (e.g. python -c 'import secrets; "
+                              "print(secrets.token_urlsafe(32))')")
+        return Signer(value.encode(), "environment")
+    if not allow_state_secret:
+        raise SecretError(f"set {SECRET_ENV} to a long random value before sending through "
+                          "this transport; it signs the unsubscribe links")
+    return Signer(_state_secret(state_dir / STATE_SECRET), str(state_dir / STATE_SECRET))
+
+
+def _state_secret(path: Path) -> bytes:
+    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        if path.stat().st_mode & 0o077:
+            raise SecretError(f"{path} is readable by others; run chmod 600 on it") from None
+        key = path.read_bytes().strip()
+        if len(key) < _MIN_SECRET:
+            raise SecretError(f"{path} holds no usable secret; delete it to make a new one")
+        return key
+    key = secrets.token_urlsafe(32).encode()
+    with os.fdopen(fd, "wb") as fh:
+        fh.write(key + b"\n")
+    return key
