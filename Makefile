@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RELEASE ?= releases/2018-08-23-kooperationsvertrag.md
 
-.PHONY: demo test lint setup gettext clean
+.PHONY: demo test lint setup gettext clean bench
 
 setup: $(STAMP)
 
@@ -25,9 +25,17 @@ gettext:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
 	  else echo "GNU gettext (msgfmt) is missing: install the 'gettext' package" >&2; exit 1; fi; }
 
+# The main job on the example workspace: catalogs up to date, previews of every
+# edition, then the press release to the members and press lists through the
+# file outbox (one .eml per recipient under outbox/<campaign>/).
 demo: $(STAMP)
 	$(BIN)/newsletter extract $(RELEASE)
 	$(BIN)/newsletter preview $(RELEASE)
+	$(BIN)/newsletter recipients check
+	$(BIN)/newsletter send $(RELEASE) --list members --list press
+
+bench: $(STAMP)
+	$(BIN)/python benchmarks/bench_messages.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

@@ -12,7 +12,8 @@ class AddressError(ValueError):
 def normalize_address(value: str) -> str:
     """Check syntax only (no DNS: tests and offline use) and return the normalised form."""
     try:
-        info = validate_email(value.strip(), check_deliverability=False)
+        # no SMTPUTF8: every hop between us and the reader must accept the address
+        info = validate_email(value.strip(), check_deliverability=False, allow_smtputf8=False)
     except EmailNotValidError as err:
         raise AddressError(str(err)) from err
-    return info.normalized
+    return info.ascii_email or info.normalized  # international domains in punycode

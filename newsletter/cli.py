@@ -10,12 +10,16 @@ from rich.console import Console
 from rich.table import Table
 
 from newsletter import __version__
+from newsletter.audience import Selection
 from newsletter.catalog import extract_release
 from newsletter.config import Workspace, load_workspace, resolve_inside
-from newsletter.errors import NewsletterError, ReleaseError
+from newsletter.errors import NewsletterError, RecipientError, ReleaseError
 from newsletter.languages import language
+from newsletter.languages import language as language_info
 from newsletter.preview import write_previews
+from newsletter.recipients import read_list
 from newsletter.release import Release, load_release
+from newsletter.sending import Planned, SendRequest, plan_send, send
 from newsletter.ui import extract_ui
 
 # Wide enough for paths when output goes to a file or CI log (rich assumes 80 there).
@@ -128,6 +132,128 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
     for f in files:
         for reason in f.edition.reasons:
             out.print(f"  {f.edition.requested.code}: passed over {reason}")
+
+
+@cli.command(name="send")
+@click.argument("release")
+@click.option("--list", "lists", multiple=True, metavar="NAME",
+              help="Recipient list from newsletter.toml (repeatable).")
+@click.option("--tag", "tags", multiple=True, metavar="T",
+              help="Only recipients with this tag (repeatable; all must match).")
+@click.option("--lang", "langs", multiple=True, metavar="L",
+              help="Only the editions in these languages (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show who gets which language and why; "
+              "build and write nothing.")
+@click.option("--transport", type=click.Choice(["outbox", "smtp", "sendgrid"]),
+              help="Override the transport of newsletter.toml.")
+@click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Outbox folder inside the workspace (default from newsletter.toml).")
+@click.option("--skip-invalid", is_flag=True, help="Send to the valid rows and list the "
+              "invalid ones, instead of stopping.")
+@click.pass_context
+def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tuple[str, ...],
+             langs: tuple[str, ...], dry_run: bool, transport: str | None,
+             outbox_dir: Path | None, skip_invalid: bool) -> None:
+    """Send RELEASE to the recipients of the chosen lists, each in their language.
+
+    Every recipient gets the edition of their language when it is completely
+    reviewed, else the next language of its fallback chain, else the source.
+    The plan is made before any message is built; --dry-run shows it.
+    """
+    ws = _ws(ctx)
+    rel = _release(ws, release)
+    request = SendRequest(
+        selection=Selection(lists=lists, tags=tags,
+                            langs=tuple(language_info(code).code for code in langs)),
+        transport=transport or ws.config.delivery.transport,
+        outbox=outbox_dir,
+        skip_invalid=skip_invalid,
+    )
+    planned = plan_send(ws, rel, request)
+    _print_skipped(planned)
+    if dry_run:
+        _print_recipients(planned)
+        _print_summary(planned, "Plan (dry run, nothing written)")
+        return
+    if not planned.plan.assignments:
+        out.print("Nobody selected: nothing to send.")
+        return
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    with Progress("[progress.description]{task.description}", BarColumn(),
+                  MofNCompleteColumn(), TimeRemainingColumn(), console=err,
+                  disable=not err.is_terminal) as bar:
+        task = bar.add_task(f"Sending {planned.campaign}", total=len(planned.plan.assignments))
+        result = send(ws, rel, request, planned,
+                      progress=lambda done, total: bar.update(task, completed=done))
+    _print_summary(planned, f"Campaign {planned.campaign}: {result.delivered} message(s)")
+    where = result.destination
+    if Path(where).is_absolute():
+        where = ws.relative(Path(where))
+    out.print(f"Messages written to {where}/" if request.transport == "outbox"
+              else f"Messages handed to {where}", soft_wrap=True)
+
+
+def _print_skipped(planned: Planned) -> None:
+    aud = planned.audience
+    for problem in aud.skipped:
+        err.print(f"skipped {problem}", soft_wrap=True, markup=False)
+    for note in aud.notes:
+        err.print(f"note: {note}", soft_wrap=True, markup=False)
+
+
+def _print_recipients(planned: Planned) -> None:
+    table = Table("recipient", "lists", "reads", "gets", "why")
+    for a in planned.plan.assignments:
+        table.add_row(a.recipient.email, ",".join(a.recipient.lists), a.reader_lang,
+                      a.edition_lang, a.reason or "own language")
+    out.print(table)
+
+
+def _print_summary(planned: Planned, title: str) -> None:
+    out.print(title, soft_wrap=True)
+    table = Table("edition", "language", "recipients", "by fallback", "why")
+    total = 0
+    for lang, count, fallbacks, reasons in planned.plan.summary():
+        total += count
+        why = "\n".join(f"{n} × {reason}" for reason, n in reasons)
+        table.add_row(lang, language_info(lang).native_name, str(count), str(fallbacks), why)
+    table.add_row("", "total", str(total), "", "")
+    out.print(table)
+    if planned.plan.left_out_by_lang:
+        out.print(f"{planned.plan.left_out_by_lang} recipient(s) left out by --lang")
+    if planned.audience.not_tagged:
+        out.print(f"{planned.audience.not_tagged} recipient(s) left out by --tag")
+
+
+@cli.group()
+def recipients() -> None:
+    """Recipient lists (CSV files named in newsletter.toml)."""
+
+
+@recipients.command("check")
+@click.pass_context
+def recipients_check(ctx: click.Context) -> None:
+    """Validate every list; print counts per list and language, and every bad row."""
+    ws = _ws(ctx)
+    files = [read_list(name, path) for name, path in ws.config.lists.items()]
+    langs = sorted({r.language or ws.config.languages.source
+                    for f in files for r in f.recipients})
+    table = Table("list", "file", "valid", "invalid", *langs)
+    problems = []
+    for f in files:
+        counts = {lang: 0 for lang in langs}
+        for r in f.recipients:
+            counts[r.language or ws.config.languages.source] += 1
+        table.add_row(f.name, ws.relative(f.path), str(len(f.recipients)), str(len(f.problems)),
+                      *(str(counts[lang]) for lang in langs))
+        problems.extend(f.problems)
+    out.print(table)
+    for problem in problems:
+        err.print(str(problem), soft_wrap=True, markup=False)
+    if problems:
+        raise RecipientError(f"{len(problems)} invalid row(s) in the lists above")
+    out.print("All lists are valid.")
 
 
 def main() -> None:

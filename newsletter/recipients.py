@@ -80,6 +80,9 @@ def read_list(name: str, path: Path) -> ListFile:
         line = raw[: err.start].count(b"\n") + 1
         raise RecipientError("not UTF-8 text (save the list as 'CSV UTF-8')", path=path,
                              line=line) from err
+    if not text.strip():
+        raise RecipientError("empty file: the first line must name the columns", path=path,
+                             line=1)
     delimiter = _delimiter(text, path)
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     try:
@@ -91,8 +94,11 @@ def read_list(name: str, path: Path) -> ListFile:
     recipients: list[Recipient] = []
     problems: list[RowProblem] = []
     try:
+        start = reader.line_num + 1
         for row in reader:
-            origin = Origin(name, path, reader.line_num)
+            # a quoted cell may span lines: report the line the row starts on
+            origin = Origin(name, path, start)
+            start = reader.line_num + 1
             if not any(cell.strip() for cell in row):
                 continue
             if len(row) != len(header):

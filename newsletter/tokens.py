@@ -19,8 +19,8 @@ from pathlib import Path
 
 from newsletter.errors import SecretError
 
-SECRET_ENV = "NEWSLETTER_SECRET"
-STATE_SECRET = "secret"
+SECRET_ENV = "NEWSLETTER_SECRET"  # noqa: S105 - the variable's name, not a secret
+STATE_SECRET = "secret"  # noqa: S105 - a file name
 _VERSION = b"\x01"
 _ID_BYTES = 10
 _MAC_BYTES = 10
@@ -90,7 +90,8 @@ def _state_secret(path: Path) -> bytes:
             raise SecretError(f"{path} is readable by others; run chmod 600 on it") from None
         key = path.read_bytes().strip()
         if len(key) < _MIN_SECRET:
-            raise SecretError(f"{path} holds no usable secret; delete it to make a new one")
+            raise SecretError(
+                f"{path} holds no usable secret; delete it to make a new one") from None
         return key
     key = secrets.token_urlsafe(32).encode()
     with os.fdopen(fd, "wb") as fh:

@@ -1,0 +1,89 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from newsletter.errors import RecipientError
+from newsletter.recipients import merge, read_list
+
+DATA = Path(__file__).parent / "data" / "recipients"
+
+
+def test_semicolon_list_with_every_kind_of_problem():
+    lf = read_list("broken", DATA / "broken.csv")
+    problems = {p.origin.line: p.reason for p in lf.problems}
+    assert problems == {
+        3: "invalid email address 'kein-at-zeichen.example.org': "
+           "An email address must have an @-sign.",
+        4: "missing email address",
+        5: "language: unknown language code 'xx' (not in Babel's CLDR data)",
+        6: "consent_at: '02.01.2018' is not an ISO date (YYYY-MM-DD)",
+        7: "name: contains a line break",
+        9: "2 fields where the header has 7",
+        10: "tags: '<b>' is not a tag (letters, digits, '-', '_')",
+    }
+    assert str(lf.problems[0]).startswith(f"{DATA / 'broken.csv'}:3: ")
+    assert [r.email for r in lf.recipients] == ["gut@example.org", "GUT@example.org"]
+
+
+def test_comma_list_with_bom_crlf_and_quoted_tags():
+    lf = read_list("b", DATA / "bom-comma.csv")
+    assert not lf.problems
+    first, second = lf.recipients
+    assert first.email == "A.Person@example.org"  # domain normalised, local part kept
+    assert first.tags == {"youth", "women"} and first.language == "ar"
+    assert second.language == "" and second.name == ""
+
+
+def test_duplicates_across_lists_and_letter_case_are_one_person(tmp_path):
+    a = tmp_path / "a.csv"
+    b = tmp_path / "b.csv"
+    a.write_text("email,name,language,tags\nAyse@Example.org,Ayşe,tr,board\n", encoding="utf-8")
+    b.write_text("email;name;language;tags\nayse@example.org;;de;youth\nx@example.org;X;;\n",
+                 encoding="utf-8")
+    merged = merge([read_list("a", a), read_list("b", b)])
+    assert len(merged.recipients) == 2
+    ayse = merged.recipients[0]
+    assert ayse.lists == ("a", "b") and ayse.tags == {"board", "youth"}
+    assert ayse.language == "tr" and ayse.name == "Ayşe"
+    assert merged.notes and "asks for 'de'" in merged.notes[0]
+
+
+@pytest.mark.parametrize(
+    ("content", "line", "message"),
+    [
+        (b"", 1, "empty file"),
+        (b"name,language\nx,de\n", 1, "no 'email' column"),
+        (b"email,sprache\na@example.org,de\n", 1, "unknown column(s) 'sprache'"),
+        (b"email,email\na@example.org,b@example.org\n", 1, "appears twice"),
+        (b"email,name\na@example.org,J\xfcrgen\n", 2, "not UTF-8"),
+    ],
+)
+def test_unreadable_lists_name_file_and_line(tmp_path, content, line, message):
+    path = tmp_path / "l.csv"
+    path.write_bytes(content)
+    with pytest.raises(RecipientError) as info:
+        read_list("l", path)
+    assert info.value.line == line and message in info.value.message
+
+
+def test_example_lists_are_valid_and_fictional(ws):
+    files = [read_list(n, p) for n, p in ws.config.lists.items()]
+    for f in files:
+        assert not f.problems, f.problems
+        for r in f.recipients:
+            assert r.email.rsplit(".", 1)[0].endswith(("example", ".example")), r.email
+            assert r.email.split("@")[1].split(".")[-2] == "example"
+    members = files[0].recipients
+    assert 20 <= len(members) <= 30
+    assert {r.language for r in members} == {"de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku"}
+    assert any("youth" in r.tags for r in members) and any("board" in r.tags for r in members)
+    press = next(f for f in files if f.name == "press").recipients
+    assert all(r.outlet and r.beat for r in press)
+
+
+def test_broken_fixture_rows_are_not_in_the_example_lists(ws):
+    examples = {r.email.casefold() for n, p in ws.config.lists.items()
+                for r in read_list(n, p).recipients}
+    assert "gut@example.org" not in examples and "tag@example.org" not in examples

@@ -1,0 +1,187 @@
+from __future__ import annotations
+
+from email import message_from_bytes, policy
+
+import pytest
+from click.testing import CliRunner
+
+import newsletter.render as render_module
+from newsletter.audience import Selection, load_audience, make_plan
+from newsletter.cli import cli
+from newsletter.errors import AudienceError, RecipientError
+from newsletter.release import load_release
+from newsletter.sending import SendRequest, plan_send, send
+from tests.conftest import EXAMPLE_RELEASE
+
+
+@pytest.fixture(autouse=True)
+def _secret(monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SECRET", "test-secret-" + "x" * 32)
+
+
+@pytest.fixture
+def release(ws):
+    return load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
+
+
+def _emails(audience):
+    return {r.email.casefold() for r in audience.recipients}
+
+
+def test_selection_by_list_tag_and_duplicates(ws):
+    members = load_audience(ws, Selection(lists=("members",)), skip_invalid=False)
+    subs = load_audience(ws, Selection(lists=("subscribers",)), skip_invalid=False)
+    both = load_audience(ws, Selection(lists=("members", "subscribers")), skip_invalid=False)
+    assert len(both.recipients) == len(members.recipients) + len(subs.recipients) - 1
+    assert _emails(both) == _emails(members) | _emails(subs)
+    youth = load_audience(ws, Selection(lists=("members",), tags=("youth",)),
+                          skip_invalid=False)
+    youth_women = load_audience(ws, Selection(lists=("members",), tags=("youth", "Women")),
+                                skip_invalid=False)
+    assert youth.recipients and all("youth" in r.tags for r in youth.recipients)
+    assert all({"youth", "women"} <= r.tags for r in youth_women.recipients)
+    assert 0 < len(youth_women.recipients) < len(youth.recipients)
+    assert youth.not_tagged == len(members.recipients) - len(youth.recipients)
+
+
+def test_unknown_or_missing_list_is_an_error(ws):
+    with pytest.raises(AudienceError, match="unknown list 'vip'"):
+        load_audience(ws, Selection(lists=("vip",)), skip_invalid=False)
+    with pytest.raises(AudienceError, match="choose at least one list"):
+        load_audience(ws, Selection(lists=()), skip_invalid=False)
+
+
+def test_invalid_rows_stop_the_send_unless_skipped(ws):
+    path = ws.config.lists["members"]
+    path.write_text(path.read_text(encoding="utf-8") + "not-an-address,X,de,,,,\n",
+                    encoding="utf-8")
+    with pytest.raises(RecipientError) as info:
+        load_audience(ws, Selection(lists=("members",)), skip_invalid=False)
+    assert f"{path}:27: invalid email address 'not-an-address'" in str(info.value)
+    aud = load_audience(ws, Selection(lists=("members",)), skip_invalid=True)
+    assert len(aud.recipients) == 25 and len(aud.skipped) == 1
+
+
+def test_fallback_routing_and_language_filter(ws, release):
+    aud = load_audience(ws, Selection(lists=("members", "press", "subscribers")),
+                        skip_invalid=False)
+    plan = make_plan(release, ws, aud.recipients)
+    by_reader = {}
+    for a in plan.assignments:
+        by_reader.setdefault(a.reader_lang, set()).add(a.edition_lang)
+    assert by_reader["fa"] == {"en"} and by_reader["ku"] == {"de"}
+    assert by_reader["ar"] == {"ar"} and by_reader["tr"] == {"tr"}
+    fa = next(a for a in plan.assignments if a.reader_lang == "fa")
+    assert fa.reason.startswith("fa → en (fa: 24 of 24 entries not reviewed")
+    rows = {lang: (n, fb) for lang, n, fb, _ in plan.summary()}
+    assert rows["en"][1] == sum(1 for a in plan.assignments if a.reader_lang == "fa")
+    only_ar = make_plan(release, ws, aud.recipients, ("ar",))
+    assert {a.edition_lang for a in only_ar.assignments} == {"ar"}
+    assert only_ar.left_out_by_lang == len(plan.assignments) - len(only_ar.assignments)
+
+
+def test_outbox_send_twice_leaves_one_file_per_recipient(ws, release):
+    request = SendRequest(Selection(lists=("members", "press")), transport="outbox")
+    planned = plan_send(ws, release, request)
+    first = send(ws, release, request, planned)
+    folder = ws.root / "outbox" / planned.campaign
+    files = sorted(folder.iterdir())
+    assert first.delivered == len(planned.plan.assignments) == len(files) == 33
+    again = plan_send(ws, release, request)
+    assert again.campaign == planned.campaign
+    send(ws, release, request, again)
+    assert sorted(folder.iterdir()) == files
+    assert not [p for p in folder.iterdir() if p.suffix != ".eml"]  # no temp files left
+    languages = set()
+    for path in files:
+        msg = message_from_bytes(path.read_bytes(), policy=policy.default)
+        languages.add(msg["Content-Language"])
+        assert msg["To"].addresses[0].addr_spec
+    assert languages == {"de", "en", "tr", "ar", "ru", "uk", "pl"}
+
+
+def test_campaign_id_depends_on_selection_and_content(ws, release):
+    a = plan_send(ws, release, SendRequest(Selection(lists=("members",)), "outbox")).campaign
+    b = plan_send(ws, release, SendRequest(Selection(lists=("members",), tags=("youth",)),
+                                           "outbox")).campaign
+    release.path.write_text(release.path.read_text(encoding="utf-8") + "\nNeu.\n",
+                            encoding="utf-8")
+    changed = load_release(release.path, ws.root)
+    c = plan_send(ws, changed, SendRequest(Selection(lists=("members",)), "outbox")).campaign
+    assert len({a, b, c}) == 3 and a.startswith(EXAMPLE_RELEASE + "-")
+
+
+def test_per_recipient_work_does_not_render_or_inline(ws, release, monkeypatch):
+    calls = {"inline": 0, "template": 0}
+    real_inline = render_module.inline_css
+
+    def counting_inline(html):
+        calls["inline"] += 1
+        return real_inline(html)
+
+    import jinja2
+    real_render = jinja2.Template.render
+
+    def counting_render(self, *args, **kwargs):
+        calls["template"] += 1
+        return real_render(self, *args, **kwargs)
+
+    monkeypatch.setattr(render_module, "inline_css", counting_inline)
+    monkeypatch.setattr(jinja2.Template, "render", counting_render)
+    request = SendRequest(Selection(lists=("members", "press", "subscribers")), "outbox")
+    planned = plan_send(ws, release, request)
+    editions = len(planned.plan.editions)
+    result = send(ws, release, request, planned)
+    assert result.delivered == 38 > editions
+    assert calls["inline"] == editions
+    assert calls["template"] == editions * 6  # html, text and four greeting variants
+
+
+def test_other_transports_need_the_secret(ws, release, monkeypatch):
+    from newsletter.errors import DeliveryError, SecretError
+    monkeypatch.delenv("NEWSLETTER_SECRET")
+    request = SendRequest(Selection(lists=("press",)), "smtp")
+    with pytest.raises((SecretError, DeliveryError)):
+        send(ws, release, request, plan_send(ws, release, request))
+
+
+def _cli(ws_root, *args):
+    return CliRunner().invoke(cli, ["--workspace", str(ws_root), *args])
+
+
+def test_cli_dry_run_writes_nothing(ws_root, monkeypatch):
+    monkeypatch.delenv("NEWSLETTER_SECRET")
+    before = sorted(p.relative_to(ws_root) for p in ws_root.rglob("*"))
+    result = _cli(ws_root, "send", EXAMPLE_RELEASE, "--list", "members", "--list", "press",
+                  "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "Plan (dry run, nothing written)" in result.output
+    assert "fa → en" in result.output and "own language" in result.output
+    assert sorted(p.relative_to(ws_root) for p in ws_root.rglob("*")) == before
+
+
+def test_cli_send_to_outbox(ws_root, monkeypatch):
+    monkeypatch.delenv("NEWSLETTER_SECRET")  # the outbox may keep its own secret
+    result = _cli(ws_root, "send", f"releases/{EXAMPLE_RELEASE}.md", "--list", "press")
+    assert result.exit_code == 0, result.output
+    assert "8 message(s)" in result.output and "Messages written to outbox/" in result.output
+    assert len(list((ws_root / "outbox").rglob("*.eml"))) == 8
+    assert (ws_root / "state" / "secret").stat().st_mode & 0o077 == 0
+
+
+def test_cli_send_user_errors(ws_root):
+    assert _cli(ws_root, "send", EXAMPLE_RELEASE).exit_code == 1
+    result = _cli(ws_root, "send", EXAMPLE_RELEASE, "--list", "vip")
+    assert result.exit_code == 1 and "unknown list 'vip'" in result.output
+    result = _cli(ws_root, "send", EXAMPLE_RELEASE, "--list", "press", "--transport", "pigeon")
+    assert result.exit_code == 2
+
+
+def test_cli_recipients_check(ws_root):
+    result = _cli(ws_root, "recipients", "check")
+    assert result.exit_code == 0, result.output
+    assert "members" in result.output and "All lists are valid." in result.output
+    (ws_root / "recipients" / "press.csv").write_text("email,name\nbroken,X\n")
+    result = _cli(ws_root, "recipients", "check")
+    assert result.exit_code == 1
+    assert "press.csv:2: invalid email address 'broken'" in result.output

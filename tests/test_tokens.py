@@ -1,0 +1,65 @@
+from __future__ import annotations
+
+import base64
+import stat
+
+import pytest
+
+from newsletter.errors import SecretError
+from newsletter.tokens import SECRET_ENV, Signer, load_signer
+
+SIGNER = Signer(b"0123456789abcdef0123456789abcdef", "test")
+
+
+def test_token_round_trip_and_is_short_and_opaque():
+    token = SIGNER.unsubscribe_token("Ayse.Korkmaz@example.org")
+    assert len(token) == 28
+    assert SIGNER.verify(token) == SIGNER.recipient_id("ayse.korkmaz@example.org")
+    raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+    assert b"ayse" not in raw.lower() and b"example" not in raw
+
+
+@pytest.mark.parametrize("mutate", [
+    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),   # altered MAC
+    lambda t: t[:3] + ("A" if t[3] != "A" else "B") + t[4:],  # altered recipient id
+    lambda t: t[:-2],  # truncated
+    lambda t: t + "AAAA",  # extended
+    lambda t: "not a token!",
+    lambda t: "",
+])
+def test_tampered_tokens_are_rejected(mutate):
+    token = SIGNER.unsubscribe_token("a@example.org")
+    assert SIGNER.verify(mutate(token)) is None
+
+
+def test_token_from_another_secret_is_rejected():
+    other = Signer(b"another secret value, long enough", "test")
+    assert SIGNER.verify(other.unsubscribe_token("a@example.org")) is None
+
+
+def test_secret_from_environment(monkeypatch, tmp_path):
+    monkeypatch.setenv(SECRET_ENV, "x" * 40)
+    signer = load_signer(tmp_path / "state", allow_state_secret=False)
+    assert signer.origin == "environment" and "x" * 10 not in repr(signer)
+    assert not (tmp_path / "state").exists()
+    monkeypatch.setenv(SECRET_ENV, "short")
+    with pytest.raises(SecretError, match="too short"):
+        load_signer(tmp_path / "state", allow_state_secret=True)
+
+
+def test_outbox_may_use_a_private_state_secret(monkeypatch, tmp_path):
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    first = load_signer(tmp_path / "state", allow_state_secret=True)
+    path = tmp_path / "state" / "secret"
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    again = load_signer(tmp_path / "state", allow_state_secret=True)
+    assert first.unsubscribe_token("a@example.org") == again.unsubscribe_token("a@example.org")
+    path.chmod(0o644)
+    with pytest.raises(SecretError, match="readable by others"):
+        load_signer(tmp_path / "state", allow_state_secret=True)
+
+
+def test_real_transports_refuse_without_the_variable(monkeypatch, tmp_path):
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    with pytest.raises(SecretError, match="set NEWSLETTER_SECRET"):
+        load_signer(tmp_path / "state", allow_state_secret=False)
