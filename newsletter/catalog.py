@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import io
 import os
 import re
@@ -87,12 +88,20 @@ def strip_guessed_flags(cat: Catalog) -> Catalog:
     return cat
 
 
+PAIR_RATIO = 0.65
+PREVIOUS = "previous source: "
+
+
 def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain: str,
                    source_lang: str, contact: str = "", prose: bool = True) -> Catalog:
     """A new language catalog for ``template`` keeping every translation whose entry is unchanged.
 
-    Entries that vanished from the source move to the obsolete section (``#~``) so no
-    reviewed work is lost; a later edit that restores the text brings the translation back.
+    A changed block inherits the translation of the old block it replaces, as fuzzy,
+    when the two are close (see ``pair_changed``); the old source text is kept in a
+    translator comment so the reviewer sees what changed. Entries that vanished from
+    the source move to the obsolete section (``#~``) so no reviewed work is lost.
+    Babel's own fuzzy matching is not used: it ignores msgctxt and lets one old
+    translation seed several new entries.
     """
     cat = new_catalog(locale=lang, domain=domain, source_lang=source_lang, contact=contact)
     previous: dict[tuple[str, str | None], Message] = {}
@@ -102,27 +111,65 @@ def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain:
         cat.revision_date = old.revision_date
         previous = {(m.id, m.context): m for m in old if m.id}
         previous.update({(m.id, m.context): m for m in old.obsolete.values()})
+    current_old = [m for m in old if m.id] if old is not None else []
+    new_keys = [(m.id, m.context) for m in template if m.id]
+    paired = pair_changed(current_old, new_keys, set(previous)) if prose else {}
     for tmsg in template:
         if not tmsg.id:
             continue
-        was = previous.pop((tmsg.id, tmsg.context), None)
-        cat.add(
-            tmsg.id,
-            string=was.string if was else "",
-            locations=tmsg.locations,
-            auto_comments=tmsg.auto_comments,
-            user_comments=was.user_comments if was else (),
-            flags={f for f in was.flags if f == "fuzzy"} | set(tmsg.flags) if was
-            else set(tmsg.flags),
-            context=tmsg.context,
-        )
+        key = (tmsg.id, tmsg.context)
+        was = previous.pop(key, None)
+        if was is not None:
+            fuzzy = was.fuzzy
+            comments = [c for c in was.user_comments if fuzzy or not c.startswith(PREVIOUS)]
+            string, flags = was.string, ({"fuzzy"} if fuzzy else set()) | set(tmsg.flags)
+        elif key in paired:
+            base = paired[key]
+            comments = [c for c in base.user_comments if not c.startswith(PREVIOUS)]
+            comments.append(PREVIOUS + str(base.id))
+            string, flags = base.string, {"fuzzy"} | set(tmsg.flags)
+        else:
+            string, flags, comments = "", set(tmsg.flags), []
+        cat.add(tmsg.id, string=string, locations=tmsg.locations,
+                auto_comments=tmsg.auto_comments, user_comments=comments, flags=flags,
+                context=tmsg.context)
     for (msgid, ctx), msg in previous.items():
         if msg.string:  # an untranslated entry that left the source is simply gone
-            cat.obsolete[cat._key_for(msgid, ctx)] = Message(
+            cat.obsolete[cat._key_for(msgid, ctx)] = Message(  # noqa: SLF001
                 msgid, msg.string, user_comments=msg.user_comments, flags=msg.flags,
                 context=ctx,
             )
     return strip_guessed_flags(cat) if prose else cat
+
+
+def pair_changed(old: list[Message], new_keys: list[tuple[str, str | None]],
+                 known: set[tuple[str, str | None]]) -> dict[tuple[str, str | None], Message]:
+    """Pair edited blocks with the blocks they replace: one to one, in document order.
+
+    Only entries that left the source (old) and entries that are new (not known) take
+    part; a pair needs the same role (msgctxt) and a similarity of at least PAIR_RATIO.
+    """
+    old_keys = [(m.id, m.context) for m in old]
+    by_key = {(m.id, m.context): m for m in old}
+    out: dict[tuple[str, str | None], Message] = {}
+    matcher = difflib.SequenceMatcher(a=old_keys, b=new_keys, autojunk=False)
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op != "replace":
+            continue
+        gone = [k for k in old_keys[i1:i2] if k not in new_keys and by_key[k].string]
+        added = [k for k in new_keys[j1:j2] if k not in known]
+        start = 0
+        for new in added:
+            for idx in range(start, len(gone)):
+                cand = gone[idx]
+                if cand[1] != new[1]:
+                    continue
+                ratio = difflib.SequenceMatcher(a=cand[0], b=new[0], autojunk=False).ratio()
+                if ratio >= PAIR_RATIO:
+                    out[new] = by_key[cand]
+                    start = idx + 1
+                    break
+    return out
 
 
 _PO_STRING = r'"(?:[^"\\]|\\.)*"'

@@ -16,6 +16,8 @@ from newsletter.languages import language
 CONFIG_NAME = "newsletter.toml"
 WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
 TRANSPORTS = ("outbox", "smtp", "sendgrid")
+POLICIES = ("reviewed", "machine")
+ENGINE_NAMES = ("google", "libre", "mymemory", "microsoft", "deepl")
 
 
 @dataclass(frozen=True)
@@ -68,6 +70,12 @@ class Languages:
     source: str
     targets: tuple[str, ...]
     fallback: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # "reviewed" (default): only reviewed entries are sent; "machine": machine drafts
+    # may be sent, with a visible notice in the edition
+    policy: Mapping[str, str] = field(default_factory=dict)
+
+    def policy_for(self, lang: str) -> str:
+        return self.policy.get(lang, "reviewed")
 
     @property
     def all(self) -> tuple[str, ...]:
@@ -102,6 +110,14 @@ class Delivery:
 
 
 @dataclass(frozen=True)
+class Translation:
+    engine: str = "google"
+    libretranslate_url: str = ""
+    timeout: float = 20.0
+    retries: int = 3
+
+
+@dataclass(frozen=True)
 class Config:
     organization: Organization
     sender: Sender
@@ -109,6 +125,7 @@ class Config:
     lists: Mapping[str, Path]
     delivery: Delivery
     web: Web
+    translation: Translation = field(default_factory=Translation)
 
 
 @dataclass(frozen=True)
@@ -251,7 +268,7 @@ def load_config(file: Path) -> Config:
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", path=file) from err
     top = _Reader(file, raw)
-    top.only("organization", "sender", "languages", "lists", "delivery", "web")
+    top.only("organization", "sender", "languages", "lists", "delivery", "web", "translation")
     root = file.parent.resolve()
     return Config(
         organization=_organization(top.table("organization")),
@@ -260,6 +277,7 @@ def load_config(file: Path) -> Config:
         lists=_lists(top.table("lists"), root),
         delivery=_delivery(top.table("delivery"), root),
         web=_web(top.table("web")),
+        translation=_translation(top.table("translation", required=False)),
     )
 
 
@@ -314,7 +332,7 @@ def _sender(t: _Reader) -> Sender:
 
 
 def _languages(t: _Reader) -> Languages:
-    t.only("source", "targets", "fallback")
+    t.only("source", "targets", "fallback", "policy")
     source = t.lang("source", t.str("source"))
     targets = tuple(t.lang("targets", code) for code in t.str_list("targets"))
     if source in targets:
@@ -335,7 +353,35 @@ def _languages(t: _Reader) -> Languages:
             if code == lang:
                 raise fb.fail(lang_key, "a language cannot fall back to itself")
         fallback[lang] = chain
-    return Languages(source=source, targets=targets, fallback=fallback)
+    pol = t.table("policy", required=False)
+    policy: dict[str, str] = {}
+    for lang_key in pol.data:
+        lang = pol.lang(lang_key, lang_key)
+        if lang not in targets:
+            raise pol.fail(lang_key, "policy for a language that is not a target")
+        value = pol.str(lang_key)
+        if value not in POLICIES:
+            raise pol.fail(lang_key, f"policy must be one of {', '.join(POLICIES)}, "
+                                     f"got {value!r}")
+        policy[lang] = value
+    return Languages(source=source, targets=targets, fallback=fallback, policy=policy)
+
+
+def _translation(t: _Reader) -> Translation:
+    t.only("engine", "libretranslate_url", "timeout", "retries")
+    engine = t.str("engine", required=False, default="google")
+    if engine not in ENGINE_NAMES:
+        raise t.fail("engine", f"unknown engine {engine!r} (one of {', '.join(ENGINE_NAMES)})")
+    timeout = t.data.get("timeout", 20.0)
+    if isinstance(timeout, bool) or not isinstance(timeout, int | float) or not (
+            0 < timeout <= 300):
+        raise t.fail("timeout", "seconds between 0 and 300")
+    retries = t.data.get("retries", 3)
+    if isinstance(retries, bool) or not isinstance(retries, int) or not 0 <= retries <= 10:
+        raise t.fail("retries", "a whole number from 0 to 10")
+    return Translation(engine=engine,
+                       libretranslate_url=t.str("libretranslate_url", required=False),
+                       timeout=float(timeout), retries=retries)
 
 
 def _lists(t: _Reader, root: Path) -> dict[str, Path]:

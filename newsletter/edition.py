@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
-from babel.messages.catalog import Message
-
-from newsletter.catalog import is_reviewed, messages_by_key, po_path, read_catalog
+from newsletter.catalog import messages_by_key, po_path, read_catalog
+from newsletter.checks import check_translation
 from newsletter.config import Workspace
 from newsletter.errors import LanguageError
 from newsletter.languages import Language, language
 from newsletter.release import Release
-from newsletter.segments import Segment, check_tags
+from newsletter.segments import Segment
 
 SOURCE = "source"
 TRANSLATED = "translated"
@@ -20,16 +19,40 @@ FALLBACK = "fallback"
 
 @dataclass(frozen=True)
 class Coverage:
-    """How far one language's catalog covers a release."""
+    """How far one language's catalog covers a release, under its publishing policy."""
 
     language: str
+    policy: str  # "reviewed" or "machine"
     total: int
     reviewed: int
-    problems: tuple[str, ...]  # e.g. "line 20: 7 of 24 entries not reviewed"
+    drafts: int  # translated but fuzzy (machine drafts, memory suggestions, edited blocks)
+    missing: int
+    failing: tuple[str, ...]  # entries whose translation fails a check, named
+    note: str = ""  # e.g. the catalog does not exist
+    usable: dict[tuple[str | None, str], str] = field(default_factory=dict, compare=False)
 
     @property
-    def complete(self) -> bool:
-        return self.total > 0 and self.reviewed == self.total and not self.problems
+    def publishable(self) -> bool:
+        if self.total == 0 or self.failing or self.missing or self.note:
+            return False
+        return self.drafts == 0 or self.policy == "machine"
+
+    @property
+    def uses_drafts(self) -> bool:
+        return self.publishable and self.drafts > 0
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.reviewed / self.total) if self.total else 0
+
+    def problems(self) -> tuple[str, ...]:
+        out = [self.note] if self.note else []
+        if self.missing:
+            out.append(f"{self.missing} of {self.total} entries not translated")
+        if self.drafts and self.policy == "reviewed":
+            out.append(f"{self.drafts} of {self.total} entries not reviewed")
+        out += [f"fails a check: {f}" for f in self.failing]
+        return tuple(out)
 
 
 @dataclass(frozen=True)
@@ -41,43 +64,49 @@ class Edition:
     language: Language  # the language of the content and of the UI strings
     status: str  # SOURCE, TRANSLATED or FALLBACK
     reasons: tuple[str, ...] = ()  # why earlier languages of the chain were passed over
+    machine: bool = False  # contains unreviewed machine drafts (policy "machine")
 
     @property
     def is_fallback(self) -> bool:
         return self.status == FALLBACK
 
 
-def coverage(release: Release, ws: Workspace, lang: str) -> tuple[Coverage, dict]:
-    """Check the catalog of ``lang`` against the release; returns coverage and usable strings."""
+def coverage(release: Release, ws: Workspace, lang: str) -> Coverage:
+    """Check the catalog of ``lang`` against the release and the language's policy."""
+    policy = ws.config.languages.policy_for(lang)
     path = po_path(ws, release.id, lang)
-    units = list(release.units())
-    keys = list(dict.fromkeys((u.context, u.segment.text) for u in units))
+    segments: dict[tuple[str | None, str], Segment] = {}
+    for unit in release.units():
+        segments.setdefault((unit.context, unit.segment.text), unit.segment)
+    total = len(segments)
     if not path.exists():
-        return Coverage(lang, len(keys), 0, (f"no catalog {ws.relative(path)}; run "
-                                             "'newsletter extract'",)), {}
+        return Coverage(lang, policy, total, 0, 0, total, (),
+                        note=f"no catalog {ws.relative(path)}; run 'newsletter extract'")
     messages = messages_by_key(read_catalog(path, locale=lang))
+    reviewed = drafts = missing = 0
+    failing: list[str] = []
     usable: dict[tuple[str | None, str], str] = {}
-    tag_problems: list[str] = []
-    segments = {(u.context, u.segment.text): u.segment for u in units}
-    for key in keys:
-        msg: Message | None = messages.get(key)
-        if not is_reviewed(msg):
+    for key, segment in segments.items():
+        msg = messages.get(key)
+        if msg is None or not msg.string:
+            missing += 1
             continue
-        problems = check_tags(str(msg.string), segments[key].tags)  # type: ignore[union-attr]
+        problems = check_translation(segment, str(msg.string))
         if problems:
-            tag_problems.append(f"{ws.relative(path)}: {key[1][:40]!r}: {problems[0]}")
+            failing.append(f"{segment.plain[:40]!r}: {problems[0]}")
             continue
-        usable[key] = str(msg.string)  # type: ignore[union-attr]
-    missing = len(keys) - len(usable) - len(tag_problems)
-    problems_out = list(tag_problems)
-    if missing:
-        problems_out.insert(0, f"{missing} of {len(keys)} entries not reviewed")
-    return Coverage(lang, len(keys), len(usable), tuple(problems_out)), usable
+        usable[key] = str(msg.string)
+        if msg.fuzzy:
+            drafts += 1
+        else:
+            reviewed += 1
+    return Coverage(lang, policy, total, reviewed, drafts, missing, tuple(failing),
+                    usable=usable)
 
 
 def build_edition(release: Release, ws: Workspace, reader_lang: str) -> Edition:
     """The edition for readers of ``reader_lang``: the first language of its chain that is
-    completely reviewed. Content is never mixed: one edition, one language."""
+    publishable under its policy. Content is never mixed: one edition, one language."""
     langs = ws.config.languages
     requested = language(reader_lang)
     if requested.code not in langs.all:
@@ -88,12 +117,13 @@ def build_edition(release: Release, ws: Workspace, reader_lang: str) -> Edition:
         if candidate == langs.source:
             status = SOURCE if candidate == requested.code else FALLBACK
             return Edition(release, requested, language(candidate), status, tuple(reasons))
-        cov, usable = coverage(release, ws, candidate)
-        if cov.complete:
-            translated = release.translated(_lookup(usable))
+        cov = coverage(release, ws, candidate)
+        if cov.publishable:
+            translated = release.translated(_lookup(cov.usable))
             status = TRANSLATED if candidate == requested.code else FALLBACK
-            return Edition(translated, requested, language(candidate), status, tuple(reasons))
-        reasons.append(f"{candidate}: {'; '.join(cov.problems)}")
+            return Edition(translated, requested, language(candidate), status, tuple(reasons),
+                           machine=cov.uses_drafts)
+        reasons.append(f"{candidate}: {'; '.join(cov.problems())}")
     raise AssertionError("a fallback chain always ends with the source language")
 
 

@@ -14,7 +14,13 @@ escaping is a bug and should show one.
     ├── RecipientError         a recipient list cannot be read, or has invalid rows
     ├── AudienceError          the selection is empty or names an unknown list
     ├── SecretError            NEWSLETTER_SECRET is missing where it is required
-    └── DeliveryError          a message could not be handed to the transport
+    ├── DeliveryError          a message could not be handed to the transport
+    └── EngineError            a machine translation engine failed
+        ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
+        └── EngineRejected     refused this one segment (4xx, empty answer): go on
+
+Configuration problems of an engine (missing key, unsupported language) are
+``ConfigError``s: they are reported before any call is made.
 
 Errors that point into a file carry ``path`` and ``line`` so the message reads
 ``releases/x.md:12: unknown front-matter key 'titel'``.
@@ -81,3 +87,15 @@ class SecretError(NewsletterError):
 
 class DeliveryError(NewsletterError):
     """A message could not be handed to the transport."""
+
+
+class EngineError(NewsletterError):
+    """A machine translation engine failed."""
+
+
+class EngineUnavailable(EngineError):
+    """The engine cannot be reached or keeps failing after retries; the run stops."""
+
+
+class EngineRejected(EngineError):
+    """The engine refused one segment; other segments may still work."""

@@ -89,7 +89,8 @@ class Prepared:
 
 
 def prepare(renderer: Renderer, edition: Edition, ws: Workspace) -> Prepared:
-    rendered = renderer.render(edition)
+    original = ws.config.web.view_online(edition.release.id, ws.config.languages.source)
+    rendered = renderer.render(edition, original_url=original)
     return Prepared(
         edition=edition,
         rendered=rendered,

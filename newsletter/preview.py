@@ -34,7 +34,7 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
     results = []
     for lang in langs:
         edition = build_edition(release, ws, lang)
-        rendered = renderer.render(edition)
+        rendered = renderer.render(edition, original_url=f"{ws.config.languages.source}.html")
         html_path = out_dir / f"{lang}.html"
         text_path = out_dir / f"{lang}.txt"
         # Previews have no recipient: "read online" points at the file itself and the

@@ -18,6 +18,7 @@ from newsletter.config import Workspace
 from newsletter.css import inline_css
 from newsletter.edition import Edition
 from newsletter.errors import RenderError
+from newsletter.languages import language
 from newsletter.segments import Segment, to_html, to_text
 from newsletter.ui import load_ui
 
@@ -92,7 +93,8 @@ class Renderer:
             self._envs[lang] = env
         return self._envs[lang]
 
-    def render(self, edition: Edition) -> Rendered:
+    def render(self, edition: Edition, original_url: str = "") -> Rendered:
+        """Render an edition; ``original_url`` is linked from a machine-translation notice."""
         lang = edition.language
         env = self.env(lang.code)
         links: list[str] = []
@@ -121,6 +123,9 @@ class Renderer:
             "links": links,
             "asset": lambda p: self.asset_url(Path(p)),
             "placeholder": lambda name: _placeholder(name),
+            "machine": edition.machine,
+            "original_url": original_url,
+            "source_name": language(self.ws.config.languages.source).native_name,
         }
         try:
             html = env.get_template(HTML_TEMPLATE).render(ctx)

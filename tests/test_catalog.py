@@ -72,7 +72,10 @@ def test_editing_one_paragraph_changes_only_that_entry(ws):
     after = _entries(ws, rel.id)
     changed = {k for k in before.keys() | after.keys() if before.get(k) != after.get(k)}
     assert changed == {(None, "Zweiter Absatz."), (None, "Zweiter Absatz, geändert.")}
-    assert after[(None, "Zweiter Absatz, geändert.")] == ("", False)
+    # the edited block inherits its old translation for review, with the old source shown
+    assert after[(None, "Zweiter Absatz, geändert.")] == ("TR Zweiter Absatz.", True)
+    msg = read_catalog(po_path(ws, rel.id, "tr")).get("Zweiter Absatz, geändert.")
+    assert msg.user_comments == ["previous source: Zweiter Absatz."]
     # the old translation is not lost: it stays in the obsolete section
     cat = read_catalog(po_path(ws, rel.id, "tr"))
     assert any(m.id == "Zweiter Absatz." and m.string == "TR Zweiter Absatz."
@@ -168,3 +171,71 @@ def test_reviewers_line_wrapping_is_not_rewritten(ws):
     results = {r.language: r.action for r in extract_release(rel, ws)}
     assert results["ar"] == "unchanged"
     assert path.read_bytes() == before
+
+
+def test_insert_edit_and_delete_in_one_go(ws):
+    rel = _write(ws, "Alpha eins zwei drei.\n\nBeta vier fünf sechs.\n\nGamma sieben acht.\n\n"
+                 "Delta neun zehn elf.\n")
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id)
+    before = _entries(ws, rel.id)
+    rel = _write(ws, "Neu eingefügt am Anfang.\n\nAlpha eins zwei drei.\n\n"
+                 "Beta vier fünf sechs, ergänzt.\n\nDelta neun zehn elf.\n")
+    extract_release(rel, ws)
+    after = _entries(ws, rel.id)
+    for key in [(None, "Alpha eins zwei drei."), (None, "Delta neun zehn elf."),
+                ("title", "Ein Titel"), ("summary", "Kurz gesagt")]:
+        assert after[key] == before[key]
+    assert after[(None, "Beta vier fünf sechs, ergänzt.")] == ("TR Beta vier fünf sechs.", True)
+    assert after[(None, "Neu eingefügt am Anfang.")] == ("", False)  # nothing close: empty
+    assert (None, "Gamma sieben acht.") not in after
+    cat = read_catalog(po_path(ws, rel.id, "tr"))
+    assert cat.obsolete  # the deleted block's reviewed translation is kept as #~
+
+
+def test_one_old_translation_seeds_at_most_one_new_entry(ws):
+    rel = _write(ws, "Der Verein lädt zum Sommerfest ein.\n")
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id)
+    rel = _write(ws, "Der Verein lädt zum Sommerfest ein!\n\nDer Verein lädt zum Herbstfest ein.\n")
+    extract_release(rel, ws)
+    after = _entries(ws, rel.id)
+    seeded = [k for k, (s, fuzzy) in after.items() if s == "TR Der Verein lädt zum Sommerfest ein."]
+    assert seeded == [(None, "Der Verein lädt zum Sommerfest ein!")]
+
+
+def test_distant_edits_and_other_roles_are_not_paired(ws):
+    path = _release_file(ws)
+    path.write_text("---\ntitle: Kontakt\ndate: 2018-08-01\n---\n\nPressekontakt\n",
+                    encoding="utf-8")
+    rel = load_release(path, ws.root)
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id)
+    path.write_text("---\ntitle: Kontakte\ndate: 2018-08-01\n---\n\nEtwas ganz anderes.\n",
+                    encoding="utf-8")
+    extract_release(load_release(path, ws.root), ws)
+    after = _entries(ws, rel.id)
+    assert after[(None, "Etwas ganz anderes.")] == ("", False)
+    assert after[("title", "Kontakte")] == ("TR Kontakt", True)  # same role, close enough
+
+
+def test_review_clears_the_previous_source_comment(ws):
+    rel = _write(ws, "Ein Absatz über das Fest.\n")
+    extract_release(rel, ws)
+    _translate_all(ws, rel.id)
+    rel = _write(ws, "Ein Absatz über das Sommerfest.\n")
+    extract_release(rel, ws)
+    path = po_path(ws, rel.id, "tr")
+    cat = read_po(path.open("rb"))
+    msg = cat.get("Ein Absatz über das Sommerfest.")
+    assert msg.fuzzy and msg.user_comments
+    msg.flags.discard("fuzzy")  # the reviewer approves
+    from newsletter.catalog import write_catalog
+    write_catalog(path, cat)
+    extract_release(rel, ws)
+    msg = read_catalog(path).get("Ein Absatz über das Sommerfest.")
+    assert not msg.fuzzy and msg.user_comments == []
+    msgfmt = require_msgfmt()
+    proc = subprocess.run([msgfmt, "-c", "-o", "/dev/null", str(path)], capture_output=True,
+                          text=True, check=False)
+    assert proc.returncode == 0, proc.stderr

@@ -35,7 +35,7 @@ def test_untranslated_languages_follow_their_fallback_chain(ws, release):
     fa = build_edition(release, ws, "fa")
     assert fa.status == FALLBACK and fa.language.code == "en"  # fa = ["en"] in the config
     assert fa.requested.code == "fa" and fa.requested.direction == "rtl"
-    assert fa.reasons and "fa: 24 of 24 entries not reviewed" in fa.reasons[0]
+    assert fa.reasons and "fa: 24 of 24 entries not translated" in fa.reasons[0]
     ku = build_edition(release, ws, "ku")
     assert ku.status == FALLBACK and ku.language.code == "de"
     assert ku.release.title == release.title
@@ -59,9 +59,9 @@ def test_broken_pseudo_tags_count_as_not_publishable(ws, release):
         msg.string = msg.string.replace("<1>", "").replace("</1>", "")
 
     _edit_po(ws, "pl", drop_tag)
-    cov, _ = coverage(release, ws, "pl")
-    assert not cov.complete
-    assert any("missing <1>…</1>" in p for p in cov.problems)
+    cov = coverage(release, ws, "pl")
+    assert not cov.publishable
+    assert any("missing <1>…</1>" in p for p in cov.problems())
     assert build_edition(release, ws, "pl").language.code == "de"
 
 
@@ -75,3 +75,47 @@ def test_missing_catalog_is_named(ws, release):
 def test_unknown_reader_language_is_an_error(ws, release):
     with pytest.raises(LanguageError, match="not a language of this workspace"):
         build_edition(release, ws, "es")
+
+
+def _set_policy(ws_root, lang, policy):
+    path = ws_root / "newsletter.toml"
+    text = path.read_text(encoding="utf-8").replace(
+        '[languages.policy]\nku = "reviewed"', f'[languages.policy]\n{lang} = "{policy}"')
+    path.write_text(text, encoding="utf-8")
+    from newsletter.config import load_workspace
+    return load_workspace(ws_root)
+
+
+def _draft_all(ws, lang):
+    def fill(cat):
+        for m in cat:
+            if m.id:
+                m.string = "ترجمة: " + m.id
+                m.flags.add("fuzzy")
+    _edit_po(ws, lang, fill)
+
+
+def test_policy_reviewed_refuses_machine_drafts(ws, release):
+    _draft_all(ws, "fa")
+    cov = coverage(release, ws, "fa")
+    assert cov.drafts == 24 and not cov.publishable
+    assert build_edition(release, ws, "fa").language.code == "en"
+
+
+def test_policy_machine_sends_drafts_with_a_notice(ws_root, release):
+    ws = _set_policy(ws_root, "fa", "machine")
+    _draft_all(ws, "fa")
+    ed = build_edition(release, ws, "fa")
+    assert ed.status == TRANSLATED and ed.language.code == "fa" and ed.machine
+    assert ed.release.title.text.startswith("ترجمة: ")
+    # still nothing half-translated: one missing entry sends the reader down the chain
+    def empty_one(cat):
+        next(m for m in cat if m.id).string = ""
+    _edit_po(ws, "fa", empty_one)
+    assert build_edition(release, ws, "fa").language.code == "en"
+
+
+def test_reviewed_edition_under_machine_policy_has_no_notice(ws_root, release):
+    ws = _set_policy(ws_root, "tr", "machine")
+    ed = build_edition(release, ws, "tr")
+    assert ed.status == TRANSLATED and not ed.machine
