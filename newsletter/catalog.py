@@ -135,7 +135,7 @@ def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain:
                 context=tmsg.context)
     for (msgid, ctx), msg in previous.items():
         if msg.string:  # an untranslated entry that left the source is simply gone
-            cat.obsolete[cat._key_for(msgid, ctx)] = Message(  # noqa: SLF001
+            cat.obsolete[cat._key_for(msgid, ctx)] = Message(
                 msgid, msg.string, user_comments=msg.user_comments, flags=msg.flags,
                 context=ctx,
             )

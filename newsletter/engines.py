@@ -19,6 +19,7 @@ import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from typing import ClassVar
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -27,8 +28,7 @@ from newsletter.errors import ConfigError, EngineRejected, EngineUnavailable
 
 ENGINES = ("google", "libre", "mymemory", "microsoft", "deepl")
 
-_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mt_timeout",
-                                                                        default=None)
+_TIMEOUT: contextvars.ContextVar[float | None] = contextvars.ContextVar("mt_timeout", default=None)
 _original_send = HTTPAdapter.send
 
 
@@ -75,7 +75,7 @@ class Engine(ABC):
     name: str = ""
     max_chars: int = 4500
     # our language code -> the engine's code; languages not listed are unsupported
-    codes: dict[str, str] = {}
+    codes: ClassVar[dict[str, str]] = {}
 
     def __init__(self, policy: RetryPolicy | None = None):
         self.policy = policy or RetryPolicy()
@@ -87,9 +87,11 @@ class Engine(ABC):
     def check_languages(self, source: str, targets: list[str]) -> None:
         missing = [t for t in [source, *targets] if not self.supports(t)]
         if missing:
-            raise ConfigError(f"engine {self.name!r} cannot translate {', '.join(missing)}; "
-                              "choose another engine with --engine or leave these "
-                              "languages to human translators")
+            raise ConfigError(
+                f"engine {self.name!r} cannot translate {', '.join(missing)}; "
+                "choose another engine with --engine or leave these "
+                "languages to human translators"
+            )
 
     def translate(self, text: str, source: str, target: str) -> str:
         """Translate one (masked) segment, split into chunks under the engine's limit."""
@@ -142,9 +144,15 @@ def split_text(text: str, limit: int) -> list[str]:
 
 # --- deep-translator engines ---------------------------------------------------------------
 
-_DT_STATUS = {"ERR_TOO_MANY_REQUESTS": 429, "ERR_INTERNAL_SERVER_ERROR": 500,
-              "ERR_SERVICE_NOT_AVAIBLE": 503, "ERR_BAD_REQUEST": 400, "ERR_TEXT_TOO_LONG": 413,
-              "ERR_UNPROCESSABLE_TEXT": 422, "ERR_LANG_NOT_SUPPORTED": 501}
+_DT_STATUS = {
+    "ERR_TOO_MANY_REQUESTS": 429,
+    "ERR_INTERNAL_SERVER_ERROR": 500,
+    "ERR_SERVICE_NOT_AVAIBLE": 503,
+    "ERR_BAD_REQUEST": 400,
+    "ERR_TEXT_TOO_LONG": 413,
+    "ERR_UNPROCESSABLE_TEXT": 422,
+    "ERR_LANG_NOT_SUPPORTED": 501,
+}
 
 
 def _deep_translator_call(make: Callable[[], object], text: str) -> str:
@@ -165,8 +173,7 @@ def _deep_translator_call(make: Callable[[], object], text: str) -> str:
     except dt.RequestError as err:  # Google: any non-2xx, status not kept
         raise _Transient("request failed") from err
     except (dt.AuthorizationException, dt.ApiKeyException) as err:
-        raise ConfigError("the engine refused the API key; check its environment "
-                          "variable") from err
+        raise ConfigError("the engine refused the API key; check its environment variable") from err
     except (dt.TranslationNotFound, dt.NotValidPayload, dt.NotValidLength) as err:
         raise EngineRejected(type(err).__name__) from err
 
@@ -174,15 +181,46 @@ def _deep_translator_call(make: Callable[[], object], text: str) -> str:
 class GoogleEngine(Engine):
     name = "google"
     max_chars = 4500  # the free endpoint refuses 5000 and more
-    codes = {c: c for c in ("de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku", "ckb", "fr",
-                            "es", "it", "ro", "bg", "el", "sq", "sr", "hr", "bs", "so", "ti",
-                            "am", "ps", "ur", "vi", "zh-CN", "ta", "hi", "pt")}
+    codes: ClassVar[dict[str, str]] = {
+        c: c
+        for c in (
+            "de",
+            "en",
+            "tr",
+            "ar",
+            "ru",
+            "uk",
+            "pl",
+            "fa",
+            "ku",
+            "ckb",
+            "fr",
+            "es",
+            "it",
+            "ro",
+            "bg",
+            "el",
+            "sq",
+            "sr",
+            "hr",
+            "bs",
+            "so",
+            "ti",
+            "am",
+            "ps",
+            "ur",
+            "vi",
+            "zh-CN",
+            "ta",
+            "hi",
+            "pt",
+        )
+    }
 
     def _call(self, text: str, source: str, target: str) -> str:
         from deep_translator import GoogleTranslator
 
-        return _deep_translator_call(lambda: GoogleTranslator(source=source, target=target),
-                                     text)
+        return _deep_translator_call(lambda: GoogleTranslator(source=source, target=target), text)
 
 
 class LibreEngine(Engine):
@@ -191,8 +229,9 @@ class LibreEngine(Engine):
     name = "libre"
     max_chars = 4500
     # deep-translator only accepts the languages of its own table (no uk, fa, ku)
-    codes = {c: c for c in ("de", "en", "tr", "ar", "ru", "pl", "fr", "es", "it", "pt", "vi",
-                            "zh", "hi")}
+    codes: ClassVar[dict[str, str]] = {
+        c: c for c in ("de", "en", "tr", "ar", "ru", "pl", "fr", "es", "it", "pt", "vi", "zh", "hi")
+    }
 
     def __init__(self, url: str, policy: RetryPolicy | None = None):
         super().__init__(policy)
@@ -205,36 +244,59 @@ class LibreEngine(Engine):
 
         # a self-hosted server often needs no key, but deep-translator insists on one
         key = os.environ.get("LIBRETRANSLATE_API_KEY") or "none"
-        return _deep_translator_call(lambda: LibreTranslator(
-            source=source, target=target, api_key=key, custom_url=self.url), text)
+        return _deep_translator_call(
+            lambda: LibreTranslator(source=source, target=target, api_key=key, custom_url=self.url),
+            text,
+        )
 
 
 class MyMemoryEngine(Engine):
     name = "mymemory"
     max_chars = 480  # MyMemory refuses 500 characters and more
-    codes = {"de": "de-DE", "en": "en-GB", "tr": "tr-TR", "ar": "ar-SA", "ru": "ru-RU",
-             "uk": "uk-UA", "pl": "pl-PL", "fa": "fa-IR", "ku": "kmr-TR", "ckb": "ckb-IQ"}
+    codes: ClassVar[dict[str, str]] = {
+        "de": "de-DE",
+        "en": "en-GB",
+        "tr": "tr-TR",
+        "ar": "ar-SA",
+        "ru": "ru-RU",
+        "uk": "uk-UA",
+        "pl": "pl-PL",
+        "fa": "fa-IR",
+        "ku": "kmr-TR",
+        "ckb": "ckb-IQ",
+    }
 
     def _call(self, text: str, source: str, target: str) -> str:
         from deep_translator import MyMemoryTranslator
 
-        return _deep_translator_call(lambda: MyMemoryTranslator(source=source, target=target),
-                                     text)
+        return _deep_translator_call(lambda: MyMemoryTranslator(source=source, target=target), text)
 
 
 class MicrosoftEngine(Engine):
     name = "microsoft"
     max_chars = 4500
-    codes = {"de": "de", "en": "en", "tr": "tr", "ar": "ar", "ru": "ru", "uk": "uk", "pl": "pl",
-             "fa": "fa", "ku": "kmr", "ckb": "ku"}  # Microsoft: ku = Sorani, kmr = Kurmanji
+    codes: ClassVar[dict[str, str]] = {
+        "de": "de",
+        "en": "en",
+        "tr": "tr",
+        "ar": "ar",
+        "ru": "ru",
+        "uk": "uk",
+        "pl": "pl",
+        "fa": "fa",
+        "ku": "kmr",
+        "ckb": "ku",
+    }  # Microsoft: ku = Sorani, kmr = Kurmanji
 
     def _call(self, text: str, source: str, target: str) -> str:
         from deep_translator import MicrosoftTranslator
 
         key = _require_env("MICROSOFT_TRANSLATOR_KEY")
         region = os.environ.get("MICROSOFT_TRANSLATOR_REGION") or None
-        return _deep_translator_call(lambda: MicrosoftTranslator(
-            api_key=key, region=region, source=source, target=target), text)
+        return _deep_translator_call(
+            lambda: MicrosoftTranslator(api_key=key, region=region, source=source, target=target),
+            text,
+        )
 
 
 class DeeplEngine(Engine):
@@ -243,8 +305,15 @@ class DeeplEngine(Engine):
 
     name = "deepl"
     max_chars = 4500
-    codes = {"de": "DE", "en": "EN-GB", "tr": "TR", "ar": "AR", "ru": "RU", "uk": "UK",
-             "pl": "PL"}
+    codes: ClassVar[dict[str, str]] = {
+        "de": "DE",
+        "en": "EN-GB",
+        "tr": "TR",
+        "ar": "AR",
+        "ru": "RU",
+        "uk": "UK",
+        "pl": "PL",
+    }
 
     def _call(self, text: str, source: str, target: str) -> str:
         import deepl
@@ -252,8 +321,9 @@ class DeeplEngine(Engine):
         key = _require_env("DEEPL_AUTH_KEY")
         try:
             translator = deepl.Translator(key, send_platform_info=False)
-            result = translator.translate_text(text, source_lang=source.split("-")[0],
-                                               target_lang=target)
+            result = translator.translate_text(
+                text, source_lang=source.split("-")[0], target_lang=target
+            )
         except (deepl.ConnectionException, deepl.TooManyRequestsException) as err:
             raise _Transient(type(err).__name__) from err
         except deepl.AuthorizationException as err:

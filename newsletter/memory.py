@@ -12,8 +12,7 @@ from newsletter.catalog import is_reviewed, read_catalog
 from newsletter.checks import check_translation
 from newsletter.config import Workspace
 from newsletter.errors import CatalogError
-from newsletter.segments import Segment, Tag
-from newsletter.segments import PSEUDO_TAG
+from newsletter.segments import PSEUDO_TAG, Segment, Tag
 from newsletter.ui import DOMAIN as UI_DOMAIN
 
 NEAR = 0.85
