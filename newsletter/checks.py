@@ -10,11 +10,12 @@ import re
 from collections import Counter
 
 from newsletter.masking import _FIXED
-from newsletter.segments import Segment, check_tags
+from newsletter.segments import PSEUDO_TAG, Segment, check_tags
 
 _URL = re.compile(_FIXED[1])
 _EMAIL = re.compile(_FIXED[2])
-_NUMBER = re.compile(r"\d+(?:[.,\u00a0\u202f ]\d{3})*")
+# 10.000, 10,000 and 10 000 are one number; 10000 10000 are two
+_NUMBER = re.compile(r"\d{1,3}(?:[.,\u00a0\u202f ]\d{3})+(?!\d)|\d+")
 # Arabic-Indic (U+0660..) and Extended/Persian (U+06F0..) digits read as 0-9
 _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890123456789")
 LONG_SOURCE_WORDS = 5
@@ -37,7 +38,7 @@ def check_translation(source: Segment, translation: str) -> list[str]:
         for item in pattern.findall(src):
             if item not in dst:
                 problems.append(f"{kind} {item} is missing")
-    missing = numbers(src) - numbers(dst)
+    missing = numbers(PSEUDO_TAG.sub(" ", src)) - numbers(PSEUDO_TAG.sub(" ", dst))
     if missing:
         problems.append("number(s) missing: " + ", ".join(str(n) for n in sorted(missing)))
     if len(src.split()) >= LONG_SOURCE_WORDS and dst.strip() == src.strip():

@@ -13,13 +13,24 @@ from newsletter import __version__
 from newsletter.audience import Selection
 from newsletter.catalog import extract_release
 from newsletter.config import Workspace, load_workspace, resolve_inside
-from newsletter.errors import NewsletterError, RecipientError, ReleaseError
+from newsletter.edition import coverage
+from newsletter.engines import ENGINES, RetryPolicy, make_engine
+from newsletter.errors import (
+    EngineRejected,
+    EngineUnavailable,
+    LanguageError,
+    NewsletterError,
+    RecipientError,
+    ReleaseError,
+)
 from newsletter.languages import language
 from newsletter.languages import language as language_info
 from newsletter.preview import write_previews
 from newsletter.recipients import read_list
 from newsletter.release import Release, load_release
 from newsletter.sending import Planned, SendRequest, plan_send, send
+from newsletter.status import export_tmx, release_status
+from newsletter.translate import translate_release
 from newsletter.ui import extract_ui
 
 # Wide enough for paths when output goes to a file or CI log (rich assumes 80 there).
@@ -224,6 +235,128 @@ def _print_summary(planned: Planned, title: str) -> None:
         out.print(f"{planned.plan.left_out_by_lang} recipient(s) left out by --lang")
     if planned.audience.not_tagged:
         out.print(f"{planned.audience.not_tagged} recipient(s) left out by --tag")
+
+
+@cli.command()
+@click.argument("release")
+@click.option("--engine", type=click.Choice(list(ENGINES)),
+              help="Machine translation engine (default from newsletter.toml).")
+@click.option("--lang", "langs", multiple=True, metavar="L",
+              help="Only these target languages (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Say how many segments and characters would "
+              "go to the engine; change nothing.")
+@click.pass_context
+def translate(ctx: click.Context, release: str, engine: str | None, langs: tuple[str, ...],
+              dry_run: bool) -> None:
+    """Draft every empty entry of RELEASE's catalogs: translation memory, then the engine.
+
+    Drafts are marked fuzzy with a comment naming their origin; a reviewer approves
+    an entry by clearing 'fuzzy'. Reviewed entries are never touched.
+    """
+    ws = _ws(ctx)
+    rel = _release(ws, release)
+    cfg = ws.config.translation
+    mt = make_engine(engine or cfg.engine, libre_url=cfg.libretranslate_url,
+                     policy=RetryPolicy(timeout=cfg.timeout, retries=cfg.retries))
+    chosen = tuple(language_info(code).code for code in langs) or None
+    for code in chosen or ():
+        if code not in ws.config.languages.targets:
+            raise LanguageError(f"{code!r} is not a target language of this workspace")
+    report = translate_release(rel, ws, mt, chosen, dry_run=dry_run)
+    table = Table("lang", "kept", "memory (reviewed)", "memory (fuzzy)",
+                  "would send" if dry_run else "machine", "failed", "characters")
+    for lr in report.languages:
+        table.add_row(lr.language, str(lr.kept), str(lr.memory_reviewed), str(lr.memory_fuzzy),
+                      str(lr.pending if dry_run else lr.machine), str(lr.failed),
+                      str(lr.characters))
+    out.print(f"{rel.id} with engine {report.engine}" + (" (dry run)" if dry_run else ""))
+    out.print(table)
+    if dry_run:
+        pending = sum(lr.pending for lr in report.languages)
+        chars = sum(lr.characters for lr in report.languages)
+        out.print(f"{pending} segment(s), {chars} character(s) would go to {report.engine}.")
+        return
+    for lr in report.languages:
+        for failure in lr.failures:
+            err.print(f"failed: {failure}", soft_wrap=True, markup=False)
+    if report.stopped:
+        remaining = _untranslated(ws, rel, [lr.language for lr in report.languages]
+                                  + [t for t in (chosen or ws.config.languages.targets)
+                                     if t not in {lr.language for lr in report.languages}])
+        count = sum(remaining.values())
+        raise EngineUnavailable(
+            f"{count} entries in {len([n for n in remaining.values() if n])} languages could "
+            f"not be translated: {report.stopped}; run again later")
+    if report.failed:
+        raise EngineRejected(f"{report.failed} entries could not be drafted (see above); "
+                             "they stay empty for human translators or a later run")
+
+
+def _untranslated(ws: Workspace, rel: Release, langs: list[str]) -> dict[str, int]:
+    out = {}
+    for lang in dict.fromkeys(langs):
+        cov = coverage(rel, ws, lang)
+        out[lang] = cov.missing
+    return out
+
+
+@cli.command()
+@click.argument("releases", nargs=-1)
+@click.option("--check", is_flag=True, help="Exit 1 when any target language of the named "
+              "release(s) is not publishable.")
+@click.pass_context
+def status(ctx: click.Context, releases: tuple[str, ...], check: bool) -> None:
+    """Translation status per release and language: reviewed, drafts, missing, failing
+    checks, and whether the edition may be sent under the language's policy."""
+    ws = _ws(ctx)
+    if releases:
+        rels = [_release(ws, ref) for ref in releases]
+    else:
+        rels = [load_release(p, ws.root) for p in sorted(ws.releases_dir.glob("*.md"))]
+    not_ready = []
+    for rel in rels:
+        st = release_status(rel, ws)
+        table = Table("lang", "policy", "reviewed", "drafts", "missing", "failing", "%",
+                      "publishable", title=None)
+        for cov in st.languages:
+            table.add_row(cov.language, cov.policy, str(cov.reviewed), str(cov.drafts),
+                          str(cov.missing), str(len(cov.failing)), f"{cov.percent}",
+                          "yes" + (" (machine)" if cov.uses_drafts else "") if cov.publishable
+                          else "no")
+        out.print(f"{rel.id} ({st.languages[0].total if st.languages else 0} entries)",
+                  soft_wrap=True)
+        out.print(table)
+        for cov in st.languages:
+            for failing in cov.failing:
+                out.print(f"  {cov.language}: {failing}", soft_wrap=True, markup=False)
+            if cov.note:
+                out.print(f"  {cov.language}: {cov.note}", soft_wrap=True, markup=False)
+        not_ready += [f"{rel.id}:{c.language}" for c in st.languages if not c.publishable]
+    if check and not_ready:
+        raise LanguageError(f"not publishable: {', '.join(not_ready)}")
+
+
+@cli.group()
+def tm() -> None:
+    """Translation memory: the reviewed pairs of every catalog."""
+
+
+@tm.command("export")
+@click.option("--lang", "lang", required=True, metavar="L", help="Target language.")
+@click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="TMX file inside the workspace (default: build/tm/<source>-<lang>.tmx).")
+@click.pass_context
+def tm_export(ctx: click.Context, lang: str, out_file: Path | None) -> None:
+    """Write a TMX 1.4 file of the reviewed pairs, for translators' CAT tools."""
+    ws = _ws(ctx)
+    code = language_info(lang).code
+    if code not in ws.config.languages.targets:
+        raise LanguageError(f"{lang!r} is not a target language of this workspace")
+    src = ws.config.languages.source
+    target = resolve_inside(ws.root, out_file or ws.build_dir / "tm" / f"{src}-{code}.tmx",
+                            what="--out file")
+    count = export_tmx(ws, code, target)
+    out.print(f"{count} reviewed pair(s) written to {ws.relative(target)}", soft_wrap=True)
 
 
 @cli.group()
