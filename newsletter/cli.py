@@ -228,7 +228,10 @@ def _print_summary(planned: Planned, title: str) -> None:
     for lang, count, fallbacks, reasons in planned.plan.summary():
         total += count
         why = "\n".join(f"{n} × {reason}" for reason, n in reasons)
-        table.add_row(lang, language_info(lang).native_name, str(count), str(fallbacks), why)
+        name = language_info(lang).native_name
+        if planned.plan.editions[lang].machine:
+            name += " (machine-translated, policy 'machine')"
+        table.add_row(lang, name, str(count), str(fallbacks), why)
     table.add_row("", "total", str(total), "", "")
     out.print(table)
     if planned.plan.left_out_by_lang:

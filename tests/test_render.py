@@ -185,3 +185,29 @@ def test_html_structure_matches_golden(ws, renderer, release, lang):
         golden.write_text(got, encoding="utf-8")
     assert got == golden.read_text(encoding="utf-8"), (
         f"structure of the {lang} edition changed; inspect and rerun with UPDATE_GOLDEN=1")
+
+
+def test_machine_edition_carries_a_notice_with_a_link_to_the_original(ws_root, release):
+    from newsletter.config import load_workspace
+    path = ws_root / "newsletter.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        '[languages.policy]\nku = "reviewed"', '[languages.policy]\nku = "machine"'),
+        encoding="utf-8")
+    ws = load_workspace(ws_root)
+    po = po_path(ws, EXAMPLE_RELEASE, "ku")
+    cat = read_po(po.open("rb"))
+    src = read_po(po_path(ws, EXAMPLE_RELEASE, "tr").open("rb"))
+    for msg in cat:
+        if msg.id:
+            msg.string = src.get(msg.id, context=msg.context).string  # any draft will do
+            msg.flags.add("fuzzy")
+    write_catalog(po, cat)
+    edition = build_edition(release, ws, "ku")
+    assert edition.machine and edition.language.code == "ku"
+    out = Renderer(ws, relative_asset_url(ws.build_dir)).render(
+        edition, original_url="https://verbund.example.org/newsletter/x/de.html")
+    assert "Ev nivîs bi makîneyê hatiye wergerandin" in out.html
+    assert 'href="https://verbund.example.org/newsletter/x/de.html"' in out.html
+    assert "Orîjînalê bixwînin (Deutsch)" in out.text
+    plain = Renderer(ws, relative_asset_url(ws.build_dir)).render(build_edition(release, ws, "tr"))
+    assert "makine tarafından çevrilmiştir" not in plain.html
