@@ -52,7 +52,8 @@ def main() -> None:
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / part)
         ws = load_workspace(root)
         release = load_release(ws.releases_dir / "2018-08-23-kooperationsvertrag.md", ws.root)
-        signer = Signer(b"benchmark-secret-0123456789abcdef", "benchmark")
+        signer = Signer(b"benchmark-secret-0123456789abcdef", b"benchmark-address-key-0123456789",
+                        "benchmark")
         builder = MessageBuilder(ws, signer, "bench-campaign")
         asset = lambda p: f"https://verbund.example.org/newsletter/{p.name}"  # noqa: E731
 

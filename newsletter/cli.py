@@ -10,12 +10,14 @@ from rich.console import Console
 from rich.table import Table
 
 from newsletter import __version__
+from newsletter.addresses import AddressError, normalize_address
 from newsletter.audience import Selection
 from newsletter.catalog import extract_release
 from newsletter.config import Workspace, load_workspace, resolve_inside
 from newsletter.edition import coverage
 from newsletter.engines import ENGINES, RetryPolicy, make_engine
 from newsletter.errors import (
+    DeliveryError,
     EngineRejected,
     EngineUnavailable,
     LanguageError,
@@ -25,11 +27,15 @@ from newsletter.errors import (
 )
 from newsletter.languages import language
 from newsletter.languages import language as language_info
+from newsletter.ledger import DB_NAME, REASONS, Ledger
 from newsletter.preview import write_previews
 from newsletter.recipients import read_list
 from newsletter.release import Release, load_release
-from newsletter.sending import Planned, SendRequest, plan_send, send
+from newsletter.reporting import write_report_csv
+from newsletter.sending import STATE_DIR, Planned, SendRequest, plan_send, send
 from newsletter.status import export_tmx, release_status
+from newsletter.suppressions import import_sendgrid
+from newsletter.tokens import address_id, load_address_key
 from newsletter.translate import translate_release
 from newsletter.ui import extract_ui
 
@@ -161,10 +167,15 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
               help="Outbox folder inside the workspace (default from newsletter.toml).")
 @click.option("--skip-invalid", is_flag=True, help="Send to the valid rows and list the "
               "invalid ones, instead of stopping.")
+@click.option("--resend-unknown", is_flag=True, help="Send again to recipients whose message "
+              "was in flight when an earlier run died (they may get it twice).")
+@click.option("--sandbox", is_flag=True, help="SendGrid only: validate every request, "
+              "deliver nothing.")
 @click.pass_context
 def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tuple[str, ...],
              langs: tuple[str, ...], dry_run: bool, transport: str | None,
-             outbox_dir: Path | None, skip_invalid: bool) -> None:
+             outbox_dir: Path | None, skip_invalid: bool, resend_unknown: bool,
+             sandbox: bool) -> None:
     """Send RELEASE to the recipients of the chosen lists, each in their language.
 
     Every recipient gets the edition of their language when it is completely
@@ -179,6 +190,8 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         transport=transport or ws.config.delivery.transport,
         outbox=outbox_dir,
         skip_invalid=skip_invalid,
+        resend_unknown=resend_unknown,
+        sandbox=sandbox,
     )
     planned = plan_send(ws, rel, request)
     _print_skipped(planned)
@@ -196,13 +209,33 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
                   disable=not err.is_terminal) as bar:
         task = bar.add_task(f"Sending {planned.campaign}", total=len(planned.plan.assignments))
         result = send(ws, rel, request, planned,
-                      progress=lambda done, total: bar.update(task, completed=done))
-    _print_summary(planned, f"Campaign {planned.campaign}: {result.delivered} message(s)")
+                      progress=lambda done, total: bar.update(task, completed=done),
+                      say=lambda message: err.print(message, markup=False))
+    run = result.run
+    _print_summary(planned, f"Campaign {planned.campaign}: {result.delivered} message(s) "
+                            "handed over in this run")
     where = result.destination
     if Path(where).is_absolute():
         where = ws.relative(Path(where))
     out.print(f"Messages written to {where}/" if request.transport == "outbox"
               else f"Messages handed to {where}", soft_wrap=True)
+    shown = {k: v for k, v in run.counts.items() if v}
+    out.print("Ledger: " + ", ".join(f"{n} {status}" for status, n in shown.items()),
+              soft_wrap=True)
+    if run.suppressed_now:
+        out.print(f"{run.suppressed_now} recipient(s) skipped: on the suppression list")
+    if run.unknown:
+        out.print(f"{len(run.unknown)} message(s) of unknown fate (the run before this one "
+                  "died while handing them over); not sent again unless --resend-unknown:",
+                  soft_wrap=True)
+        for row in run.unknown:
+            out.print(f"  {row.email} ({row.language})", markup=False)
+    if run.paused:
+        err.print("Paused. Run the same command again to continue.")
+        sys.exit(130)
+    if run.stopped:
+        raise DeliveryError(f"stopped: {run.stopped}. Run the same command again to "
+                            "continue; nobody will get the message twice.")
 
 
 def _print_skipped(planned: Planned) -> None:
@@ -360,6 +393,132 @@ def tm_export(ctx: click.Context, lang: str, out_file: Path | None) -> None:
                             what="--out file")
     count = export_tmx(ws, code, target)
     out.print(f"{count} reviewed pair(s) written to {ws.relative(target)}", soft_wrap=True)
+
+
+@cli.command()
+@click.argument("campaign")
+@click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write the rows to this CSV file (inside the workspace) instead.")
+@click.pass_context
+def report(ctx: click.Context, campaign: str, csv_file: Path | None) -> None:
+    """Who got which language of CAMPAIGN, and what happened to each message."""
+    ws = _ws(ctx)
+    with Ledger(ws.root / STATE_DIR / DB_NAME) as ledger:
+        if not ledger.has_campaign(campaign):
+            known = ", ".join(c for c, _, _ in ledger.campaigns()) or "none yet"
+            raise DeliveryError(f"no campaign {campaign!r} in the ledger (known: {known})")
+        rows = ledger.rows(campaign)
+        counts = ledger.counts(campaign)
+    if csv_file is not None:
+        target = resolve_inside(ws.root, csv_file, what="--csv file")
+        write_report_csv(target, rows)
+        out.print(f"{len(rows)} row(s) written to {ws.relative(target)}", soft_wrap=True)
+    else:
+        table = Table("recipient", "language", "status", "attempts", "last error", "updated")
+        for r in rows:
+            table.add_row(r.email, r.language, r.status, str(r.attempts), r.last_error,
+                          r.updated_at)
+        out.print(table)
+    out.print(", ".join(f"{n} {s}" for s, n in counts.items() if n) or "no rows")
+
+
+@cli.group()
+def suppress() -> None:
+    """The suppression list: addresses that never get a message."""
+
+
+def _ledger_and_key(ws: Workspace) -> tuple[Ledger, bytes]:
+    state = ws.root / STATE_DIR
+    return Ledger(state / DB_NAME), load_address_key(state)
+
+
+@suppress.command("add")
+@click.argument("emails", nargs=-1, required=True)
+@click.option("--reason", type=click.Choice([r for r in REASONS if r != "erased"]),
+              default="manual", show_default=True)
+@click.pass_context
+def suppress_add(ctx: click.Context, emails: tuple[str, ...], reason: str) -> None:
+    """Put addresses on the suppression list."""
+    ws = _ws(ctx)
+    ledger, key = _ledger_and_key(ws)
+    with ledger:
+        for email in emails:
+            addr = _address(email)
+            added = ledger.suppress(address_id(key, addr), addr, reason, "manual")
+            out.print(f"{addr}: " + ("suppressed" if added else "already suppressed"),
+                      markup=False)
+
+
+@suppress.command("remove")
+@click.argument("emails", nargs=-1, required=True)
+@click.pass_context
+def suppress_remove(ctx: click.Context, emails: tuple[str, ...]) -> None:
+    """Take addresses off the suppression list (not erased people)."""
+    ws = _ws(ctx)
+    ledger, key = _ledger_and_key(ws)
+    with ledger:
+        for email in emails:
+            addr = _address(email)
+            removed = ledger.unsuppress(address_id(key, addr))
+            out.print(f"{addr}: " + ("removed" if removed else "not on the list (or erased)"),
+                      markup=False)
+
+
+@suppress.command("list")
+@click.pass_context
+def suppress_list(ctx: click.Context) -> None:
+    """Show the suppression list."""
+    ws = _ws(ctx)
+    ledger, _ = _ledger_and_key(ws)
+    with ledger:
+        entries = ledger.suppressions()
+    table = Table("address", "reason", "source", "since")
+    for s in entries:
+        table.add_row(s.email or f"(erased, key {s.key[:8]}…)", s.reason, s.source, s.created_at)
+    out.print(table)
+
+
+@suppress.command("import-sendgrid")
+@click.pass_context
+def suppress_import_sendgrid(ctx: click.Context) -> None:
+    """Import bounces, blocks, spam reports and unsubscribes from SendGrid's API."""
+    ws = _ws(ctx)
+    ledger, key = _ledger_and_key(ws)
+    with ledger:
+        counts = import_sendgrid(ledger, key, ws.config.delivery.sendgrid)
+    out.print(", ".join(f"{n} new from {kind}" for kind, n in counts.items()))
+
+
+@cli.command()
+@click.argument("email")
+@click.pass_context
+def forget(ctx: click.Context, email: str) -> None:
+    """Erase a person: their rows leave the ledger and their files the outbox; a keyed
+    hash stays on the suppression list so that no list can mail them again."""
+    ws = _ws(ctx)
+    addr = _address(email)
+    ledger, key = _ledger_and_key(ws)
+    rid = address_id(key, addr)
+    with ledger:
+        rows = ledger.forget(rid, "forget")
+    outbox = ws.config.delivery.outbox
+    files = list(outbox.glob(f"*/{rid}.eml")) if outbox.exists() else []
+    for path in files:
+        path.unlink()
+    out.print(f"Erased: {rows} ledger row(s), {len(files)} outbox file(s); the address is "
+              "suppressed by its keyed hash only.")
+    for name, path in ws.config.lists.items():
+        for r in read_list(name, path).recipients:
+            if r.key == addr.casefold():
+                out.print(f"Still in {ws.relative(path)}:{r.origins[0].line} — remove the row "
+                          "there too.", soft_wrap=True, markup=False)
+
+
+def _address(value: str) -> str:
+    try:
+        return normalize_address(value)
+    except AddressError as error:
+        raise RecipientError(f"not an email address: {value!r} ({error})") from None
 
 
 @cli.group()

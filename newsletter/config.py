@@ -104,9 +104,33 @@ class Web:
 
 
 @dataclass(frozen=True)
+class Smtp:
+    host: str = "localhost"
+    port: int = 587
+    security: str = "starttls"  # "starttls", "tls" (implicit) or "none"
+    username: str = ""  # the password comes only from SMTP_PASSWORD
+    rate: float = 5.0  # messages per second (token bucket)
+    timeout: float = 30.0
+    ca_file: str = ""  # a private CA for the server's certificate, if any
+    retry_after: float = 60.0  # seconds before 4xx-deferred messages are tried again
+
+
+@dataclass(frozen=True)
+class SendGrid:
+    host: str = "https://api.sendgrid.com"  # or https://api.eu.sendgrid.com
+    categories: tuple[str, ...] = ()
+    asm_group_id: int | None = None  # unsubscribe group
+    timeout: float = 30.0
+    max_wait: float = 120.0  # longest wait for a rate limit before stopping the run
+    retries: int = 4
+
+
+@dataclass(frozen=True)
 class Delivery:
     transport: str
     outbox: Path
+    smtp: Smtp = field(default_factory=Smtp)
+    sendgrid: SendGrid = field(default_factory=SendGrid)
 
 
 @dataclass(frozen=True)
@@ -417,8 +441,46 @@ def _web(t: _Reader) -> Web:
                unsubscribe_mailto=_email(t, "unsubscribe_mailto"))
 
 
+def _number(t: _Reader, name: str, default: float, low: float, high: float) -> float:
+    value = t.data.get(name, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
+        raise t.fail(name, f"a number from {low:g} to {high:g}")
+    return float(value)
+
+
+def _smtp(t: _Reader) -> Smtp:
+    t.only("host", "port", "security", "username", "rate", "timeout", "ca_file", "retry_after")
+    security = t.str("security", required=False, default="starttls")
+    if security not in ("starttls", "tls", "none"):
+        raise t.fail("security", "one of starttls, tls, none")
+    return Smtp(host=t.str("host", required=False, default="localhost"),
+                port=int(_number(t, "port", 587, 1, 65535)), security=security,
+                username=t.str("username", required=False),
+                rate=_number(t, "rate", 5.0, 0.01, 10000),
+                timeout=_number(t, "timeout", 30, 1, 600),
+                ca_file=t.str("ca_file", required=False),
+                retry_after=_number(t, "retry_after", 60, 0, 3600))
+
+
+def _sendgrid(t: _Reader) -> SendGrid:
+    t.only("host", "categories", "asm_group_id", "timeout", "max_wait", "retries")
+    host = t.str("host", required=False, default="https://api.sendgrid.com")
+    if not host.startswith(("https://", "http://127.0.0.1", "http://localhost")):
+        raise t.fail("host", "must be an https:// URL")
+    categories = t.str_list("categories", required=False)
+    if len(categories) > 10:
+        raise t.fail("categories", "SendGrid allows at most 10 categories")
+    group = t.data.get("asm_group_id")
+    if group is not None and (isinstance(group, bool) or not isinstance(group, int)):
+        raise t.fail("asm_group_id", "a whole number (the unsubscribe group's id)")
+    return SendGrid(host=host, categories=categories, asm_group_id=group,
+                    timeout=_number(t, "timeout", 30, 1, 600),
+                    max_wait=_number(t, "max_wait", 120, 0, 86400),
+                    retries=int(_number(t, "retries", 4, 0, 20)))
+
+
 def _delivery(t: _Reader, root: Path) -> Delivery:
-    t.only("transport", "outbox")
+    t.only("transport", "outbox", "smtp", "sendgrid")
     transport = t.str("transport")
     if transport not in TRANSPORTS:
         known = ", ".join(TRANSPORTS)
@@ -427,4 +489,6 @@ def _delivery(t: _Reader, root: Path) -> Delivery:
         outbox = resolve_inside(root, t.str("outbox", required=False, default="outbox"))
     except WorkspaceError as err:
         raise t.fail("outbox", err.message) from err
-    return Delivery(transport=transport, outbox=outbox)
+    return Delivery(transport=transport, outbox=outbox,
+                    smtp=_smtp(t.table("smtp", required=False)),
+                    sendgrid=_sendgrid(t.table("sendgrid", required=False)))

@@ -122,6 +122,7 @@ class MessageBuilder:
         self.signer = signer
         self.campaign_id = campaign_id
         self.web = cfg.web
+        self.sender_config = cfg.sender
         self.domain = cfg.sender.from_address.rpartition("@")[2]
         moment = now or dt.datetime.now(dt.UTC)
         if moment.tzinfo is None:
@@ -129,6 +130,9 @@ class MessageBuilder:
         self.date = format_datetime(moment)
         self.from_header = encode_address(cfg.sender.from_name, cfg.sender.from_address, "From")
         self.reply_to = encode_address("", cfg.sender.reply_to, "Reply-To")
+
+    def message_id(self, rid: str) -> str:
+        return f"<{self.campaign_id}.{rid}@{self.domain}>"
 
     def unsubscribe_url(self, token: str) -> str:
         return f"{self.web.unsubscribe_url}?t={token}"
@@ -144,7 +148,7 @@ class MessageBuilder:
         html = personalize(prepared.rendered.html,
                            {**values, "greeting": greetings.html(recipient.name)}, html=True)
         kind = prepared.edition.release.kind
-        message_id = f"<{self.campaign_id}.{rid}@{self.domain}>"
+        message_id = self.message_id(rid)
         msg = EmailMessage(policy=MAIL_POLICY)
         msg["From"] = self.from_header
         msg["To"] = encode_address(recipient.name, recipient.email, "To")

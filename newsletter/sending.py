@@ -1,4 +1,4 @@
-"""Sending a release: audience, plan, one rendering per edition, one message per recipient."""
+"""Sending a release: audience, plan, one rendering per edition, the ledgered send loop."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from pathlib import Path
 from newsletter.audience import Audience, Plan, Selection, load_audience, make_plan
 from newsletter.campaign import campaign_id
 from newsletter.config import Workspace
+from newsletter.delivery import RunResult, run_campaign
 from newsletter.messages import MessageBuilder, Prepared, prepare
 from newsletter.release import Release
 from newsletter.render import Renderer
@@ -25,6 +26,8 @@ class SendRequest:
     transport: str
     outbox: Path | None = None
     skip_invalid: bool = False
+    resend_unknown: bool = False
+    sandbox: bool = False
 
 
 @dataclass(frozen=True)
@@ -37,8 +40,12 @@ class Planned:
 @dataclass(frozen=True)
 class SendResult:
     planned: Planned
-    delivered: int
+    run: RunResult
     destination: str  # where the messages went (the outbox folder, a server)
+
+    @property
+    def delivered(self) -> int:
+        return self.run.handed_over
 
 
 def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
@@ -49,28 +56,28 @@ def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
 
 
 def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned,
-         progress: Progress | None = None) -> SendResult:
-    transport = make_transport(ws, request.transport, planned.campaign, request.outbox)
-    signer = load_signer(ws.root / STATE_DIR, allow_state_secret=not transport.needs_env_secret)
+         progress: Progress | None = None, say: Callable[[str], None] = lambda m: None
+         ) -> SendResult:
+    transport = make_transport(ws, request.transport, planned.campaign, outbox=request.outbox,
+                               sandbox=request.sandbox, say=say)
+    state = ws.root / STATE_DIR
+    signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.
     renderer = Renderer(ws, lambda path: _asset_url(ws, path))
     prepared: dict[str, Prepared] = {
         lang: prepare(renderer, edition, ws) for lang, edition in planned.plan.editions.items()
     }
     builder = MessageBuilder(ws, signer, planned.campaign)
-    total = len(planned.plan.assignments)
-    done = 0
-    with transport:
-        for assignment in planned.plan.assignments:
-            envelope = builder.build(prepared[assignment.edition_lang], assignment.recipient)
-            transport.deliver(envelope)
-            done += 1
-            if progress:
-                progress(done, total)
-    return SendResult(planned, done, transport.destination)
+    run = run_campaign(
+        state_dir=state, campaign=planned.campaign, release_id=release.id,
+        selection=request.selection.key(), assignments=list(planned.plan.assignments),
+        prepared=prepared, builder=builder, transport=transport,
+        resend_unknown=request.resend_unknown, progress=progress,
+        retry_after=ws.config.delivery.smtp.retry_after if request.transport == "smtp" else 0,
+    )
+    return SendResult(planned, run, transport.destination)
 
 
 def _asset_url(ws: Workspace, path: Path) -> str:
     """Images in mails must be absolute URLs: they are published beside the archive."""
-    rel = ws.relative(path)
-    return f"{ws.config.web.archive_url}{rel}"
+    return f"{ws.config.web.archive_url}{ws.relative(path)}"

@@ -1,9 +1,14 @@
-"""Signed, short unsubscribe tokens and stable recipient ids, keyed by NEWSLETTER_SECRET.
+"""Signed, short unsubscribe tokens and stable recipient ids.
 
 A token is ``base64url(version | recipient id | MAC)``: 1 + 10 + 10 bytes, 28
 characters. The recipient id is a keyed hash of the address, so the address
-cannot be read from a token (nor guessed without the secret), and the MAC makes
-a forged or altered token fail verification.
+cannot be read from a token; the MAC (keyed by NEWSLETTER_SECRET) makes a forged
+or altered token fail verification.
+
+The recipient id uses a second key, the *address key*, kept in
+``state/address.key`` and never rotated: ledger rows, suppressions and outbox
+file names are keyed by it, so rotating NEWSLETTER_SECRET can neither resend a
+campaign nor forget an unsubscribe.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from newsletter.errors import SecretError
 
 SECRET_ENV = "NEWSLETTER_SECRET"  # noqa: S105 - the variable's name, not a secret
 STATE_SECRET = "secret"  # noqa: S105 - a file name
+ADDRESS_KEY = "address.key"
 _VERSION = b"\x01"
 _ID_BYTES = 10
 _MAC_BYTES = 10
@@ -29,16 +35,16 @@ _MIN_SECRET = 16
 
 @dataclass(frozen=True, repr=False)
 class Signer:
-    key: bytes
+    key: bytes  # signs tokens (NEWSLETTER_SECRET)
+    address_key: bytes  # names addresses (state/address.key)
     origin: str  # "environment" or the state file; never the key itself
 
-    def __repr__(self) -> str:  # keep the key out of logs and tracebacks
+    def __repr__(self) -> str:  # keep the keys out of logs and tracebacks
         return f"Signer(origin={self.origin!r})"
 
     def recipient_id(self, email: str) -> str:
         """A stable, opaque id of an address: hex, 20 characters."""
-        digest = hmac.new(self.key, b"recipient\0" + email.casefold().encode(), hashlib.sha256)
-        return digest.digest()[:_ID_BYTES].hex()
+        return address_id(self.address_key, email)
 
     def unsubscribe_token(self, email: str) -> str:
         rid = bytes.fromhex(self.recipient_id(email))
@@ -62,6 +68,16 @@ class Signer:
         return hmac.new(self.key, b"unsubscribe\0" + body, hashlib.sha256).digest()[:_MAC_BYTES]
 
 
+def address_id(address_key: bytes, email: str) -> str:
+    digest = hmac.new(address_key, b"recipient\0" + email.casefold().encode(), hashlib.sha256)
+    return digest.digest()[:_ID_BYTES].hex()
+
+
+def load_address_key(state_dir: Path) -> bytes:
+    """The never-rotated key that names addresses; created on first use, owner-only."""
+    return _state_secret(state_dir / ADDRESS_KEY)
+
+
 def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
     """The signer from ``NEWSLETTER_SECRET``; for outbox runs a random secret in state/.
 
@@ -74,11 +90,12 @@ def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
             raise SecretError(f"{SECRET_ENV} is too short: use at least {_MIN_SECRET} random "
                               "characters (e.g. python -c 'import secrets; "
                               "print(secrets.token_urlsafe(32))')")
-        return Signer(value.encode(), "environment")
+        return Signer(value.encode(), load_address_key(state_dir), "environment")
     if not allow_state_secret:
         raise SecretError(f"set {SECRET_ENV} to a long random value before sending through "
                           "this transport; it signs the unsubscribe links")
-    return Signer(_state_secret(state_dir / STATE_SECRET), str(state_dir / STATE_SECRET))
+    return Signer(_state_secret(state_dir / STATE_SECRET), load_address_key(state_dir),
+                  str(state_dir / STATE_SECRET))
 
 
 def _state_secret(path: Path) -> bytes:

@@ -16,7 +16,7 @@ from newsletter.render import Renderer
 from newsletter.tokens import Signer
 from tests.conftest import EXAMPLE_RELEASE
 
-SIGNER = Signer(b"0123456789abcdef0123456789abcdef", "test")
+SIGNER = Signer(b"0123456789abcdef0123456789abcdef", b"address-key-0123456789abcdef", "test")
 NOW = dt.datetime(2018, 8, 23, 10, 0, tzinfo=dt.timezone(dt.timedelta(hours=2)))
 
 

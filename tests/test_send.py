@@ -138,10 +138,17 @@ def test_per_recipient_work_does_not_render_or_inline(ws, release, monkeypatch):
 
 
 def test_other_transports_need_the_secret(ws, release, monkeypatch):
-    from newsletter.errors import DeliveryError, SecretError
+    from newsletter.errors import ConfigError, SecretError
     monkeypatch.delenv("NEWSLETTER_SECRET")
     request = SendRequest(Selection(lists=("press",)), "smtp")
-    with pytest.raises((SecretError, DeliveryError)):
+    with pytest.raises(ConfigError, match="set SMTP_PASSWORD"):
+        send(ws, release, request, plan_send(ws, release, request))
+    monkeypatch.setenv("SMTP_PASSWORD", "pw")
+    with pytest.raises(SecretError, match="set NEWSLETTER_SECRET"):
+        send(ws, release, request, plan_send(ws, release, request))
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test")
+    request = SendRequest(Selection(lists=("press",)), "sendgrid")
+    with pytest.raises(SecretError, match="set NEWSLETTER_SECRET"):
         send(ws, release, request, plan_send(ws, release, request))
 
 

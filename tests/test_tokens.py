@@ -8,7 +8,7 @@ import pytest
 from newsletter.errors import SecretError
 from newsletter.tokens import SECRET_ENV, Signer, load_signer
 
-SIGNER = Signer(b"0123456789abcdef0123456789abcdef", "test")
+SIGNER = Signer(b"0123456789abcdef0123456789abcdef", b"address-key-0123456789abcdef", "test")
 
 
 def test_token_round_trip_and_is_short_and_opaque():
@@ -33,7 +33,7 @@ def test_tampered_tokens_are_rejected(mutate):
 
 
 def test_token_from_another_secret_is_rejected():
-    other = Signer(b"another secret value, long enough", "test")
+    other = Signer(b"another secret value, long enough", b"address-key-0123456789abcdef", "test")
     assert SIGNER.verify(other.unsubscribe_token("a@example.org")) is None
 
 
@@ -41,7 +41,8 @@ def test_secret_from_environment(monkeypatch, tmp_path):
     monkeypatch.setenv(SECRET_ENV, "x" * 40)
     signer = load_signer(tmp_path / "state", allow_state_secret=False)
     assert signer.origin == "environment" and "x" * 10 not in repr(signer)
-    assert not (tmp_path / "state").exists()
+    assert not (tmp_path / "state" / "secret").exists()
+    assert stat.S_IMODE((tmp_path / "state" / "address.key").stat().st_mode) == 0o600
     monkeypatch.setenv(SECRET_ENV, "short")
     with pytest.raises(SecretError, match="too short"):
         load_signer(tmp_path / "state", allow_state_secret=True)
@@ -63,3 +64,12 @@ def test_real_transports_refuse_without_the_variable(monkeypatch, tmp_path):
     monkeypatch.delenv(SECRET_ENV, raising=False)
     with pytest.raises(SecretError, match="set NEWSLETTER_SECRET"):
         load_signer(tmp_path / "state", allow_state_secret=False)
+
+
+def test_rotating_the_secret_keeps_recipient_ids(monkeypatch, tmp_path):
+    monkeypatch.setenv(SECRET_ENV, "first-secret-" + "x" * 30)
+    first = load_signer(tmp_path / "state", allow_state_secret=False)
+    monkeypatch.setenv(SECRET_ENV, "second-secret-" + "y" * 30)
+    second = load_signer(tmp_path / "state", allow_state_secret=False)
+    assert first.recipient_id("a@example.org") == second.recipient_id("A@example.org")
+    assert second.verify(first.unsubscribe_token("a@example.org")) is None  # MAC rotated

@@ -2,21 +2,32 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from newsletter.config import TRANSPORTS, Workspace, resolve_inside
 from newsletter.errors import DeliveryError
-from newsletter.transports.base import Transport
+from newsletter.transports.base import Transport, TransportStop, Unsupported
 from newsletter.transports.outbox import OutboxTransport
 
-__all__ = ["OutboxTransport", "Transport", "make_transport"]
+__all__ = ["OutboxTransport", "Transport", "TransportStop", "Unsupported", "make_transport"]
 
 
-def make_transport(ws: Workspace, name: str, campaign: str, outbox: Path | None = None
+def make_transport(ws: Workspace, name: str, campaign: str, *, outbox: Path | None = None,
+                   sandbox: bool = False, say: Callable[[str], None] = lambda m: None
                    ) -> Transport:
     if name not in TRANSPORTS:
         raise DeliveryError(f"unknown transport {name!r} (one of {', '.join(TRANSPORTS)})")
+    delivery = ws.config.delivery
     if name == "outbox":
-        folder = resolve_inside(ws.root, outbox or ws.config.delivery.outbox, what="outbox")
-        return OutboxTransport(folder / campaign)
-    raise DeliveryError(f"the {name} transport is not available yet; use --transport outbox")
+        folder = resolve_inside(ws.root, outbox or delivery.outbox, what="outbox")
+        return OutboxTransport(folder / campaign, sandbox=sandbox)
+    if outbox is not None:
+        raise Unsupported(f"--outbox only applies to the outbox transport, not {name}")
+    if name == "smtp":
+        from newsletter.transports.smtp import SmtpTransport
+
+        return SmtpTransport(delivery.smtp, ws.config.sender.from_address, sandbox=sandbox)
+    from newsletter.transports.sendgrid import SendGridTransport
+
+    return SendGridTransport(delivery.sendgrid, sandbox=sandbox, say=say)

@@ -1,35 +1,100 @@
-"""The transport interface every delivery channel implements."""
+"""The transport interface: the dispatcher owns the send loop, transports the wire.
+
+Each transport fills in how a batch is built (``build``), posted and its result
+read (``post``), like django-anymail's backends. Optional features a transport
+cannot do raise ``Unsupported`` instead of being dropped silently.
+"""
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from types import TracebackType
+from typing import Any
 
-from newsletter.messages import Envelope
+from newsletter.errors import DeliveryError
+from newsletter.messages import MessageBuilder, Prepared
+from newsletter.recipients import Recipient
+
+# What a transport may say about one recipient after posting.
+SENT, REJECTED, FAILED, UNKNOWN, PENDING = "sent", "rejected", "failed", "unknown", "pending"
+
+
+class Unsupported(DeliveryError):
+    """The transport cannot do an optional feature that was asked for."""
+
+
+@dataclass(frozen=True)
+class Item:
+    recipient_id: str
+    recipient: Recipient
+    message_id: str
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Recipients of one edition, at most ``Transport.batch_size`` of them."""
+
+    campaign: str
+    prepared: Prepared
+    items: tuple[Item, ...]
+    builder: MessageBuilder
+
+
+@dataclass(frozen=True)
+class Outcome:
+    recipient_id: str
+    status: str  # SENT, REJECTED, FAILED (try again later), UNKNOWN, PENDING (not handed over)
+    error: str = ""
+    provider_id: str = ""
+
+
+class TransportStop(DeliveryError):
+    """Stop the run cleanly (rate limit too long, service unreachable). ``outcomes`` say
+    what happened to the batch in flight; a later run continues."""
+
+    def __init__(self, message: str, outcomes: list[Outcome]):
+        super().__init__(message)
+        self.outcomes = outcomes
+
+
+def all_items(batch: Batch, status: str, error: str = "", provider: str = "") -> list[Outcome]:
+    return [Outcome(i.recipient_id, status, error, provider) for i in batch.items]
 
 
 class Transport(ABC):
-    """Opened once per campaign run, given one envelope at a time, closed at the end."""
-
     name: str = "transport"
-    # Real transports need a signing secret from the environment; the outbox may
-    # use one kept in state/ (its links never reach a reader).
+    batch_size: int = 1
+    # Real transports need NEWSLETTER_SECRET; the outbox may keep one in state/.
     needs_env_secret: bool = True
+
+    def __init__(self, *, sandbox: bool = False):
+        if sandbox:
+            raise Unsupported(f"the {self.name} transport has no sandbox mode "
+                              "(SendGrid has; the outbox never sends anything)")
 
     @property
     def destination(self) -> str:
-        """Where messages go, as shown to the user."""
+        """Where messages go, as shown to the user (never a secret)."""
         return self.name
 
     def open(self) -> None:  # noqa: B027 - optional hook
         """Connect or create what the transport needs."""
 
-    @abstractmethod
-    def deliver(self, envelope: Envelope) -> str:
-        """Hand over one message; return where it went (a path, a server reply id)."""
-
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release connections and files."""
+
+    def send(self, batch: Batch) -> list[Outcome]:
+        """Build and post one batch; one outcome per item."""
+        return self.post(batch, self.build(batch))
+
+    @abstractmethod
+    def build(self, batch: Batch) -> Any:
+        """The payload for one batch (MIME bytes, a JSON body, ...)."""
+
+    @abstractmethod
+    def post(self, batch: Batch, payload: Any) -> list[Outcome]:
+        """Hand the payload over and read the answer."""
 
     def __enter__(self) -> Transport:
         self.open()

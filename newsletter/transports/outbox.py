@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsletter.catalog import atomic_write
-from newsletter.messages import Envelope
-from newsletter.transports.base import Transport
+from newsletter.transports.base import SENT, Batch, Outcome, Transport
 
 
 class OutboxTransport(Transport):
     name = "outbox"
     needs_env_secret = False
 
-    def __init__(self, folder: Path):
+    def __init__(self, folder: Path, *, sandbox: bool = False):
+        super().__init__(sandbox=sandbox)
         self.folder = folder
 
     @property
@@ -23,13 +23,20 @@ class OutboxTransport(Transport):
     def open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
 
-    def path_for(self, envelope: Envelope) -> Path:
+    def path_for(self, recipient_id: str) -> Path:
         # Named after the opaque recipient id, not the address: running the same
         # campaign again overwrites the same file, so there is one file per person.
-        return self.folder / f"{envelope.recipient_id}.eml"
+        return self.folder / f"{recipient_id}.eml"
 
-    def deliver(self, envelope: Envelope) -> str:
-        path = self.path_for(envelope)
-        # temp file, fsync, rename; owner-only, the file holds personal data
-        atomic_write(path, envelope.as_bytes(), mode=0o600)
-        return str(path)
+    def build(self, batch: Batch) -> list[bytes]:
+        return [batch.builder.build(batch.prepared, item.recipient).as_bytes()
+                for item in batch.items]
+
+    def post(self, batch: Batch, payload: list[bytes]) -> list[Outcome]:
+        out = []
+        for item, data in zip(batch.items, payload, strict=True):
+            path = self.path_for(item.recipient_id)
+            # temp file, fsync, rename; owner-only, the file holds personal data
+            atomic_write(path, data, mode=0o600)
+            out.append(Outcome(item.recipient_id, SENT, provider_id=path.name))
+        return out

@@ -1,0 +1,283 @@
+"""The send ledger and the suppression list: one SQLite database (WAL) under state/.
+
+One row per campaign x recipient. A row is marked ``sending`` and committed before
+its message leaves, and ``sent`` only after the server accepted it; a crash leaves
+``sending`` rows, which the next run turns into ``unknown`` and lists instead of
+guessing. Suppressions are keyed by a keyed hash of the address, so an erased
+person stays suppressed without their address being stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.errors import DeliveryError, NewsletterError
+
+STATUSES = ("pending", "sending", "sent", "rejected", "failed", "unknown", "suppressed")
+DONE = ("sent", "rejected", "suppressed")  # never sent again
+REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
+DB_NAME = "ledger.sqlite3"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY,
+    release TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    campaign TEXT NOT NULL REFERENCES campaigns(id),
+    recipient TEXT NOT NULL,          -- keyed hash of the address (recipient id)
+    email TEXT NOT NULL,              -- needed for the report; erased by 'forget'
+    language TEXT NOT NULL,           -- the edition the recipient gets
+    reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'rejected',
+                                           'failed', 'unknown', 'suppressed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    provider_id TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL,             -- order of the plan, so a rerun keeps it
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (campaign, recipient)
+);
+CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (campaign, status, seq);
+CREATE TABLE IF NOT EXISTS suppressions (
+    key TEXT PRIMARY KEY,             -- keyed hash of the address
+    email TEXT,                       -- NULL once the person asked to be forgotten
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+class CampaignLocked(NewsletterError):
+    """Another process is sending the same campaign."""
+
+
+@dataclass(frozen=True)
+class Row:
+    campaign: str
+    recipient: str
+    email: str
+    language: str
+    reason: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str
+    provider_id: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Suppression:
+    key: str
+    email: str | None
+    reason: str
+    source: str
+    created_at: str
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        fresh = not path.exists()
+        self.path = path
+        # isolation_level=None: we open transactions ourselves, so a commit is explicit
+        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+        if fresh:
+            os.chmod(path, 0o600)  # addresses and delivery history are personal data
+        self.db.execute("PRAGMA journal_mode=WAL")
+        self.db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
+        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield self.db
+        except BaseException:
+            self.db.execute("ROLLBACK")
+            raise
+        self.db.execute("COMMIT")
+
+    # --- campaigns and deliveries -----------------------------------------------------
+
+    def add_campaign(self, campaign: str, release: str, transport: str, selection: str,
+                     rows: Iterable[tuple[str, str, str, str, str]]) -> int:
+        """Record the plan: (recipient id, email, language, reason, message id) per person.
+
+        Existing rows are left as they are (a rerun must not reset 'sent'); returns how
+        many rows are new.
+        """
+        stamp = now()
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO campaigns VALUES (?, ?, ?, ?, ?)",
+                       (campaign, release, transport, selection, stamp))
+            before = db.total_changes
+            db.executemany(
+                "INSERT OR IGNORE INTO deliveries (campaign, recipient, email, language, reason,"
+                " message_id, status, seq, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
+                ((campaign, rid, email, lang, reason, mid, seq, stamp, stamp)
+                 for seq, (rid, email, lang, reason, mid) in enumerate(rows)),
+            )
+            return db.total_changes - before
+
+    def recover(self, campaign: str, *, resend_unknown: bool) -> list[Row]:
+        """Rows a crash left in 'sending' become 'unknown' (or 'pending' when asked)."""
+        with self.transaction() as db:
+            db.execute("UPDATE deliveries SET status='unknown', updated_at=?,"
+                       " last_error='the run stopped while this message was being handed over'"
+                       " WHERE campaign=? AND status='sending'", (now(), campaign))
+            if resend_unknown:
+                db.execute("UPDATE deliveries SET status='pending', updated_at=?"
+                           " WHERE campaign=? AND status='unknown'", (now(), campaign))
+        return self.rows(campaign, status="unknown")
+
+    def pending(self, campaign: str, *, retry_failed: bool = True) -> Iterator[Row]:
+        """Rows still to send, in plan order (read in pages: never the whole list)."""
+        statuses = ("pending", "failed") if retry_failed else ("pending",)
+        marks = ",".join("?" * len(statuses))  # placeholders only: values stay parameters
+        sql = ("SELECT campaign, recipient, email, language, reason, message_id, status,"
+               " attempts, last_error, provider_id, updated_at, seq FROM deliveries"
+               " WHERE campaign=? AND status IN (" + marks + ") AND seq > ?"
+               " ORDER BY seq LIMIT 2000")
+        last = -1
+        while True:
+            page = self.db.execute(sql, (campaign, *statuses, last)).fetchall()
+            if not page:
+                return
+            for rec in page:
+                last = rec[-1]
+                yield Row(*rec[:-1])
+
+    def mark_sending(self, campaign: str, recipients: list[str]) -> None:
+        """Committed before the message leaves: a crash after this point is 'unknown'."""
+        stamp = now()
+        with self.transaction() as db:
+            db.executemany("UPDATE deliveries SET status='sending', attempts=attempts+1,"
+                           " updated_at=? WHERE campaign=? AND recipient=?",
+                           ((stamp, campaign, rid) for rid in recipients))
+
+    def mark(self, campaign: str, results: Iterable[tuple[str, str, str, str]]) -> None:
+        """(recipient id, status, error, provider id) after the server answered."""
+        stamp = now()
+        with self.transaction() as db:
+            for rid, status, error, provider in results:
+                if status not in STATUSES:
+                    raise DeliveryError(f"unknown delivery status {status!r}")
+                db.execute("UPDATE deliveries SET status=?, last_error=?, provider_id=?,"
+                           " updated_at=? WHERE campaign=? AND recipient=?",
+                           (status, error[:500], provider, stamp, campaign, rid))
+
+    def counts(self, campaign: str) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for status, n in self.db.execute("SELECT status, count(*) FROM deliveries"
+                                         " WHERE campaign=? GROUP BY status", (campaign,)):
+            out[status] = n
+        return out
+
+    def rows(self, campaign: str, status: str | None = None) -> list[Row]:
+        sql = ("SELECT campaign, recipient, email, language, reason, message_id, status,"
+               " attempts, last_error, provider_id, updated_at FROM deliveries WHERE campaign=?")
+        args: tuple[str, ...] = (campaign,)
+        if status:
+            sql += " AND status=?"
+            args += (status,)
+        return [Row(*r) for r in self.db.execute(sql + " ORDER BY seq", args)]
+
+    def campaigns(self) -> list[tuple[str, str, str]]:
+        return list(self.db.execute("SELECT id, release, created_at FROM campaigns"
+                                    " ORDER BY created_at"))
+
+    def has_campaign(self, campaign: str) -> bool:
+        return self.db.execute("SELECT 1 FROM campaigns WHERE id=?",
+                               (campaign,)).fetchone() is not None
+
+    # --- suppressions -------------------------------------------------------------------
+
+    def suppress(self, key: str, email: str | None, reason: str, source: str) -> bool:
+        if reason not in REASONS:
+            raise DeliveryError(f"unknown suppression reason {reason!r} "
+                                f"(one of {', '.join(REASONS)})")
+        with self.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO suppressions VALUES (?, ?, ?, ?, ?)",
+                             (key, email, reason, source, now()))
+            return cur.rowcount == 1
+
+    def unsuppress(self, key: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM suppressions WHERE key=? AND reason != 'erased'",
+                              (key,)).rowcount == 1
+
+    def suppressed(self, keys: list[str]) -> set[str]:
+        """Which of these recipient ids are suppressed, asked right before sending."""
+        out: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            out.update(k for (k,) in self.db.execute(
+                "SELECT key FROM suppressions WHERE key IN (" + ",".join("?" * len(chunk)) + ")",
+                chunk))
+        return out
+
+    def suppressions(self) -> list[Suppression]:
+        return [Suppression(*r) for r in self.db.execute(
+            "SELECT key, email, reason, source, created_at FROM suppressions"
+            " ORDER BY created_at, key")]
+
+    def forget(self, key: str, source: str) -> int:
+        """Erase a person: their rows go, a bare key stays suppressed. Returns rows removed."""
+        with self.transaction() as db:
+            removed = db.execute("DELETE FROM deliveries WHERE recipient=?", (key,)).rowcount
+            db.execute("INSERT INTO suppressions VALUES (?, NULL, 'erased', ?, ?)"
+                       " ON CONFLICT(key) DO UPDATE SET email=NULL, reason='erased'",
+                       (key, source, now()))
+        self.db.execute("VACUUM")  # erased data must not linger in free pages
+        return removed
+
+
+@contextmanager
+def campaign_lock(state_dir: Path, campaign: str) -> Iterator[None]:
+    """An exclusive OS lock per campaign: released by the kernel if the process dies."""
+    folder = state_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{campaign}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise CampaignLocked(f"campaign {campaign} is being sent by another process "
+                                 f"(pid {holder}); wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -1,0 +1,240 @@
+"""SendGrid's v3 mail-send API through the official ``sendgrid`` package.
+
+One request per batch of at most 1000 recipients of one edition; the edition's
+HTML and text go once per request, each recipient's greeting and unsubscribe
+link as substitutions. The API key comes only from SENDGRID_API_KEY and is
+kept out of errors, reports and logs (python-http-client logs request headers,
+Authorization included, at DEBUG level: its logger is held at WARNING).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import random
+import socket
+import time
+import urllib.error
+from collections.abc import Callable
+from typing import Any
+from urllib.parse import quote
+
+from markupsafe import escape
+from python_http_client import exceptions as http
+
+from newsletter.config import SendGrid
+from newsletter.errors import ConfigError
+from newsletter.transports.base import (
+    PENDING,
+    REJECTED,
+    SENT,
+    UNKNOWN,
+    Batch,
+    Outcome,
+    Transport,
+    TransportStop,
+)
+
+KEY_ENV = "SENDGRID_API_KEY"
+HOST_ENV = "SENDGRID_API_HOST"
+MAX_PERSONALIZATIONS = 1000
+MAX_SUBSTITUTION_BYTES = 10_000
+logging.getLogger("python_http_client").setLevel(logging.WARNING)
+
+
+class SendGridTransport(Transport):
+    name = "sendgrid"
+    batch_size = MAX_PERSONALIZATIONS
+
+    def __init__(self, settings: SendGrid, *, sandbox: bool = False,
+                 sleep: Callable[[float], None] = time.sleep,
+                 clock: Callable[[], float] = time.time,
+                 say: Callable[[str], None] = lambda message: None):
+        super().__init__()
+        self.settings = settings
+        self.sandbox = sandbox
+        self.sleep, self.clock, self.say = sleep, clock, say
+        self.host = os.environ.get(HOST_ENV) or settings.host
+        if not os.environ.get(KEY_ENV):
+            raise ConfigError(f"set {KEY_ENV} to send through SendGrid")
+        self.requests = 0
+
+    @property
+    def destination(self) -> str:
+        return f"SendGrid ({self.host})" + (" in sandbox mode" if self.sandbox else "")
+
+    def _client(self):  # type: ignore[no-untyped-def]
+        import sendgrid
+
+        client = sendgrid.SendGridAPIClient(api_key=os.environ[KEY_ENV], host=self.host)
+        client.client.timeout = self.settings.timeout  # the library's default is None
+        return client
+
+    def open(self) -> None:
+        self.api = self._client()
+
+    # --- building ---------------------------------------------------------------------
+
+    def build(self, batch: Batch) -> tuple[dict[str, Any], list[Outcome]]:
+        """The request body, and outcomes for recipients that cannot go in it."""
+        prepared, builder = batch.prepared, batch.builder
+        rendered = prepared.rendered
+        edition = prepared.edition
+        values = {"%%view_online_url%%": prepared.view_online_url}
+        html = _rename(rendered.html, "html", values)
+        text = _rename(rendered.text, "text", values)
+        personalizations, refused, seen = [], [], set()
+        for item in batch.items:
+            r = item.recipient
+            if r.email.casefold() in seen:  # each address once per request
+                refused.append(Outcome(item.recipient_id, REJECTED, "duplicate address"))
+                continue
+            seen.add(r.email.casefold())
+            token = builder.signer.unsubscribe_token(r.email)
+            unsubscribe = builder.unsubscribe_url(token)
+            mailto = (f"mailto:{builder.web.unsubscribe_mailto}"
+                      f"?subject={quote('unsubscribe ' + token)}")
+            subs = {
+                "%%greeting_html%%": str(rendered.greetings.html(r.name)),
+                "%%greeting_text%%": rendered.greetings.text(r.name),
+                "%%unsubscribe_url_html%%": str(escape(unsubscribe)),
+                "%%unsubscribe_url_text%%": unsubscribe,
+            }
+            size = sum(len(k.encode()) + len(v.encode()) for k, v in subs.items())
+            if size > MAX_SUBSTITUTION_BYTES:
+                refused.append(Outcome(item.recipient_id, REJECTED,
+                                       f"substitutions of {size} bytes exceed SendGrid's limit"))
+                continue
+            to: dict[str, str] = {"email": r.email}
+            if r.name:
+                to["name"] = r.name
+            personalizations.append({
+                "to": [to],
+                "substitutions": subs,
+                "custom_args": {"campaign": batch.campaign, "recipient": item.recipient_id},
+                "headers": {
+                    "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+                },
+            })
+        cfg = builder.sender_config
+        body: dict[str, Any] = {
+            "personalizations": personalizations,
+            "from": {"email": cfg.from_address, "name": cfg.from_name},
+            "reply_to": {"email": cfg.reply_to},
+            "subject": prepared.subject,
+            "content": [{"type": "text/plain", "value": text},
+                        {"type": "text/html", "value": html}],
+            "headers": {"Content-Language": edition.language.html_lang,
+                        "X-Newsletter-Campaign": batch.campaign},
+            "custom_args": {"campaign": batch.campaign, "language": edition.language.code},
+        }
+        if self.settings.categories:
+            body["categories"] = list(self.settings.categories)[:10]
+        if self.settings.asm_group_id is not None:
+            body["asm"] = {"group_id": self.settings.asm_group_id}
+        if self.sandbox:
+            body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        return body, refused
+
+    # --- posting ------------------------------------------------------------------------
+
+    def post(self, batch: Batch, payload: tuple[dict[str, Any], list[Outcome]]
+             ) -> list[Outcome]:
+        body, refused = payload
+        sent_ids = {p["custom_args"]["recipient"] for p in body["personalizations"]}
+        in_request = [i for i in batch.items if i.recipient_id in sent_ids]
+        if not in_request:
+            return refused
+
+        def outcomes(status: str, error: str = "", provider: str = "") -> list[Outcome]:
+            return [Outcome(i.recipient_id, status, error, provider) for i in in_request]
+
+        backoff = 1.0
+        attempts = 0
+        while True:
+            attempts += 1
+            self.requests += 1
+            try:
+                response = self.api.client.mail.send.post(request_body=body)
+            except http.TooManyRequestsError as err:
+                wait = self._reset_wait(err)
+                if wait > self.settings.max_wait:
+                    raise TransportStop(
+                        f"SendGrid rate limit: the next request is allowed in {wait:.0f} s, "
+                        f"more than max_wait ({self.settings.max_wait:.0f} s); run again later",
+                        refused + outcomes(PENDING, "rate limited")) from None
+                self.say(f"SendGrid rate limit reached: waiting {wait:.0f} s")
+                self.sleep(wait)
+                continue
+            except (http.BadRequestsError, http.PayloadTooLargeError) as err:
+                return refused + outcomes(REJECTED, f"{err.status_code}: {_errors(err)}")
+            except (http.UnauthorizedError, http.ForbiddenError) as err:
+                raise ConfigError(f"SendGrid refused the API key ({err.status_code}): "
+                                  f"{_errors(err)}") from None
+            except http.HTTPError as err:
+                status = getattr(err, "status_code", 0)
+                if status < 500:
+                    return refused + outcomes(REJECTED, f"{status}: {_errors(err)}")
+                problem = f"SendGrid answered {status}"
+            except urllib.error.URLError as err:
+                if isinstance(err.reason, TimeoutError | socket.timeout):
+                    raise TransportStop("SendGrid did not answer in time; the batch in "
+                                        "flight is unknown", refused + outcomes(
+                                            UNKNOWN, "request timed out")) from None
+                problem = f"cannot reach SendGrid: {err.reason}"
+            except (TimeoutError, ConnectionError) as err:
+                # the request may have reached SendGrid: its fate is unknown
+                raise TransportStop("SendGrid connection broke after the request was sent; "
+                                    "the batch in flight is unknown",
+                                    refused + outcomes(UNKNOWN, type(err).__name__)) from None
+            else:
+                if response.status_code in (200, 202):
+                    provider = _header(response.headers, "X-Message-Id")
+                    return refused + outcomes(SENT, provider=provider)
+                return refused + outcomes(REJECTED, f"unexpected status {response.status_code}")
+            if attempts > self.settings.retries:
+                raise TransportStop(f"{problem}; stopped after {attempts} attempts, run again "
+                                    "later", refused + outcomes(PENDING, problem))
+            delay = min(30.0, backoff) * (0.5 + random.random() / 2)  # noqa: S311 - jitter
+            backoff *= 2
+            self.say(f"{problem}: retrying in {delay:.1f} s")
+            self.sleep(delay)
+
+    def _reset_wait(self, err: http.HTTPError) -> float:
+        reset = _header(getattr(err, "headers", None), "X-RateLimit-Reset")
+        try:
+            return max(0.0, float(reset) - self.clock())
+        except ValueError:
+            return 60.0
+
+
+def _rename(document: str, part: str, fixed: dict[str, str]) -> str:
+    """Per-part substitution keys: the HTML gets escaped values, the text plain ones."""
+    for key, value in fixed.items():
+        document = document.replace(key, str(escape(value)) if part == "html" else value)
+    for name in ("greeting", "unsubscribe_url"):
+        document = document.replace(f"%%{name}%%", f"%%{name}_{part}%%")
+    return document
+
+
+def _header(headers: Any, name: str) -> str:
+    if headers is None:
+        return ""
+    try:
+        value = headers.get(name)
+    except AttributeError:
+        value = None
+    return str(value or "")
+
+
+def _errors(err: http.HTTPError) -> str:
+    """SendGrid's own error messages from the response body (never the request)."""
+    try:
+        data = json.loads(err.body or b"{}")
+        return "; ".join(e.get("message", "") for e in data.get("errors", [])) or "no details"
+    except (ValueError, AttributeError):
+        return "no details"
+
+
