@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.audience import Assignment
+from newsletter.errors import NewsletterError
 from newsletter.ledger import Ledger, Row, campaign_lock
 from newsletter.messages import MessageBuilder, Prepared
 from newsletter.transports.base import (
@@ -154,6 +155,10 @@ def _send_batch(ledger: Ledger, campaign: str, rows: list[Row], by_id: dict[str,
         outcomes = transport.send(batch)
     except TransportStop as halt:
         _record(ledger, campaign, halt.outcomes, rows)
+        raise
+    except NewsletterError as error:  # refused login, bad key: raised before handing over
+        _record(ledger, campaign, [Outcome(r.recipient, PENDING, error.message) for r in rows],
+                rows)
         raise
     _record(ledger, campaign, outcomes, rows)
     result.handed_over += sum(1 for o in outcomes if o.status == "sent")

@@ -58,8 +58,15 @@ class TransportStop(DeliveryError):
         self.outcomes = outcomes
 
 
-def all_items(batch: Batch, status: str, error: str = "", provider: str = "") -> list[Outcome]:
-    return [Outcome(i.recipient_id, status, error, provider) for i in batch.items]
+def build_each(batch: Batch) -> list[bytes | Outcome]:
+    """MIME bytes per item; a recipient whose message cannot be built is rejected alone."""
+    out: list[bytes | Outcome] = []
+    for item in batch.items:
+        try:
+            out.append(batch.builder.build(batch.prepared, item.recipient).as_bytes())
+        except DeliveryError as err:
+            out.append(Outcome(item.recipient_id, REJECTED, err.message))
+    return out
 
 
 class Transport(ABC):

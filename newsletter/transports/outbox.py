@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsletter.catalog import atomic_write
-from newsletter.transports.base import SENT, Batch, Outcome, Transport
+from newsletter.transports.base import SENT, Batch, Outcome, Transport, build_each
 
 
 class OutboxTransport(Transport):
@@ -28,13 +28,15 @@ class OutboxTransport(Transport):
         # campaign again overwrites the same file, so there is one file per person.
         return self.folder / f"{recipient_id}.eml"
 
-    def build(self, batch: Batch) -> list[bytes]:
-        return [batch.builder.build(batch.prepared, item.recipient).as_bytes()
-                for item in batch.items]
+    def build(self, batch: Batch) -> list[bytes | Outcome]:
+        return build_each(batch)
 
-    def post(self, batch: Batch, payload: list[bytes]) -> list[Outcome]:
+    def post(self, batch: Batch, payload: list[bytes | Outcome]) -> list[Outcome]:
         out = []
         for item, data in zip(batch.items, payload, strict=True):
+            if isinstance(data, Outcome):
+                out.append(data)
+                continue
             path = self.path_for(item.recipient_id)
             # temp file, fsync, rename; owner-only, the file holds personal data
             atomic_write(path, data, mode=0o600)

@@ -27,6 +27,7 @@ from newsletter.transports.base import (
     Outcome,
     Transport,
     TransportStop,
+    build_each,
 )
 
 PASSWORD_ENV = "SMTP_PASSWORD"  # noqa: S105 - the variable's name
@@ -101,7 +102,7 @@ class SmtpTransport(Transport):
         return conn
 
     def open(self) -> None:
-        self.conn = self._connect()
+        """Connect lazily, on the first message: a failure then stops the run cleanly."""
 
     def close(self) -> None:
         if self.conn is not None:
@@ -111,12 +112,12 @@ class SmtpTransport(Transport):
                 self.conn.close()
             self.conn = None
 
-    def build(self, batch: Batch) -> list[bytes]:
-        return [batch.builder.build(batch.prepared, item.recipient).as_bytes()
-                for item in batch.items]
+    def build(self, batch: Batch) -> list[bytes | Outcome]:
+        return build_each(batch)
 
-    def post(self, batch: Batch, payload: list[bytes]) -> list[Outcome]:
-        return [self._one(item.recipient_id, item.recipient.email, data)
+    def post(self, batch: Batch, payload: list[bytes | Outcome]) -> list[Outcome]:
+        return [data if isinstance(data, Outcome) else
+                self._one(item.recipient_id, item.recipient.email, data)
                 for item, data in zip(batch.items, payload, strict=True)]
 
     def _one(self, rid: str, to: str, data: bytes) -> Outcome:

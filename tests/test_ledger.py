@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import csv
+
+import pytest
+
+from newsletter.ledger import CampaignLocked, Ledger, campaign_lock
+from newsletter.reporting import cell, write_report_csv
+
+
+@pytest.fixture
+def ledger(tmp_path):
+    with Ledger(tmp_path / "state" / "ledger.sqlite3") as led:
+        yield led
+
+
+ROWS = [("r1", "a@example.org", "de", "", "<m1>"), ("r2", "b@example.org", "tr", "", "<m2>"),
+        ("r3", "c@example.org", "ar", "", "<m3>")]
+
+
+def test_plan_is_recorded_once(ledger):
+    assert ledger.add_campaign("c", "rel", "outbox", "sel", ROWS) == 3
+    ledger.mark_sending("c", ["r1"])
+    ledger.mark("c", [("r1", "sent", "", "q1")])
+    assert ledger.add_campaign("c", "rel", "outbox", "sel", ROWS) == 0  # a rerun resets nothing
+    assert ledger.counts("c")["sent"] == 1 and ledger.counts("c")["pending"] == 2
+    assert [r.recipient for r in ledger.pending("c")] == ["r2", "r3"]
+    assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_rows_left_sending_become_unknown(ledger):
+    ledger.add_campaign("c", "rel", "outbox", "sel", ROWS)
+    ledger.mark_sending("c", ["r1", "r2"])  # ... and the process died
+    unknown = ledger.recover("c", resend_unknown=False)
+    assert [r.recipient for r in unknown] == ["r1", "r2"]
+    assert [r.recipient for r in ledger.pending("c")] == ["r3"]
+    ledger.recover("c", resend_unknown=True)
+    assert [r.recipient for r in ledger.pending("c")] == ["r1", "r2", "r3"]
+    assert ledger.rows("c")[0].attempts == 1
+
+
+def test_the_unique_key_holds(ledger):
+    import sqlite3
+    ledger.add_campaign("c", "rel", "outbox", "sel", ROWS)
+    with pytest.raises(sqlite3.IntegrityError):
+        ledger.db.execute("INSERT INTO deliveries (campaign, recipient, email, language,"
+                          " message_id, status, seq, created_at, updated_at) VALUES"
+                          " ('c', 'r1', 'x', 'de', 'm', 'pending', 9, 't', 't')")
+
+
+def test_a_second_run_of_the_same_campaign_is_refused(tmp_path):
+    with campaign_lock(tmp_path, "c1"):
+        with pytest.raises(CampaignLocked, match="being sent by another process"), \
+                campaign_lock(tmp_path, "c1"):
+            pass
+        with campaign_lock(tmp_path, "c2"):  # other campaigns are independent
+            pass
+    with campaign_lock(tmp_path, "c1"):  # released when the holder ends
+        pass
+
+
+def test_suppressions_and_forgetting(ledger, tmp_path):
+    ledger.add_campaign("c", "rel", "outbox", "sel", ROWS)
+    assert ledger.suppress("r2", "b@example.org", "unsubscribe", "test")
+    assert not ledger.suppress("r2", "b@example.org", "unsubscribe", "test")
+    assert ledger.suppressed(["r1", "r2", "r3"]) == {"r2"}
+    assert ledger.unsuppress("r2") and ledger.suppressed(["r2"]) == set()
+    assert ledger.forget("r1", "test") == 1
+    assert ledger.suppressed(["r1"]) == {"r1"}
+    assert not ledger.unsuppress("r1")  # an erased person stays suppressed
+    entry = next(s for s in ledger.suppressions() if s.key == "r1")
+    assert entry.email is None and entry.reason == "erased"
+    data = b"".join(p.read_bytes() for p in (tmp_path / "state").iterdir() if p.is_file())
+    assert b"a@example.org" not in data
+
+
+def test_report_csv_neutralises_formulas(ledger, tmp_path):
+    ledger.add_campaign("c", "rel", "outbox", "sel",
+                        [("r1", "=HYPERLINK(\"x\")@example.org", "de", "", "<m1>")])
+    ledger.mark("c", [("r1", "rejected", "+1 -2 @cmd", "")])
+    path = tmp_path / "report.csv"
+    write_report_csv(path, ledger.rows("c"))
+    rows = list(csv.DictReader(path.open(encoding="utf-8-sig")))
+    assert rows[0]["email"].startswith("'=") and rows[0]["last_error"] == "'+1 -2 @cmd"
+    for bad in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
+        assert cell(bad) == "'" + bad
+    assert cell("ok") == "ok"
