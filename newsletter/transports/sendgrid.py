@@ -184,8 +184,11 @@ class SendGridTransport(Transport):
                                         "flight is unknown", refused + outcomes(
                                             UNKNOWN, "request timed out")) from None
                 problem = f"cannot reach SendGrid: {err.reason}"
-            except (TimeoutError, ConnectionError) as err:
-                # the request may have reached SendGrid: its fate is unknown
+            except TimeoutError:
+                # the request may have reached SendGrid: its fate is unknown, not guessed
+                raise TransportStop("SendGrid did not answer in time; the batch in flight is "
+                                    "unknown", refused + outcomes(UNKNOWN, "timed out")) from None
+            except ConnectionError as err:
                 raise TransportStop("SendGrid connection broke after the request was sent; "
                                     "the batch in flight is unknown",
                                     refused + outcomes(UNKNOWN, type(err).__name__)) from None
