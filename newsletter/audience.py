@@ -55,7 +55,7 @@ def load_audience(ws: Workspace, selection: Selection, *, skip_invalid: bool) ->
     return Audience(chosen, merged.problems, merged.notes, len(merged.recipients) - len(chosen))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Assignment:
     recipient: Recipient
     reader_lang: str  # the language the recipient reads (their own, or the source)
@@ -93,6 +93,7 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
               only_langs: tuple[str, ...] = ()) -> Plan:
     only = {language(code).code for code in only_langs}
     editions: dict[str, Edition] = {}  # by reader language
+    reasons: dict[tuple[str, str], str] = {}  # one shared string per reader language
     assignments = []
     left_out = 0
     for r in recipients:
@@ -102,6 +103,7 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
         edition = editions[reader]
         if edition.is_fallback and not reason:
             reason = f"{reader} → {edition.language.code} ({'; '.join(edition.reasons)})"
+        reason = reasons.setdefault((reader, reason), reason)
         if only and edition.language.code not in only:
             left_out += 1
             continue

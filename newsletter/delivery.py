@@ -67,13 +67,11 @@ class _StopFlag:
             signal.signal(signal.SIGINT, self.previous)
 
 
-def plan_rows(assignments: list[Assignment], builder: MessageBuilder
+def plan_rows(by_id: dict[str, Assignment], builder: MessageBuilder
               ) -> Iterator[tuple[str, str, str, str, str]]:
     """Ledger rows in edition order, so batches of one edition are large."""
-    for a in sorted(assignments, key=lambda a: a.edition_lang):
-        rid = builder.signer.recipient_id(a.recipient.email)
-        yield (rid, a.recipient.email, a.edition_lang, a.reason,
-               builder.message_id(rid))
+    for rid, a in sorted(by_id.items(), key=lambda kv: kv[1].edition_lang):
+        yield (rid, a.recipient.email, a.edition_lang, a.reason, builder.message_id(rid))
 
 
 def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: str,
@@ -82,10 +80,10 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
                  progress: Progress | None = None, retry_sleep: Callable[[float], None] =
                  time.sleep, retry_after: float = 0.0) -> RunResult:
     with campaign_lock(state_dir, campaign), Ledger(state_dir / "ledger.sqlite3") as ledger:
-        ledger.add_campaign(campaign, release_id, transport.name, selection,
-                            plan_rows(assignments, builder))
-        ledger.recover(campaign, resend_unknown=resend_unknown)
         by_id = {builder.signer.recipient_id(a.recipient.email): a for a in assignments}
+        ledger.add_campaign(campaign, release_id, transport.name, selection,
+                            plan_rows(by_id, builder))
+        ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely)
         result = RunResult(campaign, {}, [])
         total = sum(1 for _ in ledger.pending(campaign))
         done = 0

@@ -65,7 +65,7 @@ class CampaignLocked(NewsletterError):
     """Another process is sending the same campaign."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Row:
     campaign: str
     recipient: str

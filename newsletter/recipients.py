@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
-import io
+import itertools
 import re
+import sys
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
+from typing import TextIO
 
 from newsletter.addresses import AddressError, normalize_address
 from newsletter.errors import LanguageError, RecipientError
@@ -20,7 +23,7 @@ _TAG_SPLIT = re.compile(r"[;,|\s]+")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Origin:
     """Where a row came from, for messages of the form ``file:line``."""
 
@@ -32,7 +35,7 @@ class Origin:
         return f"{self.path}:{self.line}"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Recipient:
     email: str  # normalised: one person per address, whatever the letter case
     name: str = ""
@@ -71,25 +74,32 @@ class ListFile:
 def read_list(name: str, path: Path) -> ListFile:
     """Parse one CSV list; bad rows become problems with their line, good rows recipients."""
     try:
-        raw = path.read_bytes()
+        fh = path.open(encoding="utf-8-sig", newline="")  # with or without BOM
     except FileNotFoundError as err:
         raise RecipientError(f"list {name!r}: file not found", path=path) from err
-    try:
-        text = raw.decode("utf-8-sig")  # with or without BOM
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise RecipientError("not UTF-8 text (save the list as 'CSV UTF-8')", path=path,
-                             line=line) from err
-    if not text.strip():
+    with fh:
+        try:
+            return _read_rows(name, path, fh)
+        except UnicodeDecodeError:
+            raw = path.read_bytes()  # only now: find the line of the first bad byte
+            try:
+                raw.decode("utf-8-sig")
+                line = 1
+            except UnicodeDecodeError as err:
+                line = raw[: err.start].count(b"\n") + 1
+            raise RecipientError("not UTF-8 text (save the list as 'CSV UTF-8')", path=path,
+                                 line=line) from None
+
+
+def _read_rows(name: str, path: Path, fh: TextIO) -> ListFile:
+    """Stream the rows: a list of 100,000 people is never held as text in memory."""
+    first = fh.readline()
+    if not first.strip():
         raise RecipientError("empty file: the first line must name the columns", path=path,
                              line=1)
-    delimiter = _delimiter(text, path)
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
-    try:
-        header = [h.strip().lower() for h in next(reader)]
-    except StopIteration as err:
-        raise RecipientError("empty file: the first line must name the columns", path=path,
-                             line=1) from err
+    delimiter = _delimiter(first, path)
+    reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True)
+    header = [h.strip().lower() for h in next(reader)]
     _check_header(header, path)
     recipients: list[Recipient] = []
     problems: list[RowProblem] = []
@@ -158,7 +168,7 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
             lang = language(lang).code
         except LanguageError as err:
             raise ValueError(f"language: {err.message}") from err
-    tags = frozenset(t.lower() for t in _TAG_SPLIT.split(cells.get("tags", "")) if t)
+    tags = frozenset(t.lower() for t in _TAG_SPLIT.split(cells.get("tags", "")) if t) or _NO_TAGS
     for tag in tags:
         if not _TAG.match(tag):
             raise ValueError(f"tags: {tag!r} is not a tag (letters, digits, '-', '_')")
@@ -169,19 +179,29 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
         except ValueError as err:
             raise ValueError(f"consent_at: {consent_at!r} is not an ISO date "
                              "(YYYY-MM-DD)") from err
+    # Lists of 100,000 people repeat a few clubs, outlets and consent sources: share
+    # those strings, so memory grows with the people, not with their repeated details.
     return Recipient(
         email=email,
         name=" ".join(cells.get("name", "").split()),
         language=lang,
         tags=tags,
-        organization=cells.get("organization", "").strip(),
-        outlet=cells.get("outlet", "").strip(),
-        beat=cells.get("beat", "").strip(),
-        consent_source=cells.get("consent_source", "").strip(),
+        organization=sys.intern(cells.get("organization", "").strip()),
+        outlet=sys.intern(cells.get("outlet", "").strip()),
+        beat=sys.intern(cells.get("beat", "").strip()),
+        consent_source=sys.intern(cells.get("consent_source", "").strip()),
         consent_at=consent_at,
-        lists=(origin.list_name,),
+        lists=_list_tuple(origin.list_name),
         origins=(origin,),
     )
+
+
+_NO_TAGS: frozenset[str] = frozenset()
+
+
+@lru_cache(maxsize=256)
+def _list_tuple(name: str) -> tuple[str, ...]:
+    return (name,)
 
 
 @dataclass(frozen=True)

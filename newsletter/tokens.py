@@ -47,8 +47,10 @@ class Signer:
         return address_id(self.address_key, email)
 
     def unsubscribe_token(self, email: str) -> str:
-        rid = bytes.fromhex(self.recipient_id(email))
-        body = _VERSION + rid
+        return self.token_for_id(self.recipient_id(email))
+
+    def token_for_id(self, recipient_id: str) -> str:
+        body = _VERSION + bytes.fromhex(recipient_id)
         return base64.urlsafe_b64encode(body + self._mac(body)).decode().rstrip("=")
 
     def verify(self, token: str) -> str | None:

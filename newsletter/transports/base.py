@@ -63,7 +63,8 @@ def build_each(batch: Batch) -> list[bytes | Outcome]:
     out: list[bytes | Outcome] = []
     for item in batch.items:
         try:
-            out.append(batch.builder.build(batch.prepared, item.recipient).as_bytes())
+            out.append(batch.builder.build(batch.prepared, item.recipient,
+                                           item.recipient_id).as_bytes())
         except DeliveryError as err:
             out.append(Outcome(item.recipient_id, REJECTED, err.message))
     return out
@@ -72,6 +73,9 @@ def build_each(batch: Batch) -> list[bytes | Outcome]:
 class Transport(ABC):
     name: str = "transport"
     batch_size: int = 1
+    # Handing the same message over twice does no harm (the outbox rewrites one file):
+    # messages of unknown fate after a crash are then simply handed over again.
+    replays_safely: bool = False
     # Real transports need NEWSLETTER_SECRET; the outbox may keep one in state/.
     needs_env_secret: bool = True
 

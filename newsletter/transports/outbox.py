@@ -11,6 +11,8 @@ from newsletter.transports.base import SENT, Batch, Outcome, Transport, build_ea
 class OutboxTransport(Transport):
     name = "outbox"
     needs_env_secret = False
+    replays_safely = True
+    batch_size = 50  # one ledger commit per 50 files; each file is still fsynced
 
     def __init__(self, folder: Path, *, sandbox: bool = False):
         super().__init__(sandbox=sandbox)

@@ -91,7 +91,7 @@ class SendGridTransport(Transport):
                 refused.append(Outcome(item.recipient_id, REJECTED, "duplicate address"))
                 continue
             seen.add(r.email.casefold())
-            token = builder.signer.unsubscribe_token(r.email)
+            token = builder.signer.token_for_id(item.recipient_id)
             unsubscribe = builder.unsubscribe_url(token)
             mailto = (f"mailto:{builder.web.unsubscribe_mailto}"
                       f"?subject={quote('unsubscribe ' + token)}")

@@ -1,0 +1,167 @@
+"""Delivery throughput and memory: outbox, SendGrid (local fake API) and a naive baseline.
+
+Builds a synthetic workspace of N recipients in nine languages (10,000 and
+100,000 by default) and measures, each in a fresh child process so that peak
+memory is its own:
+
+  (a) the outbox transport building and writing every message (CSV to files,
+      ledger included),
+  (b) the SendGrid transport posting to a local fake API server,
+  (c) the naive baseline that renders and inlines CSS for every recipient
+      (on a sample; its rate does not depend on N).
+
+Prints messages per second, peak memory and the ratios, next to the targets:
+(a) >= 25 x (c); (b) 100,000 recipients in under 10 s; peak memory at
+100,000 <= 1.5 x that at 10,000. Asserts nothing.
+
+    .venv/bin/python benchmarks/throughput.py [--sizes 10000 100000] [--baseline 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+RELEASE = "2018-08-23-kooperationsvertrag"
+LANGS = ("de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku")
+NAMES = ("Ayşe Korkmaz", "Karim Haddad", "Olga Petrenko", "Katarzyna Nowak", "Reza Ahmadi",
+         "Rojda Aydın", "Jana Becker", "John Smith", "")
+
+
+def make_workspace(root: Path, n: int, sendgrid_url: str = "") -> None:
+    for part in ("newsletter.toml", "releases", "locales", "templates"):
+        src = REPO / part
+        (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / part)
+    (root / "recipients").mkdir()
+    with (root / "recipients" / "members.csv").open("w", encoding="utf-8") as fh:
+        fh.write("email,name,language,tags\n")
+        for i in range(n):
+            fh.write(f"member{i}@bench.example.org,{NAMES[i % 9]},{LANGS[i % 9]},\n")
+    for name in ("press", "subscribers"):
+        (root / "recipients" / f"{name}.csv").write_text("email,name,language\n")
+    if sendgrid_url:
+        cfg = root / "newsletter.toml"
+        text = cfg.read_text(encoding="utf-8").replace(
+            'host = "https://api.sendgrid.com"', f'host = "{sendgrid_url}"')
+        cfg.write_text(text, encoding="utf-8")
+
+
+def child(mode: str, n: int, url: str, baseline: int) -> dict:
+    """Runs in a fresh process: one measurement, printed as JSON."""
+    from newsletter.audience import Selection
+    from newsletter.config import load_workspace
+    from newsletter.release import load_release
+    from newsletter.sending import SendRequest, plan_send, send
+
+    os.environ["NEWSLETTER_SECRET"] = "benchmark-secret-" + "b" * 32
+    os.environ["SENDGRID_API_KEY"] = "SG.benchmark"
+    with tempfile.TemporaryDirectory(dir=REPO / "build") as tmp:
+        root = Path(tmp) / "ws"
+        root.mkdir()
+        make_workspace(root, n if mode != "baseline" else baseline, url)
+        ws = load_workspace(root)
+        release = load_release(ws.releases_dir / f"{RELEASE}.md", ws.root)
+        start = time.perf_counter()
+        if mode == "baseline":
+            count = naive(ws, release)
+        else:
+            request = SendRequest(Selection(lists=("members",)), mode)
+            planned = plan_send(ws, release, request)
+            result = send(ws, release, request, planned)
+            count = result.run.counts["sent"]
+        seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {"mode": mode, "n": count, "seconds": seconds, "peak_mib": peak_kib / 1024}
+
+
+def naive(ws, release) -> int:
+    """Render and inline per recipient, then build the message: what we avoid."""
+    from newsletter.audience import Selection, load_audience, make_plan
+    from newsletter.messages import MessageBuilder, prepare
+    from newsletter.render import Renderer
+    from newsletter.tokens import load_signer
+
+    audience = load_audience(ws, Selection(lists=("members",)), skip_invalid=False)
+    plan = make_plan(release, ws, audience.recipients)
+    signer = load_signer(ws.root / "state", allow_state_secret=False)
+    builder = MessageBuilder(ws, signer, "baseline")
+    for a in plan.assignments:
+        renderer = Renderer(ws, lambda p: f"https://verbund.example.org/{p.name}")
+        builder.build(prepare(renderer, a.edition, ws), a.recipient).as_bytes()
+    return len(plan.assignments)
+
+
+class _FakeSendGrid(BaseHTTPRequestHandler):
+    def log_message(self, *args):
+        pass
+
+    def do_POST(self):  # read the body (as SendGrid would) and accept it
+        self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        self.send_response(202)
+        self.send_header("X-Message-Id", "bench")
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+
+
+def measure(mode: str, n: int, url: str, baseline: int) -> dict:
+    out = subprocess.run([sys.executable, __file__, "--child", mode, "--n", str(n), "--url", url,
+                          "--baseline", str(baseline)], capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    parser.add_argument("--baseline", type=int, default=150)
+    parser.add_argument("--child")
+    parser.add_argument("--n", type=int, default=0)
+    parser.add_argument("--url", default="")
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(child(args.child, args.n, args.url, args.baseline)))
+        return
+    (REPO / "build").mkdir(exist_ok=True)
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _FakeSendGrid)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}"
+    base = measure("baseline", args.baseline, url, args.baseline)
+    base_rate = base["n"] / base["seconds"]
+    rows = [("naive baseline", base)]
+    for n in args.sizes:
+        rows.append((f"outbox {n:,}", measure("outbox", n, url, args.baseline)))
+        rows.append((f"sendgrid {n:,}", measure("sendgrid", n, url, args.baseline)))
+    server.shutdown()
+    print(f"{'run':<18}{'messages':>10}{'seconds':>10}{'msg/s':>10}{'x baseline':>12}"
+          f"{'peak MiB':>10}")
+    for label, r in rows:
+        rate = r["n"] / r["seconds"]
+        print(f"{label:<18}{r['n']:>10,}{r['seconds']:>10.2f}{rate:>10.0f}"
+              f"{rate / base_rate:>12.1f}{r['peak_mib']:>10.0f}")
+    by = {label: r for label, r in rows}
+    small, large = min(args.sizes), max(args.sizes)
+    for mode in ("outbox", "sendgrid"):
+        a, b = by[f"{mode} {small:,}"], by[f"{mode} {large:,}"]
+        print(f"{mode}: peak memory at {large:,} is {b['peak_mib'] / a['peak_mib']:.2f} x "
+              f"that at {small:,} (target <= 1.5)")
+    if large >= 100_000:
+        print(f"sendgrid: {large:,} recipients in {by[f'sendgrid {large:,}']['seconds']:.1f} s "
+              "(target < 10 s)")
+    o = by[f"outbox {small:,}"]
+    print(f"outbox: {o['n'] / o['seconds'] / base_rate:.1f} x the baseline (target >= 25)")
+
+
+if __name__ == "__main__":
+    main()
