@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 from newsletter.config import Workspace
@@ -69,47 +70,76 @@ class Assignment:
 
 @dataclass(frozen=True)
 class Plan:
-    """Who gets which edition and why: computed once, before any message is built."""
+    """Who gets which edition and why: computed once, before any message is built.
+
+    Kept as parallel columns (one shared string per language and reason) rather than
+    one object per recipient: a plan of 100,000 people then costs little more than
+    the people themselves.
+    """
 
     release: Release
-    assignments: tuple[Assignment, ...]
+    recipients: tuple[Recipient, ...]
+    readers: tuple[str, ...]  # per recipient: the language they read
+    languages: tuple[str, ...]  # per recipient: the edition they get
+    reasons: tuple[str, ...]  # per recipient: why, when it is not their own language
     editions: dict[str, Edition]  # by edition language
     left_out_by_lang: int
 
+    def __len__(self) -> int:
+        return len(self.recipients)
+
+    def __iter__(self) -> Iterator[Assignment]:
+        for r, reader, lang, reason in zip(self.recipients, self.readers, self.languages,
+                                           self.reasons, strict=True):
+            yield Assignment(r, reader, self.editions[lang], reason)
+
+    @property
+    def assignments(self) -> tuple[Assignment, ...]:
+        return tuple(self)
+
     def summary(self) -> list[tuple[str, int, int, tuple[tuple[str, int], ...]]]:
         """Rows of (edition language, recipients, of them by fallback, reasons with counts)."""
-        rows = []
-        by_lang: dict[str, list[Assignment]] = {}
-        for a in self.assignments:
-            by_lang.setdefault(a.edition_lang, []).append(a)
-        for lang, items in by_lang.items():
-            reasons = Counter(a.reason for a in items if a.reason)
-            rows.append((lang, len(items), sum(reasons.values()),
-                         tuple(sorted(reasons.items(), key=lambda kv: -kv[1]))))
-        return rows
+        counts: dict[str, int] = {}
+        reasons: dict[str, Counter[str]] = {}
+        for lang, reason in zip(self.languages, self.reasons, strict=True):
+            counts[lang] = counts.get(lang, 0) + 1
+            bucket = reasons.setdefault(lang, Counter())
+            if reason:
+                bucket[reason] += 1
+        return [(lang, n, sum(reasons[lang].values()),
+                 tuple(sorted(reasons[lang].items(), key=lambda kv: -kv[1])))
+                for lang, n in counts.items()]
 
 
 def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...],
               only_langs: tuple[str, ...] = ()) -> Plan:
     only = {language(code).code for code in only_langs}
-    editions: dict[str, Edition] = {}  # by reader language
-    reasons: dict[tuple[str, str], str] = {}  # one shared string per reader language
-    assignments = []
+    by_reader: dict[str, Edition] = {}
+    shared: dict[tuple[str, str], str] = {}  # one string per (reader, reason)
+    chosen: list[Recipient] = []
+    readers: list[str] = []
+    languages: list[str] = []
+    reasons: list[str] = []
     left_out = 0
     for r in recipients:
         reader, reason = _reader_language(r, ws)
-        if reader not in editions:
-            editions[reader] = build_edition(release, ws, reader)
-        edition = editions[reader]
+        if reader not in by_reader:
+            by_reader[reader] = build_edition(release, ws, reader)
+        edition = by_reader[reader]
         if edition.is_fallback and not reason:
             reason = f"{reader} → {edition.language.code} ({'; '.join(edition.reasons)})"
-        reason = reasons.setdefault((reader, reason), reason)
+        reason = shared.setdefault((reader, reason), reason)
         if only and edition.language.code not in only:
             left_out += 1
             continue
-        assignments.append(Assignment(r, reader, edition, reason))
-    by_edition = {a.edition_lang: a.edition for a in assignments}
-    return Plan(release, tuple(assignments), by_edition, left_out)
+        chosen.append(r)
+        readers.append(reader)
+        languages.append(edition.language.code)
+        reasons.append(reason)
+    used = set(languages)
+    editions = {e.language.code: e for e in by_reader.values() if e.language.code in used}
+    return Plan(release, tuple(chosen), tuple(readers), tuple(languages), tuple(reasons),
+                editions, left_out)
 
 
 def _reader_language(r: Recipient, ws: Workspace) -> tuple[str, str]:

@@ -199,7 +199,7 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         _print_recipients(planned)
         _print_summary(planned, "Plan (dry run, nothing written)")
         return
-    if not planned.plan.assignments:
+    if not len(planned.plan):
         out.print("Nobody selected: nothing to send.")
         return
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -207,7 +207,7 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
     with Progress("[progress.description]{task.description}", BarColumn(),
                   MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                   disable=not err.is_terminal) as bar:
-        task = bar.add_task(f"Sending {planned.campaign}", total=len(planned.plan.assignments))
+        task = bar.add_task(f"Sending {planned.campaign}", total=len(planned.plan))
         result = send(ws, rel, request, planned,
                       progress=lambda done, total: bar.update(task, completed=done),
                       say=lambda message: err.print(message, markup=False))
@@ -248,7 +248,7 @@ def _print_skipped(planned: Planned) -> None:
 
 def _print_recipients(planned: Planned) -> None:
     table = Table("recipient", "lists", "reads", "gets", "why")
-    for a in planned.plan.assignments:
+    for a in planned.plan:
         table.add_row(a.recipient.email, ",".join(a.recipient.lists), a.reader_lang,
                       a.edition_lang, a.reason or "own language")
     out.print(table)
@@ -510,7 +510,7 @@ def forget(ctx: click.Context, email: str) -> None:
     for name, path in ws.config.lists.items():
         for r in read_list(name, path).recipients:
             if r.key == addr.casefold():
-                out.print(f"Still in {ws.relative(path)}:{r.origins[0].line} — remove the row "
+                out.print(f"Still in {ws.relative(path)}:{r.line} — remove the row "
                           "there too.", soft_wrap=True, markup=False)
 
 

@@ -36,7 +36,8 @@ CREATE TABLE IF NOT EXISTS campaigns (
 CREATE TABLE IF NOT EXISTS deliveries (
     campaign TEXT NOT NULL REFERENCES campaigns(id),
     recipient TEXT NOT NULL,          -- keyed hash of the address (recipient id)
-    email TEXT NOT NULL,              -- needed for the report; erased by 'forget'
+    email TEXT NOT NULL,              -- where to send; erased by 'forget'
+    name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header; erased too
     language TEXT NOT NULL,           -- the edition the recipient gets
     reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
     message_id TEXT NOT NULL,
@@ -50,7 +51,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     updated_at TEXT NOT NULL,
     PRIMARY KEY (campaign, recipient)
 );
-CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (campaign, status, seq);
+CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries (campaign, status, language, seq);
 CREATE TABLE IF NOT EXISTS suppressions (
     key TEXT PRIMARY KEY,             -- keyed hash of the address
     email TEXT,                       -- NULL once the person asked to be forgotten
@@ -70,6 +71,7 @@ class Row:
     campaign: str
     recipient: str
     email: str
+    name: str
     language: str
     reason: str
     message_id: str
@@ -129,25 +131,41 @@ class Ledger:
     # --- campaigns and deliveries -----------------------------------------------------
 
     def add_campaign(self, campaign: str, release: str, transport: str, selection: str,
-                     rows: Iterable[tuple[str, str, str, str, str]]) -> int:
-        """Record the plan: (recipient id, email, language, reason, message id) per person.
+                     rows: Iterable[tuple[str, str, str, str, str, str]]) -> int:
+        """Record the plan: (recipient id, email, name, language, reason, message id).
 
-        Existing rows are left as they are (a rerun must not reset 'sent'); returns how
-        many rows are new.
+        Rows already settled are left as they are (a rerun must not reset 'sent');
+        rows still to send take the current plan's edition (a translation may have been
+        approved since), and people who left the lists are marked rejected. The plan
+        goes straight into SQLite: the send loop reads it back page by page.
+        Returns how many rows are new.
         """
         stamp = now()
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO campaigns VALUES (?, ?, ?, ?, ?)",
                        (campaign, release, transport, selection, stamp))
-            before = db.total_changes
-            db.executemany(
-                "INSERT OR IGNORE INTO deliveries (campaign, recipient, email, language, reason,"
-                " message_id, status, seq, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)",
-                ((campaign, rid, email, lang, reason, mid, seq, stamp, stamp)
-                 for seq, (rid, email, lang, reason, mid) in enumerate(rows)),
-            )
-            return db.total_changes - before
+            before = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
+                                (campaign,)).fetchone()[0]
+            db.execute("CREATE TEMP TABLE IF NOT EXISTS plan_ids (recipient TEXT PRIMARY KEY)")
+            db.execute("DELETE FROM plan_ids")
+            for seq, (rid, email, name, lang, reason, mid) in enumerate(rows):
+                db.execute("INSERT OR IGNORE INTO plan_ids VALUES (?)", (rid,))
+                db.execute(
+                    "INSERT INTO deliveries (campaign, recipient, email, name, language, reason,"
+                    " message_id, status, seq, created_at, updated_at)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?)"
+                    " ON CONFLICT(campaign, recipient) DO UPDATE SET name=excluded.name,"
+                    " language=excluded.language, reason=excluded.reason"
+                    " WHERE deliveries.status IN ('pending', 'failed')",
+                    (campaign, rid, email, name, lang, reason, mid, seq, stamp, stamp))
+            db.execute("UPDATE deliveries SET status='rejected', updated_at=?,"
+                       " last_error='no longer in the selected lists'"
+                       " WHERE campaign=? AND status IN ('pending', 'failed')"
+                       " AND recipient NOT IN (SELECT recipient FROM plan_ids)",
+                       (stamp, campaign))
+            after = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
+                               (campaign,)).fetchone()[0]
+            return after - before
 
     def recover(self, campaign: str, *, resend_unknown: bool) -> list[Row]:
         """Rows a crash left in 'sending' become 'unknown' (or 'pending' when asked)."""
@@ -164,17 +182,19 @@ class Ledger:
         """Rows still to send, in plan order (read in pages: never the whole list)."""
         statuses = ("pending", "failed") if retry_failed else ("pending",)
         marks = ",".join("?" * len(statuses))  # placeholders only: values stay parameters
-        sql = ("SELECT campaign, recipient, email, language, reason, message_id, status,"  # noqa: S608 - only "?" marks are joined in
+        # Edition by edition (large batches), in plan order within an edition, paged by
+        # (language, seq), so rows changing status meanwhile never shift the pages.
+        sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"  # noqa: S608 - only "?" marks are joined in
                " attempts, last_error, provider_id, updated_at, seq FROM deliveries"
-               " WHERE campaign=? AND status IN (" + marks + ") AND seq > ?"
-               " ORDER BY seq LIMIT 2000")
-        last = -1
+               " WHERE campaign=? AND status IN (" + marks + ") AND (language, seq) > (?, ?)"
+               " ORDER BY language, seq LIMIT 2000")
+        last: tuple[str, int] = ("", -1)
         while True:
-            page = self.db.execute(sql, (campaign, *statuses, last)).fetchall()
+            page = self.db.execute(sql, (campaign, *statuses, *last)).fetchall()
             if not page:
                 return
             for rec in page:
-                last = rec[-1]
+                last = (rec[4], rec[-1])
                 yield Row(*rec[:-1])
 
     def mark_sending(self, campaign: str, recipients: list[str]) -> None:
@@ -204,7 +224,7 @@ class Ledger:
         return out
 
     def rows(self, campaign: str, status: str | None = None) -> list[Row]:
-        sql = ("SELECT campaign, recipient, email, language, reason, message_id, status,"
+        sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"
                " attempts, last_error, provider_id, updated_at FROM deliveries WHERE campaign=?")
         args: tuple[str, ...] = (campaign,)
         if status:

@@ -46,8 +46,8 @@ class Recipient:
     beat: str = ""
     consent_source: str = ""
     consent_at: str = ""
-    lists: tuple[str, ...] = ()
-    origins: tuple[Origin, ...] = field(default=(), compare=False)
+    lists: tuple[str, ...] = ()  # the first is where the row below is
+    line: int = field(default=0, compare=False)  # the row of the first list
 
     @property
     def key(self) -> str:
@@ -192,7 +192,7 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
         consent_source=sys.intern(cells.get("consent_source", "").strip()),
         consent_at=consent_at,
         lists=_list_tuple(origin.list_name),
-        origins=(origin,),
+        line=origin.line,
     )
 
 
@@ -216,7 +216,9 @@ def merge(files: Iterable[ListFile]) -> Merged:
     people: dict[str, Recipient] = {}
     problems: list[RowProblem] = []
     notes: list[str] = []
+    paths: dict[str, Path] = {}
     for lf in files:
+        paths[lf.name] = lf.path
         problems.extend(lf.problems)
         for r in lf.recipients:
             known = people.get(r.key)
@@ -224,9 +226,9 @@ def merge(files: Iterable[ListFile]) -> Merged:
                 people[r.key] = r
                 continue
             if r.language and known.language and r.language != known.language:
-                notes.append(f"{r.origins[0]}: {r.email} asks for {r.language!r}, but "
-                             f"{known.origins[0]} says {known.language!r}; using "
-                             f"{known.language!r}")
+                notes.append(f"{lf.path}:{r.line}: {r.email} asks for {r.language!r}, but "
+                             f"{paths[known.lists[0]]}:{known.line} says {known.language!r};"
+                             f" using {known.language!r}")
             people[r.key] = replace(
                 known,
                 name=known.name or r.name,
@@ -236,6 +238,5 @@ def merge(files: Iterable[ListFile]) -> Merged:
                 outlet=known.outlet or r.outlet,
                 beat=known.beat or r.beat,
                 lists=tuple(dict.fromkeys(known.lists + r.lists)),
-                origins=known.origins + r.origins,
             )
     return Merged(tuple(people.values()), tuple(problems), tuple(notes))

@@ -70,7 +70,7 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
     builder = MessageBuilder(ws, signer, planned.campaign)
     run = run_campaign(
         state_dir=state, campaign=planned.campaign, release_id=release.id,
-        selection=request.selection.key(), assignments=list(planned.plan.assignments),
+        selection=request.selection.key(), assignments=planned.plan,
         prepared=prepared, builder=builder, transport=transport,
         resend_unknown=request.resend_unknown, progress=progress,
         retry_after=ws.config.delivery.smtp.retry_after if request.transport == "smtp" else 0,

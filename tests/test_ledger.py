@@ -14,8 +14,9 @@ def ledger(tmp_path):
         yield led
 
 
-ROWS = [("r1", "a@example.org", "de", "", "<m1>"), ("r2", "b@example.org", "tr", "", "<m2>"),
-        ("r3", "c@example.org", "ar", "", "<m3>")]
+ROWS = [("r1", "a@example.org", "Anna", "de", "", "<m1>"),
+        ("r2", "b@example.org", "Berk", "de", "", "<m2>"),
+        ("r3", "c@example.org", "Cem", "de", "", "<m3>")]
 
 
 def test_plan_is_recorded_once(ledger):
@@ -26,6 +27,12 @@ def test_plan_is_recorded_once(ledger):
     assert ledger.counts("c")["sent"] == 1 and ledger.counts("c")["pending"] == 2
     assert [r.recipient for r in ledger.pending("c")] == ["r2", "r3"]
     assert ledger.db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    # a rerun with a changed plan: r3 left the list, r2 now gets another edition
+    changed = [ROWS[0], ("r2", "b@example.org", "Berk", "tr", "", "<m2>")]
+    ledger.add_campaign("c", "rel", "outbox", "sel", changed)
+    rows = {r.recipient: r for r in ledger.rows("c")}
+    assert rows["r1"].status == "sent" and rows["r2"].language == "tr"
+    assert rows["r3"].status == "rejected" and rows["r3"].last_error.startswith("no longer")
 
 
 def test_rows_left_sending_become_unknown(ledger):
@@ -76,7 +83,7 @@ def test_suppressions_and_forgetting(ledger, tmp_path):
 
 def test_report_csv_neutralises_formulas(ledger, tmp_path):
     ledger.add_campaign("c", "rel", "outbox", "sel",
-                        [("r1", "=HYPERLINK(\"x\")@example.org", "de", "", "<m1>")])
+                        [("r1", "=HYPERLINK(\"x\")@example.org", "", "de", "", "<m1>")])
     ledger.mark("c", [("r1", "rejected", "+1 -2 @cmd", "")])
     path = tmp_path / "report.csv"
     write_report_csv(path, ledger.rows("c"))

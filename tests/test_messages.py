@@ -142,3 +142,24 @@ def test_injection_through_a_list_never_reaches_a_header(ws, release, tmp_path):
     aud = load_audience(ws, Selection(lists=("members",)), skip_invalid=True)
     assert [r.email for r in aud.recipients] == ["b@example.org"]
     assert "name: contains a line break" in str(aud.skipped[0])
+
+
+def test_mime_structure_is_standard(ws, release):
+    r = Recipient(email="olga@example.net", name="Ольга Петренко", language="uk")
+    env, msg = _message(ws, release, r)
+    raw = env.as_bytes()
+    lines = raw.split(b"\r\n")
+    assert b"\n" not in raw.replace(b"\r\n", b"")  # CRLF everywhere, no bare LF
+    assert max(len(line) for line in lines) <= 998
+    head, _, _ = raw.partition(b"\r\n\r\n")
+    assert head.isascii()
+    boundary = msg.get_boundary()
+    assert raw.count(f"--{boundary}\r\n".encode()) == 2 and raw.endswith(
+        f"--{boundary}--\r\n".encode())
+    assert msg.defects == [] and all(p.defects == [] for p in msg.iter_parts())
+    text = msg.get_body(("plain",)).get_content()
+    html = msg.get_body(("html",)).get_content()
+    assert text.startswith("Добрий день, Ольга Петренко!")
+    assert "<bdi>" not in text and "Добрий день, Ольга Петренко!" in html
+    assert msg.get_body(("plain",))["Content-Transfer-Encoding"] == "base64"
+    assert msg["MIME-Version"] == "1.0" and msg.get_content_type() == "multipart/alternative"
