@@ -88,7 +88,7 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
                             plan_rows(assignments, builder))
         ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely)
         result = RunResult(campaign, {}, [])
-        total = sum(1 for _ in ledger.pending(campaign))
+        total = ledger.count_pending(campaign)
         done = 0
         with _StopFlag() as stop, transport:
             for attempt_pass in range(MAX_ATTEMPTS):
