@@ -221,15 +221,18 @@ def merge(files: Iterable[ListFile]) -> Merged:
         paths[lf.name] = lf.path
         problems.extend(lf.problems)
         for r in lf.recipients:
-            known = people.get(r.key)
+            key = r.key
+            if key == r.email:
+                key = r.email  # reuse the stored string: 100,000 keys cost nothing extra
+            known = people.get(key)
             if known is None:
-                people[r.key] = r
+                people[key] = r
                 continue
             if r.language and known.language and r.language != known.language:
                 notes.append(f"{lf.path}:{r.line}: {r.email} asks for {r.language!r}, but "
                              f"{paths[known.lists[0]]}:{known.line} says {known.language!r};"
                              f" using {known.language!r}")
-            people[r.key] = replace(
+            people[key] = replace(
                 known,
                 name=known.name or r.name,
                 language=known.language or r.language,
