@@ -21,10 +21,34 @@ class Selection:
     lists: tuple[str, ...]
     tags: tuple[str, ...] = ()
     langs: tuple[str, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()  # (field, value): --where beat=Integration
 
     def key(self) -> str:
-        return "lists=" + ",".join(sorted(self.lists)) + ";tags=" + ",".join(
+        key = "lists=" + ",".join(sorted(self.lists)) + ";tags=" + ",".join(
             sorted(self.tags)) + ";langs=" + ",".join(sorted(self.langs))
+        if self.where:  # only when used, so older campaign ids stay what they were
+            key += ";where=" + ",".join(sorted(f"{f}={v}" for f, v in self.where))
+        return key
+
+
+WHERE_FIELDS = ("outlet", "beat", "organization")
+
+
+def parse_where(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``field=value`` pairs for --where; the value is matched ignoring case."""
+    out = []
+    for item in items:
+        field, sep, value = item.partition("=")
+        field = field.strip().lower()
+        if not sep or field not in WHERE_FIELDS or not value.strip():
+            raise AudienceError(f"--where {item!r}: write FIELD=VALUE with FIELD one of "
+                                f"{', '.join(WHERE_FIELDS)}")
+        out.append((field, value.strip()))
+    return tuple(out)
+
+
+def _matches(r: Recipient, where: tuple[tuple[str, str], ...]) -> bool:
+    return all(getattr(r, f).casefold() == v.casefold() for f, v in where)
 
 
 @dataclass(frozen=True)
@@ -32,7 +56,7 @@ class Audience:
     recipients: tuple[Recipient, ...]
     skipped: tuple[RowProblem, ...]  # invalid rows left out with --skip-invalid
     notes: tuple[str, ...]
-    not_tagged: int  # valid recipients left out by --tag
+    not_tagged: int  # valid recipients left out by --tag or --where
 
 
 def load_audience(ws: Workspace, selection: Selection, *, skip_invalid: bool) -> Audience:
@@ -52,7 +76,8 @@ def load_audience(ws: Workspace, selection: Selection, *, skip_invalid: bool) ->
         raise RecipientError(f"{len(merged.problems)} invalid row(s); fix them or pass "
                              f"--skip-invalid:\n  {shown}{more}")
     wanted = {t.lower() for t in selection.tags}
-    chosen = tuple(r for r in merged.recipients if wanted <= r.tags)
+    chosen = tuple(r for r in merged.recipients
+                   if wanted <= r.tags and _matches(r, selection.where))
     return Audience(chosen, merged.problems, merged.notes, len(merged.recipients) - len(chosen))
 
 

@@ -11,7 +11,7 @@ from rich.table import Table
 
 from newsletter import __version__
 from newsletter.addresses import AddressError, normalize_address
-from newsletter.audience import Selection
+from newsletter.audience import Selection, parse_where
 from newsletter.catalog import extract_release
 from newsletter.config import Workspace, load_workspace, resolve_inside
 from newsletter.edition import coverage
@@ -159,6 +159,9 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
               help="Only recipients with this tag (repeatable; all must match).")
 @click.option("--lang", "langs", multiple=True, metavar="L",
               help="Only the editions in these languages (repeatable).")
+@click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
+              help="Only recipients whose outlet, beat or organization is VALUE "
+                   "(repeatable; all must match), e.g. --where beat=Integration.")
 @click.option("--dry-run", is_flag=True, help="Show who gets which language and why; "
               "build and write nothing.")
 @click.option("--transport", type=click.Choice(["outbox", "smtp", "sendgrid"]),
@@ -173,7 +176,7 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
               "deliver nothing.")
 @click.pass_context
 def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tuple[str, ...],
-             langs: tuple[str, ...], dry_run: bool, transport: str | None,
+             langs: tuple[str, ...], where: tuple[str, ...], dry_run: bool, transport: str | None,
              outbox_dir: Path | None, skip_invalid: bool, resend_unknown: bool,
              sandbox: bool) -> None:
     """Send RELEASE to the recipients of the chosen lists, each in their language.
@@ -186,7 +189,8 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
     rel = _release(ws, release)
     request = SendRequest(
         selection=Selection(lists=lists, tags=tags,
-                            langs=tuple(language_info(code).code for code in langs)),
+                            langs=tuple(language_info(code).code for code in langs),
+                            where=parse_where(where)),
         transport=transport or ws.config.delivery.transport,
         outbox=outbox_dir,
         skip_invalid=skip_invalid,
@@ -196,6 +200,9 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
     planned = plan_send(ws, rel, request)
     _print_skipped(planned)
     if dry_run:
+        if rel.embargo:
+            out.print(f"Embargo until {rel.embargo.isoformat()}: a real send before then is "
+                      "refused.", soft_wrap=True)
         _print_recipients(planned)
         _print_summary(planned, "Plan (dry run, nothing written)")
         return
@@ -270,7 +277,7 @@ def _print_summary(planned: Planned, title: str) -> None:
     if planned.plan.left_out_by_lang:
         out.print(f"{planned.plan.left_out_by_lang} recipient(s) left out by --lang")
     if planned.audience.not_tagged:
-        out.print(f"{planned.audience.not_tagged} recipient(s) left out by --tag")
+        out.print(f"{planned.audience.not_tagged} recipient(s) left out by --tag/--where")
 
 
 @cli.command()

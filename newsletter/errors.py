@@ -15,6 +15,7 @@ escaping is a bug and should show one.
     ├── AudienceError          the selection is empty or names an unknown list
     ├── SecretError            NEWSLETTER_SECRET is missing where it is required
     ├── DeliveryError          a message could not be handed to the transport
+    ├── EmbargoError           a release under embargo was to leave before its time
     └── EngineError            a machine translation engine failed
         ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
         └── EngineRejected     refused this one segment (4xx, empty answer): go on
@@ -87,6 +88,10 @@ class SecretError(NewsletterError):
 
 class DeliveryError(NewsletterError):
     """A message could not be handed to the transport."""
+
+
+class EmbargoError(NewsletterError):
+    """A release under embargo was to be sent or published before its time."""
 
 
 class EngineError(NewsletterError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -10,6 +11,7 @@ from newsletter.audience import Audience, Plan, Selection, load_audience, make_p
 from newsletter.campaign import campaign_id
 from newsletter.config import Workspace
 from newsletter.delivery import RunResult, run_campaign
+from newsletter.errors import EmbargoError
 from newsletter.messages import MessageBuilder, Prepared, prepare
 from newsletter.release import Release
 from newsletter.render import Renderer
@@ -48,6 +50,14 @@ class SendResult:
         return self.run.handed_over
 
 
+def check_embargo(release: Release, now: dt.datetime) -> None:
+    """A release under embargo may not leave before its time."""
+    if release.embargo and now < release.embargo:
+        raise EmbargoError(f"{release.id} is under embargo until "
+                           f"{release.embargo.isoformat(sep=' ', timespec='minutes')}; "
+                           "it cannot be sent before then")
+
+
 def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
     """Everything up to the first message: what --dry-run shows. Writes nothing."""
     audience = load_audience(ws, request.selection, skip_invalid=request.skip_invalid)
@@ -56,8 +66,9 @@ def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
 
 
 def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned,
-         progress: Progress | None = None, say: Callable[[str], None] = lambda m: None
-         ) -> SendResult:
+         progress: Progress | None = None, say: Callable[[str], None] = lambda m: None,
+         now: dt.datetime | None = None) -> SendResult:
+    check_embargo(release, now or dt.datetime.now(dt.UTC))
     transport = make_transport(ws, request.transport, planned.campaign, outbox=request.outbox,
                                sandbox=request.sandbox, say=say)
     state = ws.root / STATE_DIR

@@ -192,3 +192,34 @@ def test_cli_recipients_check(ws_root):
     result = _cli(ws_root, "recipients", "check")
     assert result.exit_code == 1
     assert "press.csv:2: invalid email address 'broken'" in result.output
+
+
+def test_where_narrows_the_press_list(ws):
+    from newsletter.audience import parse_where
+    sel = Selection(lists=("press",), where=parse_where(("beat=integration",)))
+    aud = load_audience(ws, sel, skip_invalid=False)
+    assert aud.recipients and all(r.beat == "Integration" for r in aud.recipients)
+    both = load_audience(ws, Selection(lists=("press",), where=parse_where(
+        ("beat=Integration", f"outlet={aud.recipients[0].outlet}"))), skip_invalid=False)
+    assert len(both.recipients) == 1
+    with pytest.raises(AudienceError, match="FIELD=VALUE"):
+        parse_where(("email=x",))
+    assert Selection(lists=("press",)).key() != sel.key()
+
+
+def test_embargo_refuses_an_early_send(ws, release):
+    import datetime as dt
+
+    from newsletter.errors import EmbargoError
+    text = release.path.read_text(encoding="utf-8").replace(
+        "kind: press\n", "kind: press\nembargo: 2018-08-23T10:00:00+02:00\n")
+    release.path.write_text(text, encoding="utf-8")
+    rel = load_release(release.path, ws.root)
+    request = SendRequest(Selection(lists=("press",)), "outbox")
+    planned = plan_send(ws, rel, request)
+    early = dt.datetime(2018, 8, 23, 7, 59, tzinfo=dt.UTC)
+    with pytest.raises(EmbargoError, match="under embargo until 2018-08-23 10:00"):
+        send(ws, rel, request, planned, now=early)
+    assert not (ws.root / "outbox").exists()
+    later = dt.datetime(2018, 8, 23, 8, 0, tzinfo=dt.UTC)
+    assert send(ws, rel, request, planned, now=later).delivered == 8
