@@ -11,6 +11,7 @@ from rich.table import Table
 
 from newsletter import __version__
 from newsletter.addresses import AddressError, normalize_address
+from newsletter.archive import build_archive
 from newsletter.audience import Selection, parse_where
 from newsletter.catalog import extract_release
 from newsletter.config import Workspace, load_workspace, resolve_inside
@@ -526,6 +527,22 @@ def _address(value: str) -> str:
         return normalize_address(value)
     except AddressError as error:
         raise RecipientError(f"not an email address: {value!r} ({error})") from None
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Output folder inside the workspace (default: site/).")
+@click.pass_context
+def archive(ctx: click.Context, out_dir: Path | None) -> None:
+    """Build the static web archive: every release in every language, an index and an
+    Atom feed per language. Releases under embargo stay out until their time."""
+    ws = _ws(ctx)
+    target = resolve_inside(ws.root, out_dir or ws.root / "site", what="--out folder")
+    result = build_archive(ws, target)
+    out.print(f"{len(result.pages)} page(s) and {len(result.feeds)} feed(s) written to "
+              f"{ws.relative(target)}/", soft_wrap=True)
+    for rid in result.embargoed:
+        out.print(f"  {rid}: under embargo, not published yet", soft_wrap=True)
 
 
 @cli.group()

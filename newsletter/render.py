@@ -8,6 +8,7 @@ import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import jinja2
 from babel.dates import format_date, format_datetime
@@ -93,15 +94,15 @@ class Renderer:
             self._envs[lang] = env
         return self._envs[lang]
 
-    def render(self, edition: Edition, original_url: str = "") -> Rendered:
-        """Render an edition; ``original_url`` is linked from a machine-translation notice."""
+    def context(self, edition: Edition, original_url: str = "",
+                links: list[str] | None = None) -> dict[str, Any]:
+        """What every template of an edition sees."""
         lang = edition.language
-        env = self.env(lang.code)
-        links: list[str] = []
+        links = [] if links is None else links
         rtl = lang.is_rtl
         text_filter = isolate_latin if rtl else escape
         release = edition.release
-        ctx = {
+        return {
             "org": self.ws.config.organization,
             "sender": self.ws.config.sender,
             "release": release,
@@ -115,8 +116,7 @@ class Renderer:
                 format_datetime(release.embargo, format="long", locale=lang.code)
                 if release.embargo else ""
             ),
-            # the workspace's own stylesheet file, not user content; escaping would break ">"
-            "css": Markup(self.css),  # noqa: S704
+            "css": Markup(self.css),  # noqa: S704 - the workspace's own stylesheet file
             "html": lambda seg: to_html(seg, text_filter) if seg else Markup(""),
             "iso": lambda s: text_filter(str(s)),
             "txt": lambda seg: to_text(seg, links) if seg else "",
@@ -127,18 +127,11 @@ class Renderer:
             "original_url": original_url,
             "source_name": language(self.ws.config.languages.source).native_name,
         }
+
+    def render_template(self, name: str, lang: str, ctx: dict[str, Any]) -> str:
+        """Render one template in the UI language ``lang``; errors name the template."""
         try:
-            html = env.get_template(HTML_TEMPLATE).render(ctx)
-            text = env.get_template(TEXT_TEMPLATE).render(ctx)
-            greet = env.get_template(GREETING_TEMPLATE)
-            # the name is isolated: a Latin name inside an Arabic salutation keeps its place
-            named = Markup(f"<bdi>{NAME_SENTINEL}</bdi>") if rtl else Markup(NAME_SENTINEL)  # noqa: S704
-            greetings = Greetings(
-                named_html=greet.render(name=named, plain=False).strip(),
-                named_text=greet.render(name=NAME_SENTINEL, plain=True).strip(),
-                anonymous_html=greet.render(name="", plain=False).strip(),
-                anonymous_text=greet.render(name="", plain=True).strip(),
-            )
+            return self.env(lang).get_template(name).render(ctx)
         except jinja2.TemplateNotFound as err:
             raise RenderError(f"template not found: {err.name}",
                               path=self.ws.templates_dir) from err
@@ -146,8 +139,29 @@ class Renderer:
             raise RenderError(f"template error: {err.message}", path=err.filename,
                               line=err.lineno) from err
         except jinja2.UndefinedError as err:
-            raise RenderError(f"template uses an undefined value: {err.message}",
+            raise RenderError(f"{name} uses an undefined value: {err.message}",
                               path=self.ws.templates_dir) from err
+
+    def render(self, edition: Edition, original_url: str = "") -> Rendered:
+        """Render an edition; ``original_url`` is linked from a machine-translation notice."""
+        lang = edition.language
+        ctx = self.context(edition, original_url)
+        html = self.render_template(HTML_TEMPLATE, lang.code, ctx)
+        text = self.render_template(TEXT_TEMPLATE, lang.code, ctx)
+        # the name is isolated: a Latin name inside an Arabic salutation keeps its place
+        named = (Markup(f"<bdi>{NAME_SENTINEL}</bdi>") if lang.is_rtl  # noqa: S704
+                 else Markup(NAME_SENTINEL))  # noqa: S704
+        greet = {"plain": False}
+        greetings = Greetings(
+            named_html=self.render_template(GREETING_TEMPLATE, lang.code,
+                                            {**greet, "name": named}).strip(),
+            named_text=self.render_template(GREETING_TEMPLATE, lang.code,
+                                            {"plain": True, "name": NAME_SENTINEL}).strip(),
+            anonymous_html=self.render_template(GREETING_TEMPLATE, lang.code,
+                                                {**greet, "name": ""}).strip(),
+            anonymous_text=self.render_template(GREETING_TEMPLATE, lang.code,
+                                                {"plain": True, "name": ""}).strip(),
+        )
         return Rendered(edition, inline_css(html), _tidy_text(text), greetings)
 
 
