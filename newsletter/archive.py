@@ -9,7 +9,6 @@ until its time.
 from __future__ import annotations
 
 import datetime as dt
-import os
 import shutil
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field

@@ -129,6 +129,7 @@ class SendGrid:
 class Delivery:
     transport: str
     outbox: Path
+    attachment_budget_mb: float = 10.0
     smtp: Smtp = field(default_factory=Smtp)
     sendgrid: SendGrid = field(default_factory=SendGrid)
 
@@ -480,7 +481,7 @@ def _sendgrid(t: _Reader) -> SendGrid:
 
 
 def _delivery(t: _Reader, root: Path) -> Delivery:
-    t.only("transport", "outbox", "smtp", "sendgrid")
+    t.only("transport", "outbox", "attachment_budget_mb", "smtp", "sendgrid")
     transport = t.str("transport")
     if transport not in TRANSPORTS:
         known = ", ".join(TRANSPORTS)
@@ -490,5 +491,6 @@ def _delivery(t: _Reader, root: Path) -> Delivery:
     except WorkspaceError as err:
         raise t.fail("outbox", err.message) from err
     return Delivery(transport=transport, outbox=outbox,
+                    attachment_budget_mb=_number(t, "attachment_budget_mb", 10, 0, 25),
                     smtp=_smtp(t.table("smtp", required=False)),
                     sendgrid=_sendgrid(t.table("sendgrid", required=False)))

@@ -20,11 +20,13 @@ from __future__ import annotations
 import base64
 import datetime as dt
 import hashlib
+import mimetypes
 import textwrap
 from dataclasses import dataclass
 from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime
+from pathlib import Path
 from urllib.parse import quote
 
 from newsletter.config import Workspace
@@ -67,6 +69,40 @@ def encode_address(name: str, addr: str, header: str) -> str:
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    data: bytes
+
+    def mime_part(self) -> bytes:
+        """The part, file name per RFC 2231 when it is not plain ASCII."""
+        name = self.filename
+        if name.isascii() and not any(c in name for c in '"\\\r\n'):
+            param = f'="{name}"'
+        else:  # RFC 2231, as the email package itself writes it
+            param = f"*=utf-8''{quote(name, safe='')}"
+        head = (f"Content-Type: {self.content_type};\r\n name{param}\r\n"
+                f"Content-Disposition: attachment;\r\n filename{param}\r\n"
+                "Content-Transfer-Encoding: base64\r\n\r\n")
+        return head.encode("ascii") + base64.encodebytes(self.data).replace(b"\n", b"\r\n")
+
+
+def load_attachments(paths: tuple[Path, ...], budget_mb: float) -> tuple[Attachment, ...]:
+    """Read the files once per campaign; more than the budget is refused with advice."""
+    total = sum(p.stat().st_size for p in paths)
+    if total > budget_mb * 1_000_000:
+        raise DeliveryError(
+            f"the attachments add up to {total / 1_000_000:.1f} MB, over the budget of "
+            f"{budget_mb:g} MB: link large files instead (they are published with the web "
+            "archive), attach fewer, or raise delivery.attachment_budget_mb")
+    out = []
+    for path in paths:
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        out.append(Attachment(path.name, ctype, path.read_bytes()))
+    return tuple(out)
+
+
+@dataclass(frozen=True)
 class Prepared:
     """An edition rendered and CSS-inlined once, ready for per-recipient substitution."""
 
@@ -74,9 +110,11 @@ class Prepared:
     rendered: Rendered
     subject: str
     view_online_url: str
+    attachments: tuple[Attachment, ...] = ()
 
 
-def prepare(renderer: Renderer, edition: Edition, ws: Workspace) -> Prepared:
+def prepare(renderer: Renderer, edition: Edition, ws: Workspace,
+            attachments: tuple[Attachment, ...] = ()) -> Prepared:
     original = ws.config.web.view_online(edition.release.id, ws.config.languages.source)
     rendered = renderer.render(edition, original_url=original)
     return Prepared(
@@ -84,6 +122,7 @@ def prepare(renderer: Renderer, edition: Edition, ws: Workspace) -> Prepared:
         rendered=rendered,
         subject=edition.release.title.plain,
         view_online_url=ws.config.web.view_online(edition.release.id, edition.language.code),
+        attachments=attachments,
     )
 
 
@@ -137,6 +176,7 @@ class MessageBuilder:
         self.from_header = encode_address(cfg.sender.from_name, cfg.sender.from_address, "From")
         self.reply_to = encode_address("", cfg.sender.reply_to, "Reply-To")
         self._heads: dict[int, tuple[bytes, bytes]] = {}
+        self._tails: dict[int, bytes] = {}  # attachment parts, encoded once
 
     def message_id(self, rid: str) -> str:
         return f"<{self.campaign_id}.{rid}@{self.domain}>"
@@ -151,6 +191,7 @@ class MessageBuilder:
             lang = prepared.edition.language.html_lang
             seed = f"{self.campaign_id}/{lang}".encode()
             boundary = "==newsletter-" + hashlib.sha256(seed).hexdigest()[:24] + "=="
+            outer = "mixed" if prepared.attachments else "alternative"
             head = _header_lines([
                 ("From", self.from_header),
                 ("Reply-To", self.reply_to),
@@ -161,9 +202,13 @@ class MessageBuilder:
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("X-Newsletter-Campaign", self.campaign_id),
                 ("MIME-Version", "1.0"),
-                ("Content-Type", f'multipart/alternative;\n boundary="{boundary}"'),
+                ("Content-Type", f'multipart/{outer};\n boundary="{boundary}"'),
             ])
             self._heads[key] = (head, boundary.encode())
+            if prepared.attachments:
+                self._tails[key] = b"".join(
+                    b"\r\n--" + boundary.encode() + b"\r\n" + a.mime_part()
+                    for a in prepared.attachments)
         return self._heads[key]
 
     def build(self, prepared: Prepared, recipient: Recipient, rid: str = "") -> Envelope:
@@ -179,15 +224,21 @@ class MessageBuilder:
         message_id = self.message_id(rid)
         mailto = f"mailto:{self.web.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}"
         head, boundary = self._edition_head(prepared)
-        data = b"".join((
-            _header_lines([
-                ("To", encode_address(recipient.name, recipient.email, "To")),
-                ("Message-ID", message_id),
-                ("List-Unsubscribe", f"<{unsubscribe}>,\n <{mailto}>"),
-            ]),
-            head,
-            b"\r\n--", boundary, b"\r\n", _part("plain", text),
-            b"\r\n--", boundary, b"\r\n", _part("html", html),
-            b"\r\n--", boundary, b"--\r\n",
+        headers = _header_lines([
+            ("To", encode_address(recipient.name, recipient.email, "To")),
+            ("Message-ID", message_id),
+            ("List-Unsubscribe", f"<{unsubscribe}>,\n <{mailto}>"),
+        ])
+        inner = boundary + b"-alt" if prepared.attachments else boundary
+        alternative = b"".join((
+            b"\r\n--", inner, b"\r\n", _part("plain", text),
+            b"\r\n--", inner, b"\r\n", _part("html", html),
+            b"\r\n--", inner, b"--\r\n",
         ))
+        if prepared.attachments:  # multipart/mixed around the alternative part
+            alternative = b"".join((
+                b"\r\n--", boundary, b"\r\nContent-Type: multipart/alternative;\r\n"
+                b' boundary="', inner, b'"\r\n', alternative,
+                self._tails[id(prepared)], b"\r\n--", boundary, b"--\r\n"))
+        data = headers + head + alternative
         return Envelope(recipient, rid, message_id, prepared.edition.language.code, data)

@@ -25,9 +25,10 @@ from newsletter.segments import PSEUDO_TAG, Segment, Tag
 KINDS = ("news", "press")
 FRONT_KEYS = (
     "title", "date", "category", "kind", "summary", "location", "contact", "image", "embargo",
+    "attachments",
 )
 CONTACT_KEYS = ("name", "role", "phone", "email")
-IMAGE_KEYS = ("path", "alt", "caption", "credit")
+IMAGE_KEYS = ("path", "alt", "caption", "credit", "print")
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _SPACE = re.compile(r"[ \t\r\n]+")
 
@@ -52,6 +53,7 @@ class Image:
     caption: Segment | None = None
     credit: str = ""
     line: int = 0
+    print_path: Path | None = None  # the high-resolution file for the press, if any
 
 
 @dataclass(frozen=True)
@@ -133,6 +135,7 @@ class Release:
     contact: Contact | None = None
     image: Image | None = None
     embargo: dt.datetime | None = None
+    attachments: tuple[Path, ...] = ()  # files sent along (press mailings)
     blocks: tuple[Block, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
 
@@ -263,6 +266,7 @@ def parse_release(source: str, *, path: Path, workspace_root: Path) -> Release:
         contact=parser.contact(),
         image=parser.image(),
         embargo=parser.embargo(),
+        attachments=parser.attachments(),
         blocks=blocks,
         lines=lines,
     )
@@ -413,29 +417,54 @@ class _FrontMatter:
             raise self.error("image", "image.alt is required: describe the photo for screen "
                              "readers and for mail clients that block images")
         caption = self.text("image", value.get("caption"))
+        print_rel = self.text("image", value.get("print"))
         return Image(
             path=resolve_image(rel, self.path, self.root, line),
             alt=Segment(alt),
             caption=Segment(caption) if caption else None,
             credit=self.text("image", value.get("credit")),
             line=line,
+            print_path=(resolve_file(print_rel, self.path, self.root, line, "image.print")
+                        if print_rel else None),
         )
+
+    def attachments(self) -> tuple[Path, ...]:
+        value = self.meta.get("attachments")
+        if value is None:
+            return ()
+        line = self.lines.get("attachments", 1)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error("attachments", "attachments must be a list of file paths")
+        paths = tuple(resolve_file(v.strip(), self.path, self.root, line, "attachment")
+                      for v in value)
+        if len(set(paths)) != len(paths):
+            raise self.error("attachments", "a file is attached twice")
+        return paths
 
 
 def resolve_image(rel: str, release_path: Path, root: Path, line: int) -> Path:
     """An image path relative to the release file; it must exist inside the workspace."""
+    return resolve_file(rel, release_path, root, line, "image")
+
+
+def resolve_file(rel: str, release_path: Path, root: Path, line: int, what: str) -> Path:
+    """A file named relative to the release; ``..``, absolute paths and symlinks that lead
+    out of the workspace are refused, and the file must exist."""
     from newsletter.config import resolve_inside
 
     if "://" in rel or rel.startswith("data:"):
-        raise ReleaseError(f"image {rel!r}: use a file inside the workspace, not a URL",
+        raise ReleaseError(f"{what} {rel!r}: use a file inside the workspace, not a URL",
+                           path=release_path, line=line)
+    if Path(rel).is_absolute():
+        raise ReleaseError(f"{what} {rel!r}: write the path relative to the release file",
                            path=release_path, line=line)
     base = release_path.parent.resolve()
     try:
-        full = resolve_inside(root, base / rel, what="image")
+        full = resolve_inside(root, base / rel, what=what)
     except WorkspaceError as err:
         raise ReleaseError(err.message, path=release_path, line=line) from err
     if not full.is_file():
-        raise ReleaseError(f"image file not found: {rel}", path=release_path, line=line)
+        raise ReleaseError(f"{what} file not found: {rel}", path=release_path, line=line)
     return full
 
 

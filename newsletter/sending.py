@@ -12,7 +12,7 @@ from newsletter.campaign import campaign_id
 from newsletter.config import Workspace
 from newsletter.delivery import RunResult, run_campaign
 from newsletter.errors import EmbargoError
-from newsletter.messages import MessageBuilder, Prepared, prepare
+from newsletter.messages import MessageBuilder, Prepared, load_attachments, prepare
 from newsletter.release import Release
 from newsletter.render import Renderer
 from newsletter.tokens import load_signer
@@ -75,8 +75,10 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.
     renderer = Renderer(ws, lambda path: _asset_url(ws, path))
+    files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
     prepared: dict[str, Prepared] = {
-        lang: prepare(renderer, edition, ws) for lang, edition in planned.plan.editions.items()
+        lang: prepare(renderer, edition, ws, files)
+        for lang, edition in planned.plan.editions.items()
     }
     builder = MessageBuilder(ws, signer, planned.campaign)
     run = run_campaign(

@@ -9,6 +9,7 @@ Authorization included, at DEBUG level: its logger is held at WARNING).
 
 from __future__ import annotations
 
+import base64
 import json
 import logging
 import os
@@ -136,6 +137,11 @@ class SendGridTransport(Transport):
             body["asm"] = {"group_id": self.settings.asm_group_id}
         if self.sandbox:
             body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        if prepared.attachments:
+            body["attachments"] = [
+                {"content": base64.b64encode(a.data).decode("ascii"), "filename": a.filename,
+                 "type": a.content_type, "disposition": "attachment"}
+                for a in prepared.attachments]
         return body, refused
 
     # --- posting ------------------------------------------------------------------------
