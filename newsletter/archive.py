@@ -111,6 +111,8 @@ def _release_pages(ws: Workspace, rel: Release, by_reader: dict[str, Edition], o
 
 def _copy_images(ws: Workspace, rel: Release, out: Path) -> None:
     images = [rel.image.path] if rel.image else []
+    if rel.image and rel.image.print_path:
+        images.append(rel.image.print_path)
     images += [b.image.path for b in rel.blocks if isinstance(b, Figure)]
     for image in images:
         target = out / ws.relative(image)

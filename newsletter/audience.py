@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from newsletter.config import Workspace
 from newsletter.edition import Edition, build_edition
@@ -90,7 +90,8 @@ class Assignment:
 
     @property
     def edition_lang(self) -> str:
-        return self.edition.language.code
+        """The edition's key: its language, or e.g. "en+de" when the original goes along."""
+        return self.edition.key
 
 
 @dataclass(frozen=True)
@@ -146,12 +147,19 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
     languages: list[str] = []
     reasons: list[str] = []
     left_out = 0
+    press = release.kind == "press"
     for r in recipients:
         reader, reason = _reader_language(r, ws)
-        if reader not in by_reader:
-            by_reader[reader] = build_edition(release, ws, reader)
-        edition = by_reader[reader]
-        if edition.is_fallback and not reason:
+        journalist = press and bool(r.outlet)
+        key = f"press:{reader}" if journalist else reader
+        if key not in by_reader:
+            by_reader[key] = (_press_edition(release, ws, reader) if journalist
+                              else build_edition(release, ws, reader))
+        edition = by_reader[key]
+        if journalist and not reason and edition.language.code != reader:
+            reason = (f"press: {reader} → {edition.language.code} (journalists get the "
+                      "original, and English readers the English edition with it)")
+        elif edition.is_fallback and not reason:
             reason = f"{reader} → {edition.language.code} ({'; '.join(edition.reasons)})"
         reason = shared.setdefault((reader, reason), reason)
         if only and edition.language.code not in only:
@@ -159,12 +167,29 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
             continue
         chosen.append(r)
         readers.append(reader)
-        languages.append(edition.language.code)
+        languages.append(edition.key)
         reasons.append(reason)
     used = set(languages)
-    editions = {e.language.code: e for e in by_reader.values() if e.language.code in used}
+    editions = {e.key: e for e in by_reader.values() if e.key in used}
     return Plan(release, tuple(chosen), tuple(readers), tuple(languages), tuple(reasons),
                 editions, left_out)
+
+
+PRESS_SECOND_LANGUAGE = "en"
+
+
+def _press_edition(release: Release, ws: Workspace, reader: str) -> Edition:
+    """Journalists get the original; English-language journalists also the English edition.
+
+    The English edition comes first with the original appended, when English is
+    publishable; otherwise, and for every other language, the original alone.
+    """
+    source = ws.config.languages.source
+    if reader == PRESS_SECOND_LANGUAGE and reader in ws.config.languages.targets:
+        english = build_edition(release, ws, reader)
+        if english.language.code == reader:
+            return replace(english, original=release, original_lang=source)
+    return build_edition(release, ws, source)
 
 
 def _reader_language(r: Recipient, ws: Workspace) -> tuple[str, str]:

@@ -269,7 +269,7 @@ def _print_summary(planned: Planned, title: str) -> None:
     for lang, count, fallbacks, reasons in planned.plan.summary():
         total += count
         why = "\n".join(f"{n} × {reason}" for reason, n in reasons)
-        name = language_info(lang).native_name
+        name = " + ".join(language_info(code).native_name for code in lang.split("+"))
         if planned.plan.editions[lang].machine:
             name += " (machine-translated, policy 'machine')"
         table.add_row(lang, name, str(count), str(fallbacks), why)

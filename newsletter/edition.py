@@ -65,10 +65,22 @@ class Edition:
     status: str  # SOURCE, TRANSLATED or FALLBACK
     reasons: tuple[str, ...] = ()  # why earlier languages of the chain were passed over
     machine: bool = False  # contains unreviewed machine drafts (policy "machine")
+    original: Release | None = None  # press: the source text, sent along with this edition
+    original_lang: str = ""  # the source language, when ``original`` is set
 
     @property
     def is_fallback(self) -> bool:
         return self.status == FALLBACK
+
+    @property
+    def key(self) -> str:
+        """Names the edition in plans and the ledger: "en", or "en+de" with the original."""
+        return self.language.code + (f"+{self.original_lang}" if self.original else "")
+
+    @property
+    def content_languages(self) -> str:
+        """For the Content-Language header: "en" or "en, de"."""
+        return self.language.html_lang + (f", {self.original_lang}" if self.original else "")
 
 
 def coverage(release: Release, ws: Workspace, lang: str) -> Coverage:
@@ -132,3 +144,4 @@ def _lookup(usable: dict[tuple[str | None, str], str]):
         return segment.with_text(usable[(context, segment.text)])
 
     return lookup
+

@@ -188,8 +188,8 @@ class MessageBuilder:
         """Headers shared by every message of an edition, and its MIME boundary."""
         key = id(prepared)
         if key not in self._heads:
-            lang = prepared.edition.language.html_lang
-            seed = f"{self.campaign_id}/{lang}".encode()
+            lang = prepared.edition.content_languages
+            seed = f"{self.campaign_id}/{prepared.edition.key}".encode()
             boundary = "==newsletter-" + hashlib.sha256(seed).hexdigest()[:24] + "=="
             outer = "mixed" if prepared.attachments else "alternative"
             head = _header_lines([
@@ -241,4 +241,4 @@ class MessageBuilder:
                 b' boundary="', inner, b'"\r\n', alternative,
                 self._tails[id(prepared)], b"\r\n--", boundary, b"--\r\n"))
         data = headers + head + alternative
-        return Envelope(recipient, rid, message_id, prepared.edition.language.code, data)
+        return Envelope(recipient, rid, message_id, prepared.edition.key, data)

@@ -126,6 +126,7 @@ class Renderer:
             "machine": edition.machine,
             "original_url": original_url,
             "source_name": language(self.ws.config.languages.source).native_name,
+            "source_dir": language(self.ws.config.languages.source).direction,
         }
 
     def render_template(self, name: str, lang: str, ctx: dict[str, Any]) -> str:

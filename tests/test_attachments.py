@@ -58,8 +58,10 @@ def test_attachments_travel_in_multipart_mixed(ws):
     request = SendRequest(Selection(lists=("press",)), "outbox")
     planned = plan_send(ws, release, request)
     send(ws, release, request, planned)
-    eml = next((ws.root / "outbox" / planned.campaign).glob("*.eml"))
-    msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
+    messages = [message_from_bytes(p.read_bytes(), policy=policy.default)
+                for p in sorted((ws.root / "outbox" / planned.campaign).glob("*.eml"))]
+    assert len(messages) == 8
+    msg = next(m for m in messages if m["Content-Language"] == "de")
     assert msg.get_content_type() == "multipart/mixed" and not msg.defects
     parts = list(msg.iter_parts())
     assert parts[0].get_content_type() == "multipart/alternative"

@@ -38,7 +38,7 @@ def test_example_release_parses_into_typed_blocks(ws):
     assert Quote in kinds and ListBlock in kinds and Paragraph in kinds
     first = rel.blocks[0]
     assert isinstance(first, Paragraph)
-    assert first.line == 20  # file line numbers, front matter included
+    assert first.line == 21  # file line numbers, front matter included
     assert "<1>KD 11/13</1>" in first.text.text
     assert first.text.tags[0].kind == "strong"
     link_par = rel.blocks[-1]

@@ -97,7 +97,7 @@ def test_outbox_send_twice_leaves_one_file_per_recipient(ws, release):
         msg = message_from_bytes(path.read_bytes(), policy=policy.default)
         languages.add(msg["Content-Language"])
         assert msg["To"].addresses[0].addr_spec
-    assert languages == {"de", "en", "tr", "ar", "ru", "uk", "pl"}
+    assert languages == {"de", "en", "en, de", "tr", "ar", "ru", "uk", "pl"}
 
 
 def test_campaign_id_depends_on_selection_and_content(ws, release):
@@ -223,3 +223,35 @@ def test_embargo_refuses_an_early_send(ws, release):
     assert not (ws.root / "outbox").exists()
     later = dt.datetime(2018, 8, 23, 8, 0, tzinfo=dt.UTC)
     assert send(ws, rel, request, planned, now=later).delivered == 8
+
+
+def test_journalists_get_the_original_and_english_readers_both(ws, release):
+    aud = load_audience(ws, Selection(lists=("press", "members")), skip_invalid=False)
+    plan = make_plan(release, ws, aud.recipients)
+    by_email = {a.recipient.email: a for a in plan}
+    press = [a for a in plan if a.recipient.outlet]
+    members = [a for a in plan if not a.recipient.outlet]
+    assert {a.edition_lang for a in press if a.recipient.language == "de"} == {"de"}
+    assert {a.edition_lang for a in press if a.recipient.language == "en"} == {"en+de"}
+    assert "tr" in {a.edition_lang for a in members}  # member clubs: their own language
+    english = next(a for a in press if a.recipient.language == "en")
+    assert english.edition.original is release and english.edition.content_languages == "en, de"
+    assert by_email  # every planned person is addressable
+
+
+def test_english_press_message_carries_the_original(ws, release):
+    request = SendRequest(Selection(lists=("press",), where=(("beat", "Migration"),)),
+                          "outbox")
+    planned = plan_send(ws, release, request)
+    send(ws, release, request, planned)
+    messages = [message_from_bytes(p.read_bytes(), policy=policy.default)
+                for p in (ws.root / "outbox" / planned.campaign).glob("*.eml")]
+    english = [m for m in messages if m["Content-Language"] == "en, de"]
+    assert english
+    html = english[0].get_body(("html",)).get_content()
+    text = english[0].get_body(("plain",)).get_content()
+    assert "Immigrant association and City of Essen" in html
+    assert "Original text (Deutsch)" in html and 'lang="de"' in html
+    assert "Immigrantenverbund und Stadt Essen besiegeln" in text
+    assert "Photo in print quality" in html
+    assert "releases/images/2018-08-23-unterzeichnung-druck.png" in html

@@ -127,9 +127,9 @@ class SendGridTransport(Transport):
             "subject": prepared.subject,
             "content": [{"type": "text/plain", "value": text},
                         {"type": "text/html", "value": html}],
-            "headers": {"Content-Language": edition.language.html_lang,
+            "headers": {"Content-Language": edition.content_languages,
                         "X-Newsletter-Campaign": batch.campaign},
-            "custom_args": {"campaign": batch.campaign, "language": edition.language.code},
+            "custom_args": {"campaign": batch.campaign, "language": edition.key},
         }
         if self.settings.categories:
             body["categories"] = list(self.settings.categories)[:10]
