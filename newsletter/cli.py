@@ -199,11 +199,17 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         sandbox=sandbox,
     )
     planned = plan_send(ws, rel, request)
+    if dry_run and rel.embargo:
+        out.print(f"Embargo until {rel.embargo.isoformat()}: a real send before then is "
+                  "refused.", soft_wrap=True)
+    _run(ws, rel, request, planned, dry_run)
+
+
+def _run(ws: Workspace, rel: Release, request: SendRequest, planned: Planned, dry_run: bool,
+         prepare_all=None) -> None:  # type: ignore[no-untyped-def]
+    """Print the plan, or send it and print what happened (shared by send and digest)."""
     _print_skipped(planned)
     if dry_run:
-        if rel.embargo:
-            out.print(f"Embargo until {rel.embargo.isoformat()}: a real send before then is "
-                      "refused.", soft_wrap=True)
         _print_recipients(planned)
         _print_summary(planned, "Plan (dry run, nothing written)")
         return
@@ -218,7 +224,8 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         task = bar.add_task(f"Sending {planned.campaign}", total=len(planned.plan))
         result = send(ws, rel, request, planned,
                       progress=lambda done, total: bar.update(task, completed=done),
-                      say=lambda message: err.print(message, markup=False))
+                      say=lambda message: err.print(message, markup=False),
+                      prepare_all=prepare_all)
     run = result.run
     _print_summary(planned, f"Campaign {planned.campaign}: {result.delivered} message(s) "
                             "handed over in this run")
@@ -244,6 +251,59 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
     if run.stopped:
         raise DeliveryError(f"stopped: {run.stopped}. Run the same command again to "
                             "continue; nobody will get the message twice.")
+
+
+@cli.command()
+@click.argument("month", metavar="YYYY-MM")
+@click.option("--list", "lists", multiple=True, metavar="NAME",
+              help="Recipient list from newsletter.toml (repeatable).")
+@click.option("--tag", "tags", multiple=True, metavar="T",
+              help="Only recipients with this tag (repeatable; all must match).")
+@click.option("--lang", "langs", multiple=True, metavar="L",
+              help="Only readers of these languages (repeatable).")
+@click.option("--dry-run", is_flag=True, help="Show who gets which language; send nothing.")
+@click.option("--transport", type=click.Choice(["outbox", "smtp", "sendgrid"]),
+              help="Override the transport of newsletter.toml.")
+@click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path),
+              help="Outbox folder inside the workspace.")
+@click.option("--skip-invalid", is_flag=True, help="Send to the valid rows only.")
+@click.option("--resend-unknown", is_flag=True, help="Send again to recipients of unknown "
+              "fate after a crash.")
+@click.option("--sandbox", is_flag=True, help="SendGrid only: validate, deliver nothing.")
+@click.pass_context
+def digest(ctx: click.Context, month: str, lists: tuple[str, ...], tags: tuple[str, ...],
+           langs: tuple[str, ...], dry_run: bool, transport: str | None,
+           outbox_dir: Path | None, skip_invalid: bool, resend_unknown: bool,
+           sandbox: bool) -> None:
+    """Send all news releases of MONTH as one newsletter per language.
+
+    The table of contents and buttons are in the reader's language; each item follows
+    the reader's language and its fallback chain on its own, labelled when it is shown
+    in another language. Press releases are not part of the digest.
+    """
+    from newsletter import digest as digests
+
+    ws = _ws(ctx)
+    found = digests.collect(ws, digests.parse_month(month))
+    for rid in found.embargoed:
+        out.print(f"{rid}: under embargo, left out of the digest", soft_wrap=True)
+    selection = Selection(lists=lists, tags=tags,
+                          langs=tuple(language_info(code).code for code in langs))
+    request = SendRequest(selection=selection,
+                          transport=transport or ws.config.delivery.transport,
+                          outbox=outbox_dir, skip_invalid=skip_invalid,
+                          resend_unknown=resend_unknown, sandbox=sandbox)
+    plan, audience, items = digests.digest_plan(found, ws, selection,
+                                                skip_invalid=skip_invalid)
+    planned = Planned(digests.campaign_id(found, selection), audience, plan)
+    out.print(f"Digest {found.month:%Y-%m}: " + ", ".join(r.id for r in found.releases),
+              soft_wrap=True)
+
+    def prepare_all(renderer):  # type: ignore[no-untyped-def]
+        return {lang: digests.prepare_digest(renderer, ws, edition, items[lang])
+                for lang, edition in plan.editions.items()}
+
+    _run(ws, found.releases[0], request, planned, dry_run, prepare_all)
 
 
 def _print_skipped(planned: Planned) -> None:

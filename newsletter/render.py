@@ -19,7 +19,7 @@ from newsletter.config import Workspace
 from newsletter.css import inline_css
 from newsletter.edition import Edition
 from newsletter.errors import RenderError
-from newsletter.languages import language
+from newsletter.languages import Language, language
 from newsletter.segments import Segment, to_html, to_text
 from newsletter.ui import load_ui
 
@@ -149,21 +149,25 @@ class Renderer:
         ctx = self.context(edition, original_url)
         html = self.render_template(HTML_TEMPLATE, lang.code, ctx)
         text = self.render_template(TEXT_TEMPLATE, lang.code, ctx)
+        return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang))
+
+    def greetings(self, lang: Language) -> Greetings:
+        """The salutation of one language, with and without a name."""
         # the name is isolated: a Latin name inside an Arabic salutation keeps its place
         named = (Markup(f"<bdi>{NAME_SENTINEL}</bdi>") if lang.is_rtl  # noqa: S704
                  else Markup(NAME_SENTINEL))  # noqa: S704
-        greet = {"plain": False}
-        greetings = Greetings(
-            named_html=self.render_template(GREETING_TEMPLATE, lang.code,
-                                            {**greet, "name": named}).strip(),
-            named_text=self.render_template(GREETING_TEMPLATE, lang.code,
-                                            {"plain": True, "name": NAME_SENTINEL}).strip(),
-            anonymous_html=self.render_template(GREETING_TEMPLATE, lang.code,
-                                                {**greet, "name": ""}).strip(),
-            anonymous_text=self.render_template(GREETING_TEMPLATE, lang.code,
-                                                {"plain": True, "name": ""}).strip(),
-        )
-        return Rendered(edition, inline_css(html), _tidy_text(text), greetings)
+
+        def greet(name: Any, plain: bool) -> str:
+            return self.render_template(GREETING_TEMPLATE, lang.code,
+                                        {"plain": plain, "name": name}).strip()
+
+        return Greetings(named_html=greet(named, False), named_text=greet(NAME_SENTINEL, True),
+                         anonymous_html=greet("", False), anonymous_text=greet("", True))
+
+    def finish(self, edition: Edition, html: str, text: str) -> Rendered:
+        """Inline the CSS of an edition rendered from other templates (the digest)."""
+        return Rendered(edition, inline_css(html), _tidy_text(text),
+                        self.greetings(edition.language))
 
 
 def _placeholder(name: str) -> Markup:

@@ -65,9 +65,15 @@ def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
     return Planned(campaign_id(release, request.selection), audience, plan)
 
 
+PrepareAll = Callable[[Renderer], dict[str, Prepared]]
+
+
 def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned,
          progress: Progress | None = None, say: Callable[[str], None] = lambda m: None,
-         now: dt.datetime | None = None) -> SendResult:
+         now: dt.datetime | None = None, prepare_all: PrepareAll | None = None
+         ) -> SendResult:
+    """Send a planned campaign. ``prepare_all`` renders other mailings than one release
+    (the digest); by default every edition of ``release`` is prepared."""
     check_embargo(release, now or dt.datetime.now(dt.UTC))
     transport = make_transport(ws, request.transport, planned.campaign, outbox=request.outbox,
                                sandbox=request.sandbox, say=say)
@@ -75,11 +81,12 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.
     renderer = Renderer(ws, lambda path: _asset_url(ws, path))
-    files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
-    prepared: dict[str, Prepared] = {
-        lang: prepare(renderer, edition, ws, files)
-        for lang, edition in planned.plan.editions.items()
-    }
+    if prepare_all is not None:
+        prepared = prepare_all(renderer)
+    else:
+        files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
+        prepared = {key: prepare(renderer, edition, ws, files)
+                    for key, edition in planned.plan.editions.items()}
     builder = MessageBuilder(ws, signer, planned.campaign)
     run = run_campaign(
         state_dir=state, campaign=planned.campaign, release_id=release.id,
