@@ -175,11 +175,14 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
               "was in flight when an earlier run died (they may get it twice).")
 @click.option("--sandbox", is_flag=True, help="SendGrid only: validate every request, "
               "deliver nothing.")
+@click.option("--at", "at", metavar="TIME", help="Schedule instead of sending now, e.g. "
+              "'2026-12-01 09:00' (workspace time zone). SendGrid holds the messages (at most "
+              "72 hours ahead); other transports send when 'newsletter dispatch' runs.")
 @click.pass_context
 def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tuple[str, ...],
              langs: tuple[str, ...], where: tuple[str, ...], dry_run: bool, transport: str | None,
              outbox_dir: Path | None, skip_invalid: bool, resend_unknown: bool,
-             sandbox: bool) -> None:
+             sandbox: bool, at: str | None) -> None:
     """Send RELEASE to the recipients of the chosen lists, each in their language.
 
     Every recipient gets the edition of their language when it is completely
@@ -198,6 +201,20 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         resend_unknown=resend_unknown,
         sandbox=sandbox,
     )
+    if at and not dry_run:
+        from newsletter import scheduling
+
+        when = scheduling.parse_at(at, ws.config.delivery.timezone)
+        done = scheduling.schedule_send(ws, rel, request, when)
+        stamp = when.isoformat(sep=" ", timespec="minutes")
+        if done.result is not None:
+            out.print(f"Campaign {done.campaign}: {done.result.delivered} message(s) handed to "
+                      f"SendGrid, to be delivered at {stamp} (batch {done.batch_id}); "
+                      f"'newsletter cancel {done.campaign}' stops them.", soft_wrap=True)
+        else:
+            out.print(f"Campaign {done.campaign} scheduled for {stamp}; 'newsletter dispatch' "
+                      "(from cron) sends it when it is due.", soft_wrap=True)
+        return
     planned = plan_send(ws, rel, request)
     if dry_run and rel.embargo:
         out.print(f"Embargo until {rel.embargo.isoformat()}: a real send before then is "
@@ -251,6 +268,32 @@ def _run(ws: Workspace, rel: Release, request: SendRequest, planned: Planned, dr
     if run.stopped:
         raise DeliveryError(f"stopped: {run.stopped}. Run the same command again to "
                             "continue; nobody will get the message twice.")
+
+
+@cli.command()
+@click.pass_context
+def dispatch(ctx: click.Context) -> None:
+    """Send the scheduled campaigns that are due (run it from cron every few minutes)."""
+    from newsletter import scheduling
+
+    ws = _ws(ctx)
+    done = scheduling.dispatch(ws)
+    for campaign, result in done:
+        state = result.run.stopped or ("paused" if result.run.paused else "done")
+        out.print(f"{campaign}: {result.delivered} message(s) handed over ({state})",
+                  soft_wrap=True)
+    if not done:
+        out.print("Nothing is due.")
+
+
+@cli.command()
+@click.argument("campaign")
+@click.pass_context
+def cancel(ctx: click.Context, campaign: str) -> None:
+    """Cancel a scheduled campaign (on SendGrid: its batch, before it is due)."""
+    from newsletter import scheduling
+
+    out.print(scheduling.cancel(_ws(ctx), campaign), soft_wrap=True)
 
 
 @cli.command()

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.addresses import AddressError, normalize_address
 from newsletter.errors import ConfigError, LanguageError, WorkspaceError
@@ -130,6 +131,7 @@ class Delivery:
     transport: str
     outbox: Path
     attachment_budget_mb: float = 10.0
+    timezone: str = "Europe/Berlin"  # for --at times written without a UTC offset
     smtp: Smtp = field(default_factory=Smtp)
     sendgrid: SendGrid = field(default_factory=SendGrid)
 
@@ -481,7 +483,12 @@ def _sendgrid(t: _Reader) -> SendGrid:
 
 
 def _delivery(t: _Reader, root: Path) -> Delivery:
-    t.only("transport", "outbox", "attachment_budget_mb", "smtp", "sendgrid")
+    t.only("transport", "outbox", "attachment_budget_mb", "timezone", "smtp", "sendgrid")
+    zone = t.str("timezone", required=False, default="Europe/Berlin")
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError) as err:
+        raise t.fail("timezone", f"unknown time zone {zone!r} (e.g. Europe/Berlin)") from err
     transport = t.str("transport")
     if transport not in TRANSPORTS:
         known = ", ".join(TRANSPORTS)
@@ -492,5 +499,6 @@ def _delivery(t: _Reader, root: Path) -> Delivery:
         raise t.fail("outbox", err.message) from err
     return Delivery(transport=transport, outbox=outbox,
                     attachment_budget_mb=_number(t, "attachment_budget_mb", 10, 0, 25),
+                    timezone=zone,
                     smtp=_smtp(t.table("smtp", required=False)),
                     sendgrid=_sendgrid(t.table("sendgrid", required=False)))

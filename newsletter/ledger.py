@@ -20,7 +20,8 @@ from pathlib import Path
 
 from newsletter.errors import DeliveryError, NewsletterError
 
-STATUSES = ("pending", "sending", "sent", "rejected", "failed", "unknown", "suppressed")
+STATUSES = ("pending", "sending", "sent", "rejected", "failed", "unknown", "suppressed",
+            "cancelled")
 DONE = ("sent", "rejected", "suppressed")  # never sent again
 REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
 DB_NAME = "ledger.sqlite3"
@@ -42,7 +43,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
     message_id TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'rejected',
-                                           'failed', 'unknown', 'suppressed')),
+                                           'failed', 'unknown', 'suppressed', 'cancelled')),
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT NOT NULL DEFAULT '',
     provider_id TEXT NOT NULL DEFAULT '',
@@ -54,6 +55,17 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 -- status is not in the index: a status change then rewrites the row, not the index
 CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (campaign, language, seq);
+CREATE TABLE IF NOT EXISTS schedules (
+    campaign TEXT PRIMARY KEY,
+    release TEXT NOT NULL,            -- the release file, relative to the workspace
+    request TEXT NOT NULL,            -- the send request as JSON (lists, tags, transport...)
+    send_at TEXT NOT NULL,            -- ISO time with offset
+    transport TEXT NOT NULL,
+    batch_id TEXT NOT NULL DEFAULT '',  -- SendGrid's, for cancelling
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'handed over', 'sent', 'cancelled')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS suppressions (
     key TEXT PRIMARY KEY,             -- keyed hash of the address
     email TEXT,                       -- NULL once the person asked to be forgotten
@@ -267,6 +279,40 @@ class Ledger:
     def has_campaign(self, campaign: str) -> bool:
         return self.db.execute("SELECT 1 FROM campaigns WHERE id=?",
                                (campaign,)).fetchone() is not None
+
+    # --- schedules ------------------------------------------------------------------------
+
+    def schedule(self, campaign: str, release: str, request: str, send_at: str,
+                 transport: str, batch_id: str, status: str) -> None:
+        stamp = now()
+        with self.transaction() as db:
+            existing = db.execute("SELECT status FROM schedules WHERE campaign=?",
+                                  (campaign,)).fetchone()
+            if existing and existing[0] in ("scheduled", "handed over"):
+                raise DeliveryError(f"campaign {campaign} is already scheduled; cancel it first "
+                                    f"with 'newsletter cancel {campaign}'")
+            db.execute("INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (campaign, release, request, send_at, transport, batch_id, status,
+                        stamp, stamp))
+
+    def schedules(self, status: str | None = None) -> list[tuple[str, ...]]:
+        sql = ("SELECT campaign, release, request, send_at, transport, batch_id, status"
+               " FROM schedules")
+        args: tuple[str, ...] = ()
+        if status:
+            sql += " WHERE status=?"
+            args = (status,)
+        return list(self.db.execute(sql + " ORDER BY send_at", args))
+
+    def set_schedule(self, campaign: str, status: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE schedules SET status=?, updated_at=? WHERE campaign=?",
+                       (status, now(), campaign))
+            if status == "cancelled":
+                db.execute("UPDATE deliveries SET status='cancelled', updated_at=?,"
+                           " last_error='the scheduled send was cancelled'"
+                           " WHERE campaign=? AND status IN ('pending', 'sent')",
+                           (now(), campaign))
 
     # --- suppressions -------------------------------------------------------------------
 

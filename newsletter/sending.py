@@ -30,6 +30,8 @@ class SendRequest:
     skip_invalid: bool = False
     resend_unknown: bool = False
     sandbox: bool = False
+    send_at: int | None = None  # SendGrid only: hold until this Unix time
+    batch_id: str = ""  # SendGrid only: the batch a scheduled send belongs to
 
 
 @dataclass(frozen=True)
@@ -76,7 +78,8 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
     (the digest); by default every edition of ``release`` is prepared."""
     check_embargo(release, now or dt.datetime.now(dt.UTC))
     transport = make_transport(ws, request.transport, planned.campaign, outbox=request.outbox,
-                               sandbox=request.sandbox, say=say)
+                               sandbox=request.sandbox, say=say, send_at=request.send_at,
+                               batch_id=request.batch_id)
     state = ws.root / STATE_DIR
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.

@@ -23,6 +23,7 @@ class FakeSendGrid:
         self.stall = stall
         self.suppressions = suppressions or {}
         self.bodies: list[dict] = []
+        self.cancelled: list[dict] = []
         self.auth: list[str] = []
         self.lock = threading.Lock()
         fake = self
@@ -45,6 +46,12 @@ class FakeSendGrid:
             def do_POST(self):
                 length = int(self.headers.get("Content-Length") or 0)
                 body = json.loads(self.rfile.read(length) or b"{}")
+                path = urlparse(self.path).path
+                if path == "/v3/mail/batch":
+                    return self._reply(201, {"batch_id": "batch-123"})
+                if path == "/v3/user/scheduled_sends":
+                    fake.cancelled.append(body)
+                    return self._reply(201, body)
                 with fake.lock:
                     fake.auth.append(self.headers.get("Authorization", ""))
                     answer = fake.script.pop(0) if fake.script else fake.default

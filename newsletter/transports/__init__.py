@@ -14,11 +14,14 @@ __all__ = ["OutboxTransport", "Transport", "TransportStop", "Unsupported", "make
 
 
 def make_transport(ws: Workspace, name: str, campaign: str, *, outbox: Path | None = None,
-                   sandbox: bool = False, say: Callable[[str], None] = lambda m: None
-                   ) -> Transport:
+                   sandbox: bool = False, say: Callable[[str], None] = lambda m: None,
+                   send_at: int | None = None, batch_id: str = "") -> Transport:
     if name not in TRANSPORTS:
         raise DeliveryError(f"unknown transport {name!r} (one of {', '.join(TRANSPORTS)})")
     delivery = ws.config.delivery
+    if send_at is not None and name != "sendgrid":
+        raise Unsupported(f"the {name} transport cannot hold a message until a time; "
+                          "scheduled sends through it go out with 'newsletter dispatch'")
     if name == "outbox":
         folder = resolve_inside(ws.root, outbox or delivery.outbox, what="outbox")
         return OutboxTransport(folder / campaign, sandbox=sandbox)
@@ -30,4 +33,5 @@ def make_transport(ws: Workspace, name: str, campaign: str, *, outbox: Path | No
         return SmtpTransport(delivery.smtp, ws.config.sender.from_address, sandbox=sandbox)
     from newsletter.transports.sendgrid import SendGridTransport
 
-    return SendGridTransport(delivery.sendgrid, sandbox=sandbox, say=say)
+    return SendGridTransport(delivery.sendgrid, sandbox=sandbox, say=say, send_at=send_at,
+                             batch_id=batch_id)

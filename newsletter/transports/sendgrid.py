@@ -25,7 +25,7 @@ from markupsafe import escape
 from python_http_client import exceptions as http
 
 from newsletter.config import SendGrid
-from newsletter.errors import ConfigError
+from newsletter.errors import ConfigError, DeliveryError
 from newsletter.transports.base import (
     PENDING,
     REJECTED,
@@ -51,10 +51,12 @@ class SendGridTransport(Transport):
     def __init__(self, settings: SendGrid, *, sandbox: bool = False,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time,
-                 say: Callable[[str], None] = lambda message: None):
+                 say: Callable[[str], None] = lambda message: None,
+                 send_at: int | None = None, batch_id: str = ""):
         super().__init__()
         self.settings = settings
         self.sandbox = sandbox
+        self.send_at, self.batch_id = send_at, batch_id
         self.sleep, self.clock, self.say = sleep, clock, say
         self.host = os.environ.get(HOST_ENV) or settings.host
         if not os.environ.get(KEY_ENV):
@@ -137,6 +139,9 @@ class SendGridTransport(Transport):
             body["asm"] = {"group_id": self.settings.asm_group_id}
         if self.sandbox:
             body["mail_settings"] = {"sandbox_mode": {"enable": True}}
+        if self.send_at is not None:  # scheduled: SendGrid holds it until then
+            body["send_at"] = self.send_at
+            body["batch_id"] = self.batch_id
         if prepared.attachments:
             body["attachments"] = [
                 {"content": base64.b64encode(a.data).decode("ascii"), "filename": a.filename,
@@ -217,6 +222,47 @@ class SendGridTransport(Transport):
             return max(0.0, float(reset) - self.clock())
         except ValueError:
             return 60.0
+
+
+def create_batch(settings: SendGrid) -> str:
+    """A batch id, so that a scheduled send can be cancelled as a whole."""
+    import sendgrid
+
+    api = sendgrid.SendGridAPIClient(api_key=_key(), host=os.environ.get(HOST_ENV)
+                                     or settings.host)
+    api.client.timeout = settings.timeout
+    try:
+        response = api.client.mail.batch.post()
+    except (http.HTTPError, OSError) as err:
+        raise DeliveryError(f"SendGrid did not create a batch id: {_describe(err)}") from None
+    return str(json.loads(response.body)["batch_id"])
+
+
+def cancel_batch(settings: SendGrid, batch_id: str) -> None:
+    import sendgrid
+
+    api = sendgrid.SendGridAPIClient(api_key=_key(), host=os.environ.get(HOST_ENV)
+                                     or settings.host)
+    api.client.timeout = settings.timeout
+    try:
+        api.client.user.scheduled_sends.post(request_body={"batch_id": batch_id,
+                                                           "status": "cancel"})
+    except (http.HTTPError, OSError) as err:
+        raise DeliveryError(f"SendGrid did not cancel batch {batch_id}: "
+                            f"{_describe(err)}") from None
+
+
+def _key() -> str:
+    key = os.environ.get(KEY_ENV, "")
+    if not key:
+        raise ConfigError(f"set {KEY_ENV} to talk to SendGrid")
+    return key
+
+
+def _describe(err: Exception) -> str:
+    if isinstance(err, http.HTTPError):
+        return f"{getattr(err, 'status_code', '?')}: {_errors(err)}"
+    return type(err).__name__
 
 
 def _rename(document: str, part: str, fixed: dict[str, str]) -> str:
