@@ -27,12 +27,14 @@ gettext:
 
 # The main job on the example workspace: catalogs up to date, previews of every
 # edition, then the press release to the members and press lists through the
-# file outbox (one .eml per recipient under outbox/<campaign>/).
+# file outbox (one .eml per recipient under outbox/<campaign>/), and the web
+# archive its "read online" links point to (site/).
 demo: $(STAMP)
 	$(BIN)/newsletter extract $(RELEASE)
 	$(BIN)/newsletter preview $(RELEASE)
 	$(BIN)/newsletter recipients check
 	$(BIN)/newsletter send $(RELEASE) --list members --list press
+	$(BIN)/newsletter archive
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/bench_messages.py

@@ -211,3 +211,17 @@ def test_machine_edition_carries_a_notice_with_a_link_to_the_original(ws_root, r
     assert "Orîjînalê bixwînin (Deutsch)" in out.text
     plain = Renderer(ws, relative_asset_url(ws.build_dir)).render(build_edition(release, ws, "tr"))
     assert "makine tarafından çevrilmiştir" not in plain.html
+
+
+def test_press_edition_shows_embargo_contact_and_print_photo(ws, renderer, release):
+    path = release.path
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        "kind: press\n", "kind: press\nembargo: 2018-08-23T10:00:00+02:00\n"), encoding="utf-8")
+    rel = load_release(path, ws.root)
+    de = renderer.render(build_edition(rel, ws, "de"))
+    assert "Pressemitteilung" in de.html and "Sperrfrist: 23. August 2018" in de.html
+    assert "Pressekontakt" in de.html and "Leyla Demir" in de.html
+    assert "Foto in Druckqualität" in de.html and "Essen, 23. August 2018" in de.html
+    en = renderer.render(build_edition(rel, ws, "en"))
+    assert "Press release" in en.html and "Embargoed until" in en.html
+    assert "Photo in print quality" in en.text
