@@ -51,6 +51,23 @@ class Alternate:
 
 
 def build_archive(ws: Workspace, out: Path, now: dt.datetime | None = None) -> ArchiveResult:
+    """Build the site in a fresh folder and swap it in: no half-written site is ever
+    online, and pages of releases that were removed (or went back under embargo) go."""
+    fresh = out.with_name(f".{out.name}.new")
+    shutil.rmtree(fresh, ignore_errors=True)
+    result = _build(ws, fresh, now)
+    old = out.with_name(f".{out.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if out.exists():
+        out.rename(old)
+    fresh.rename(out)
+    shutil.rmtree(old, ignore_errors=True)
+    moved = tuple(out / p.relative_to(fresh) for p in result.pages)
+    feeds = tuple(out / p.relative_to(fresh) for p in result.feeds)
+    return ArchiveResult(out, moved, feeds, result.embargoed)
+
+
+def _build(ws: Workspace, out: Path, now: dt.datetime | None) -> ArchiveResult:
     moment = now or dt.datetime.now(dt.UTC)
     releases, embargoed = [], []
     for path in sorted(ws.releases_dir.glob("*.md")):

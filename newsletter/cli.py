@@ -152,29 +152,40 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
             out.print(f"  {f.edition.requested.code}: passed over {reason}")
 
 
+def _mailing_options(command):  # type: ignore[no-untyped-def]
+    """The options send and digest share, in one place."""
+    options = [
+        click.option("--list", "lists", multiple=True, metavar="NAME",
+                     help="Recipient list from newsletter.toml (repeatable)."),
+        click.option("--tag", "tags", multiple=True, metavar="T",
+                     help="Only recipients with this tag (repeatable; all must match)."),
+        click.option("--lang", "langs", multiple=True, metavar="L",
+                     help="Only the editions in these languages (repeatable)."),
+        click.option("--dry-run", is_flag=True, help="Show who gets which language and why; "
+                     "build and write nothing."),
+        click.option("--transport", type=click.Choice(["outbox", "smtp", "sendgrid"]),
+                     help="Override the transport of newsletter.toml."),
+        click.option("--outbox", "outbox_dir",
+                     type=click.Path(file_okay=False, path_type=Path),
+                     help="Outbox folder inside the workspace (default from newsletter.toml)."),
+        click.option("--skip-invalid", is_flag=True, help="Send to the valid rows and list "
+                     "the invalid ones, instead of stopping."),
+        click.option("--resend-unknown", is_flag=True, help="Send again to recipients whose "
+                     "message was in flight when an earlier run died (they may get it twice)."),
+        click.option("--sandbox", is_flag=True, help="SendGrid only: validate every request, "
+                     "deliver nothing."),
+    ]
+    for option in reversed(options):
+        command = option(command)
+    return command
+
+
 @cli.command(name="send")
 @click.argument("release")
-@click.option("--list", "lists", multiple=True, metavar="NAME",
-              help="Recipient list from newsletter.toml (repeatable).")
-@click.option("--tag", "tags", multiple=True, metavar="T",
-              help="Only recipients with this tag (repeatable; all must match).")
-@click.option("--lang", "langs", multiple=True, metavar="L",
-              help="Only the editions in these languages (repeatable).")
+@_mailing_options
 @click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
               help="Only recipients whose outlet, beat or organization is VALUE "
                    "(repeatable; all must match), e.g. --where beat=Integration.")
-@click.option("--dry-run", is_flag=True, help="Show who gets which language and why; "
-              "build and write nothing.")
-@click.option("--transport", type=click.Choice(["outbox", "smtp", "sendgrid"]),
-              help="Override the transport of newsletter.toml.")
-@click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Outbox folder inside the workspace (default from newsletter.toml).")
-@click.option("--skip-invalid", is_flag=True, help="Send to the valid rows and list the "
-              "invalid ones, instead of stopping.")
-@click.option("--resend-unknown", is_flag=True, help="Send again to recipients whose message "
-              "was in flight when an earlier run died (they may get it twice).")
-@click.option("--sandbox", is_flag=True, help="SendGrid only: validate every request, "
-              "deliver nothing.")
 @click.option("--at", "at", metavar="TIME", help="Schedule instead of sending now, e.g. "
               "'2026-12-01 09:00' (workspace time zone). SendGrid holds the messages (at most "
               "72 hours ahead); other transports send when 'newsletter dispatch' runs.")
@@ -298,21 +309,7 @@ def cancel(ctx: click.Context, campaign: str) -> None:
 
 @cli.command()
 @click.argument("month", metavar="YYYY-MM")
-@click.option("--list", "lists", multiple=True, metavar="NAME",
-              help="Recipient list from newsletter.toml (repeatable).")
-@click.option("--tag", "tags", multiple=True, metavar="T",
-              help="Only recipients with this tag (repeatable; all must match).")
-@click.option("--lang", "langs", multiple=True, metavar="L",
-              help="Only readers of these languages (repeatable).")
-@click.option("--dry-run", is_flag=True, help="Show who gets which language; send nothing.")
-@click.option("--transport", type=click.Choice(["outbox", "smtp", "sendgrid"]),
-              help="Override the transport of newsletter.toml.")
-@click.option("--outbox", "outbox_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Outbox folder inside the workspace.")
-@click.option("--skip-invalid", is_flag=True, help="Send to the valid rows only.")
-@click.option("--resend-unknown", is_flag=True, help="Send again to recipients of unknown "
-              "fate after a crash.")
-@click.option("--sandbox", is_flag=True, help="SendGrid only: validate, deliver nothing.")
+@_mailing_options
 @click.pass_context
 def digest(ctx: click.Context, month: str, lists: tuple[str, ...], tags: tuple[str, ...],
            langs: tuple[str, ...], dry_run: bool, transport: str | None,

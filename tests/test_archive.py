@@ -70,6 +70,11 @@ def test_embargoed_release_waits_for_its_time(ws):
     assert EXAMPLE_RELEASE not in (ws.root / "site" / "de" / "feed.xml").read_text()
     later = build_archive(ws, ws.root / "site", now=dt.datetime(2018, 8, 23, 9, tzinfo=dt.UTC))
     assert later.embargoed == () and (ws.root / "site" / EXAMPLE_RELEASE / "de.html").exists()
+    # a removed release leaves the site with the next build
+    (ws.releases_dir / "2018-08-09-sprachcafe.md").unlink()
+    build_archive(ws, ws.root / "site", now=dt.datetime(2018, 8, 23, 9, tzinfo=dt.UTC))
+    assert not (ws.root / "site" / "2018-08-09-sprachcafe").exists()
+    assert [p.name for p in ws.root.iterdir() if p.name.startswith(".site")] == []
 
 
 def test_archive_escapes_everything(ws):

@@ -9,7 +9,8 @@ from click.testing import CliRunner
 from newsletter.cli import cli
 from tests.conftest import EXAMPLE_RELEASE
 
-COMMANDS = ["extract", "preview"]
+COMMANDS = ["extract", "preview", "translate", "status", "send", "digest", "dispatch", "cancel",
+            "report", "forget", "archive"]
 
 
 def run(ws_root, *args):
@@ -89,3 +90,11 @@ def test_python_dash_m_works(ws_root):
     proc = subprocess.run([sys.executable, "-m", "newsletter", "--help"], capture_output=True,
                           text=True, check=False)
     assert proc.returncode == 0 and "preview" in proc.stdout
+
+
+@pytest.mark.parametrize("group", [["recipients", "check"], ["suppress", "add"],
+                                   ["suppress", "list"], ["suppress", "import-sendgrid"],
+                                   ["tm", "export"]])
+def test_help_for_every_subcommand(group):
+    result = CliRunner().invoke(cli, [*group, "--help"])
+    assert result.exit_code == 0 and "Usage:" in result.output
