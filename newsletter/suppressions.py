@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import os
 
 from python_http_client import exceptions as http
 
 from newsletter.addresses import AddressError, normalize_address
 from newsletter.config import SendGrid
-from newsletter.errors import ConfigError, DeliveryError
+from newsletter.errors import DeliveryError
 from newsletter.ledger import Ledger
 from newsletter.tokens import address_id
-from newsletter.transports.sendgrid import HOST_ENV, KEY_ENV
+from newsletter.transports.sendgrid import api_client
 
 # SendGrid's list -> our reason
 KINDS = {"bounces": "bounce", "blocks": "block", "spam_reports": "complaint",
@@ -21,13 +20,7 @@ PAGE = 500
 
 
 def import_sendgrid(ledger: Ledger, address_key: bytes, settings: SendGrid) -> dict[str, int]:
-    import sendgrid
-
-    if not os.environ.get(KEY_ENV):
-        raise ConfigError(f"set {KEY_ENV} to import SendGrid's suppressions")
-    api = sendgrid.SendGridAPIClient(api_key=os.environ[KEY_ENV],
-                                     host=os.environ.get(HOST_ENV) or settings.host)
-    api.client.timeout = settings.timeout
+    api = api_client(settings, "to import SendGrid's suppressions")
     counts = {}
     for kind, reason in KINDS.items():
         added = 0

@@ -58,24 +58,16 @@ class SendGridTransport(Transport):
         self.sandbox = sandbox
         self.send_at, self.batch_id = send_at, batch_id
         self.sleep, self.clock, self.say = sleep, clock, say
-        self.host = os.environ.get(HOST_ENV) or settings.host
-        if not os.environ.get(KEY_ENV):
-            raise ConfigError(f"set {KEY_ENV} to send through SendGrid")
+        self.host = api_host(settings)
+        _key("to send through SendGrid")  # refuse at once, before any rendering
         self.requests = 0
 
     @property
     def destination(self) -> str:
         return f"SendGrid ({self.host})" + (" in sandbox mode" if self.sandbox else "")
 
-    def _client(self):  # type: ignore[no-untyped-def]
-        import sendgrid
-
-        client = sendgrid.SendGridAPIClient(api_key=os.environ[KEY_ENV], host=self.host)
-        client.client.timeout = self.settings.timeout  # the library's default is None
-        return client
-
     def open(self) -> None:
-        self.api = self._client()
+        self.api = api_client(self.settings, "to send through SendGrid")
 
     # --- building ---------------------------------------------------------------------
 
@@ -224,13 +216,23 @@ class SendGridTransport(Transport):
             return 60.0
 
 
-def create_batch(settings: SendGrid) -> str:
-    """A batch id, so that a scheduled send can be cancelled as a whole."""
+def api_host(settings: SendGrid) -> str:
+    return os.environ.get(HOST_ENV) or settings.host
+
+
+def api_client(settings: SendGrid, purpose: str):  # type: ignore[no-untyped-def]
+    """The official client: key only from the environment, host configurable, and a
+    timeout on every request (the library's default is none)."""
     import sendgrid
 
-    api = sendgrid.SendGridAPIClient(api_key=_key(), host=os.environ.get(HOST_ENV)
-                                     or settings.host)
+    api = sendgrid.SendGridAPIClient(api_key=_key(purpose), host=api_host(settings))
     api.client.timeout = settings.timeout
+    return api
+
+
+def create_batch(settings: SendGrid) -> str:
+    """A batch id, so that a scheduled send can be cancelled as a whole."""
+    api = api_client(settings, "to schedule through SendGrid")
     try:
         response = api.client.mail.batch.post()
     except (http.HTTPError, OSError) as err:
@@ -239,11 +241,7 @@ def create_batch(settings: SendGrid) -> str:
 
 
 def cancel_batch(settings: SendGrid, batch_id: str) -> None:
-    import sendgrid
-
-    api = sendgrid.SendGridAPIClient(api_key=_key(), host=os.environ.get(HOST_ENV)
-                                     or settings.host)
-    api.client.timeout = settings.timeout
+    api = api_client(settings, "to cancel through SendGrid")
     try:
         api.client.user.scheduled_sends.post(request_body={"batch_id": batch_id,
                                                            "status": "cancel"})
@@ -252,10 +250,10 @@ def cancel_batch(settings: SendGrid, batch_id: str) -> None:
                             f"{_describe(err)}") from None
 
 
-def _key() -> str:
+def _key(purpose: str) -> str:
     key = os.environ.get(KEY_ENV, "")
     if not key:
-        raise ConfigError(f"set {KEY_ENV} to talk to SendGrid")
+        raise ConfigError(f"set {KEY_ENV} {purpose}")
     return key
 
 
