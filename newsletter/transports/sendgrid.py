@@ -26,6 +26,7 @@ from python_http_client import exceptions as http
 
 from newsletter.config import SendGrid
 from newsletter.errors import ConfigError, DeliveryError
+from newsletter.messages import Prepared
 from newsletter.transports.base import (
     PENDING,
     REJECTED,
@@ -61,6 +62,7 @@ class SendGridTransport(Transport):
         self.host = api_host(settings)
         _key("to send through SendGrid")  # refuse at once, before any rendering
         self.requests = 0
+        self._parts: dict[int, tuple[str, str, list[dict[str, str]]]] = {}
 
     @property
     def destination(self) -> str:
@@ -76,9 +78,7 @@ class SendGridTransport(Transport):
         prepared, builder = batch.prepared, batch.builder
         rendered = prepared.rendered
         edition = prepared.edition
-        values = {"%%view_online_url%%": prepared.view_online_url}
-        html = _rename(rendered.html, "html", values)
-        text = _rename(rendered.text, "text", values)
+        text, html, attachments = self._edition_parts(prepared)
         personalizations, refused, seen = [], [], set()
         for item in batch.items:
             r = item.recipient
@@ -134,12 +134,23 @@ class SendGridTransport(Transport):
         if self.send_at is not None:  # scheduled: SendGrid holds it until then
             body["send_at"] = self.send_at
             body["batch_id"] = self.batch_id
-        if prepared.attachments:
-            body["attachments"] = [
-                {"content": base64.b64encode(a.data).decode("ascii"), "filename": a.filename,
-                 "type": a.content_type, "disposition": "attachment"}
-                for a in prepared.attachments]
+        if attachments:
+            body["attachments"] = attachments
         return body, refused
+
+    def _edition_parts(self, prepared: Prepared) -> tuple[str, str, list[dict[str, str]]]:
+        """Content and attachments of an edition, made once, not once per request."""
+        key = id(prepared)
+        if key not in self._parts:
+            values = {"%%view_online_url%%": prepared.view_online_url}
+            self._parts[key] = (
+                _rename(prepared.rendered.text, "text", values),
+                _rename(prepared.rendered.html, "html", values),
+                [{"content": base64.b64encode(a.data).decode("ascii"), "filename": a.filename,
+                  "type": a.content_type, "disposition": "attachment"}
+                 for a in prepared.attachments],
+            )
+        return self._parts[key]
 
     # --- posting ------------------------------------------------------------------------
 
