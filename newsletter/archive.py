@@ -15,10 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from markupsafe import escape
-
 from newsletter import __version__
-from newsletter.bidi import isolate_latin
+from newsletter.bidi import text_filter
 from newsletter.catalog import atomic_write
 from newsletter.config import Workspace
 from newsletter.edition import Edition, build_edition
@@ -147,7 +145,7 @@ class _Item:
     html: Any
 
 
-def _items(ws: Workspace, code: str, releases: list[Release],
+def _items(code: str, releases: list[Release],
            editions: dict[str, dict[str, Edition]]) -> list[_Item]:
     from babel.dates import format_date
 
@@ -155,7 +153,7 @@ def _items(ws: Workspace, code: str, releases: list[Release],
     for rel in releases:
         ed = editions[rel.id][code]
         lg = ed.language
-        flt = isolate_latin if lg.is_rtl else escape
+        flt = text_filter(lg)
         items.append(_Item(
             release=ed.release, lang=lg, href=f"../{rel.id}/{lg.code}.html",
             date_long=format_date(rel.date, format="long", locale=code),
@@ -176,8 +174,8 @@ def _index(ws: Workspace, code: str, releases: list[Release],
                   for c in ws.config.languages.all]
     ctx = {
         "org": ws.config.organization, "lang": lg, "dir": lg.direction, "root": "../",
-        "alternates": alternates, "items": _items(ws, code, releases, editions),
-        "iso": lambda s: (isolate_latin if lg.is_rtl else escape)(str(s)),
+        "alternates": alternates, "items": _items(code, releases, editions),
+        "iso": lambda s: text_filter(lg)(str(s)),
     }
     html = renderer.render_template("archive/index.html.j2", code, ctx)
     path = out / code / "index.html"
@@ -186,19 +184,12 @@ def _index(ws: Workspace, code: str, releases: list[Release],
 
 
 def _root_index(ws: Workspace, out: Path) -> Path:
-    """The site's front door: the source language's index, with the language switcher."""
+    """The site's front door: the source language's index, with the other languages."""
     source = ws.config.languages.source
-    target = f"{source}/index.html"
-    links = "".join(
-        f'<li><a href="{escape(c)}/index.html" hreflang="{escape(language(c).html_lang)}" '
-        f'lang="{escape(language(c).html_lang)}" dir="{language(c).direction}">'
-        f"{escape(language(c).native_name)}</a></li>"
-        for c in ws.config.languages.all)
-    html = (f'<!DOCTYPE html>\n<html lang="{escape(language(source).html_lang)}">\n<head>\n'
-            f'<meta charset="utf-8">\n<title>{escape(ws.config.organization.full_name)}</title>\n'
-            f'<meta http-equiv="refresh" content="0; url={escape(target)}">\n'
-            f'<link rel="stylesheet" href="{STYLESHEET}">\n</head>\n<body>\n'
-            f"<ul>{links}</ul>\n</body>\n</html>\n")
+    ctx = {"org": ws.config.organization, "lang": language(source),
+           "languages": [language(c) for c in ws.config.languages.all]}
+    html = Renderer(ws, lambda p: ws.relative(p)).render_template("archive/root.html.j2",
+                                                                  source, ctx)
     path = out / "index.html"
     atomic_write(path, html.encode("utf-8"))
     return path

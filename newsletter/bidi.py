@@ -10,8 +10,11 @@ isolates it, so it is laid out as one left-to-right unit.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 from markupsafe import Markup, escape
+
+from newsletter.languages import Language
 
 _LATIN = r"A-Za-z0-9\u00C0-\u024F\u1E00-\u1EFF"
 # A run starts and ends with a Latin letter or digit and may contain spaces and the
@@ -42,5 +45,6 @@ def isolate_latin(text: str) -> Markup:
     return Markup("").join(out)
 
 
-def escape_text(text: str) -> Markup:
-    return escape(text)
+def text_filter(lang: Language) -> Callable[[str], Markup]:
+    """How text of ``lang`` becomes HTML: escaped, with Latin runs isolated when RTL."""
+    return isolate_latin if lang.is_rtl else escape

@@ -15,10 +15,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from babel.dates import format_date
-from markupsafe import escape
 
 from newsletter.audience import Plan, Selection, load_audience
-from newsletter.bidi import isolate_latin
+from newsletter.bidi import text_filter
 from newsletter.config import Workspace
 from newsletter.edition import SOURCE, TRANSLATED, Edition, build_edition
 from newsletter.errors import ReleaseError
@@ -138,16 +137,14 @@ def prepare_digest(renderer: Renderer, ws: Workspace, edition: Edition,
     """Render a digest edition once: HTML (CSS inlined) and text, like a release edition."""
     lang = edition.language
     ctx = renderer.context(edition)
-    flt = isolate_latin if lang.is_rtl else escape
     links = ctx["links"]
     ctx.update(
         items=items,
-        item_html=lambda item, seg: to_html(seg, isolate_latin if item.edition.language.is_rtl
-                                            else escape) if seg else "",
+        item_html=lambda item, seg: (to_html(seg, text_filter(item.edition.language))
+                                     if seg else ""),
         item_txt=lambda seg: to_text(seg, links) if seg else "",
         item_date=lambda item: format_date(item.edition.release.date, format="long",
                                            locale=lang.code),
-        iso=lambda s: flt(str(s)),
     )
     html = renderer.render_template(HTML_TEMPLATE, lang.code, ctx)
     text = renderer.render_template(TEXT_TEMPLATE, lang.code, ctx)

@@ -14,7 +14,7 @@ import jinja2
 from babel.dates import format_date, format_datetime
 from markupsafe import Markup, escape
 
-from newsletter.bidi import isolate_latin
+from newsletter.bidi import text_filter
 from newsletter.config import Workspace
 from newsletter.css import inline_css
 from newsletter.edition import Edition
@@ -100,7 +100,7 @@ class Renderer:
         lang = edition.language
         links = [] if links is None else links
         rtl = lang.is_rtl
-        text_filter = isolate_latin if rtl else escape
+        flt = text_filter(lang)
         release = edition.release
         return {
             "org": self.ws.config.organization,
@@ -117,8 +117,8 @@ class Renderer:
                 if release.embargo else ""
             ),
             "css": Markup(self.css),  # noqa: S704 - the workspace's own stylesheet file
-            "html": lambda seg: to_html(seg, text_filter) if seg else Markup(""),
-            "iso": lambda s: text_filter(str(s)),
+            "html": lambda seg: to_html(seg, flt) if seg else Markup(""),
+            "iso": lambda s: flt(str(s)),
             "txt": lambda seg: to_text(seg, links) if seg else "",
             "links": links,
             "asset": lambda p: self.asset_url(Path(p)),
