@@ -103,7 +103,6 @@ class Plan:
     the people themselves.
     """
 
-    release: Release
     recipients: tuple[Recipient, ...]
     readers: tuple[str, ...]  # per recipient: the language they read
     languages: tuple[str, ...]  # per recipient: the edition they get
@@ -149,7 +148,7 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
     left_out = 0
     press = release.kind == "press"
     for r in recipients:
-        reader, reason = _reader_language(r, ws)
+        reader, reason = reader_language(r, ws)
         journalist = press and bool(r.outlet)
         key = f"press:{reader}" if journalist else reader
         if key not in by_reader:
@@ -171,7 +170,7 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
         reasons.append(reason)
     used = set(languages)
     editions = {e.key: e for e in by_reader.values() if e.key in used}
-    return Plan(release, tuple(chosen), tuple(readers), tuple(languages), tuple(reasons),
+    return Plan(tuple(chosen), tuple(readers), tuple(languages), tuple(reasons),
                 editions, left_out)
 
 
@@ -192,7 +191,7 @@ def _press_edition(release: Release, ws: Workspace, reader: str) -> Edition:
     return build_edition(release, ws, source)
 
 
-def _reader_language(r: Recipient, ws: Workspace) -> tuple[str, str]:
+def reader_language(r: Recipient, ws: Workspace) -> tuple[str, str]:
     """The workspace language a recipient reads, and why if it is not their own."""
     langs = ws.config.languages
     if not r.language:

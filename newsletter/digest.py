@@ -16,7 +16,7 @@ from typing import Any
 
 from babel.dates import format_date
 
-from newsletter.audience import Plan, Selection, load_audience
+from newsletter.audience import Plan, Selection, load_audience, reader_language
 from newsletter.bidi import text_filter
 from newsletter.config import Workspace
 from newsletter.edition import SOURCE, TRANSLATED, Edition, build_edition
@@ -109,15 +109,12 @@ def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[It
 def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_invalid: bool
                 ) -> tuple[Plan, Any, dict[str, tuple[Item, ...]]]:
     audience = load_audience(ws, selection, skip_invalid=skip_invalid)
-    langs = ws.config.languages
     only = {language(c).code for c in selection.langs}
     frames: dict[str, tuple[Edition, tuple[Item, ...]]] = {}
-    chosen, readers, keys, reasons = [], [], [], []
+    chosen, readers, reasons = [], [], []
     left_out = 0
     for r in audience.recipients:
-        reader = r.language if r.language in langs.all else (
-            r.language.split("_")[0] if r.language.split("_")[0] in langs.all else langs.source)
-        reason = "" if reader == (r.language or reader) else f"{r.language or '-'} → {reader}"
+        reader, reason = reader_language(r, ws)  # the frame is always in the reader's language
         if only and reader not in only:
             left_out += 1
             continue
@@ -125,9 +122,8 @@ def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_inv
             frames[reader] = frame(digest, ws, reader)
         chosen.append(r)
         readers.append(reader)
-        keys.append(reader)
         reasons.append(reason)
-    plan = Plan(digest.releases[0], tuple(chosen), tuple(readers), tuple(keys), tuple(reasons),
+    plan = Plan(tuple(chosen), tuple(readers), tuple(readers), tuple(reasons),
                 {k: v[0] for k, v in frames.items()}, left_out)
     return plan, audience, {k: v[1] for k, v in frames.items()}
 
