@@ -33,7 +33,7 @@ from newsletter.preview import write_previews
 from newsletter.recipients import read_list
 from newsletter.release import Release, load_release
 from newsletter.reporting import write_report_csv
-from newsletter.sending import STATE_DIR, Planned, SendRequest, plan_send, send
+from newsletter.sending import Planned, SendRequest, plan_send, send
 from newsletter.status import export_tmx, release_status
 from newsletter.suppressions import import_sendgrid
 from newsletter.tokens import address_id, load_address_key
@@ -511,7 +511,7 @@ def tm_export(ctx: click.Context, lang: str, out_file: Path | None) -> None:
 def report(ctx: click.Context, campaign: str, csv_file: Path | None) -> None:
     """Who got which language of CAMPAIGN, and what happened to each message."""
     ws = _ws(ctx)
-    with Ledger(ws.root / STATE_DIR / DB_NAME) as ledger:
+    with Ledger(ws.state_dir / DB_NAME) as ledger:
         if not ledger.has_campaign(campaign):
             known = ", ".join(c for c, _, _ in ledger.campaigns()) or "none yet"
             raise DeliveryError(f"no campaign {campaign!r} in the ledger (known: {known})")
@@ -536,7 +536,7 @@ def suppress() -> None:
 
 
 def _ledger_and_key(ws: Workspace) -> tuple[Ledger, bytes]:
-    state = ws.root / STATE_DIR
+    state = ws.state_dir
     return Ledger(state / DB_NAME), load_address_key(state)
 
 

@@ -178,6 +178,11 @@ class Workspace:
     def build_dir(self) -> Path:
         return self.root / "build"
 
+    @property
+    def state_dir(self) -> Path:
+        """The ledger, the keys and the locks: back it up, never commit it."""
+        return self.root / "state"
+
     def inside(self, path: Path | str, *, what: str = "path") -> Path:
         """Resolve ``path`` against the root and refuse anything that leaves the workspace."""
         return resolve_inside(self.root, path, what=what)

@@ -19,7 +19,7 @@ from pathlib import Path
 
 from newsletter.audience import Assignment
 from newsletter.errors import NewsletterError
-from newsletter.ledger import Ledger, Row, campaign_lock
+from newsletter.ledger import DB_NAME, Ledger, Row, campaign_lock
 from newsletter.messages import MessageBuilder, Prepared
 from newsletter.recipients import Recipient
 from newsletter.transports.base import (
@@ -83,7 +83,7 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
                  builder: MessageBuilder, transport: Transport, resend_unknown: bool = False,
                  progress: Progress | None = None, retry_sleep: Callable[[float], None] =
                  time.sleep, retry_after: float = 0.0) -> RunResult:
-    with campaign_lock(state_dir, campaign), Ledger(state_dir / "ledger.sqlite3") as ledger:
+    with campaign_lock(state_dir, campaign), Ledger(state_dir / DB_NAME) as ledger:
         ledger.add_campaign(campaign, release_id, transport.name, selection,
                             plan_rows(assignments, builder))
         ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely)

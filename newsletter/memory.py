@@ -6,13 +6,12 @@ import difflib
 import re
 import unicodedata
 from dataclasses import dataclass
-from pathlib import Path
 
 from newsletter.catalog import is_reviewed, read_catalog
 from newsletter.checks import check_translation
 from newsletter.config import Workspace
 from newsletter.errors import CatalogError
-from newsletter.segments import PSEUDO_TAG, Segment, Tag
+from newsletter.segments import PSEUDO_TAG, Segment, Tag, check_tags
 from newsletter.ui import DOMAIN as UI_DOMAIN
 
 NEAR = 0.85
@@ -73,8 +72,6 @@ class TranslationMemory:
 
 def _unusable(segment: Segment, target: str) -> bool:
     """A remembered translation must fit this segment's pseudo-tags."""
-    from newsletter.segments import check_tags
-
     return bool(check_tags(target, segment.tags))
 
 
@@ -91,7 +88,7 @@ def reviewed_pairs(ws: Workspace, lang: str):
         messages = [m for m in cat if m.id] + list(cat.obsolete.values())
         for msg in messages:
             if is_reviewed(msg) and not check_translation(_segment_of(msg.id), msg.string):
-                yield Pair(msg.id, msg.string, _release_of(path))
+                yield Pair(msg.id, msg.string, path.stem)  # the catalog is named by release
 
 
 def _segment_of(msgid: str) -> Segment:
@@ -103,6 +100,3 @@ def _segment_of(msgid: str) -> Segment:
             tags.append(Tag(int(match.group(2)), kind))
     return Segment(msgid, tuple(tags))
 
-
-def _release_of(path: Path) -> str:
-    return path.stem

@@ -20,7 +20,7 @@ from newsletter.css import inline_css
 from newsletter.edition import Edition
 from newsletter.errors import RenderError
 from newsletter.languages import Language, language
-from newsletter.segments import Segment, to_html, to_text
+from newsletter.segments import to_html, to_text
 from newsletter.ui import load_ui
 
 HTML_TEMPLATE = "newsletter.html.j2"
@@ -220,6 +220,3 @@ def relative_asset_url(out_dir: Path) -> AssetUrl:
 
     return url
 
-
-def plain(segment: Segment | None) -> str:
-    return segment.plain if segment else ""

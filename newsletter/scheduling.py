@@ -14,7 +14,7 @@ from newsletter.config import Workspace
 from newsletter.errors import DeliveryError
 from newsletter.ledger import DB_NAME, Ledger
 from newsletter.release import Release, load_release
-from newsletter.sending import STATE_DIR, SendRequest, SendResult, check_embargo, plan_send, send
+from newsletter.sending import SendRequest, SendResult, check_embargo, plan_send, send
 
 SENDGRID_MAX_AHEAD = dt.timedelta(hours=72)
 
@@ -63,7 +63,7 @@ def schedule_send(ws: Workspace, release: Release, request: SendRequest, at: dt.
                             "future")
     check_embargo(release, at)  # the scheduled time itself must respect the embargo
     planned = plan_send(ws, release, request)
-    state = ws.root / STATE_DIR
+    state = ws.state_dir
     rel_path = ws.relative(release.path)
     if request.transport == "sendgrid":
         if at - moment > SENDGRID_MAX_AHEAD:
@@ -89,7 +89,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
     """Send every scheduled campaign that is due; a campaign that stops stays scheduled
     (the ledger makes the next dispatch continue without sending anything twice)."""
     moment = now or dt.datetime.now(dt.UTC)
-    state = ws.root / STATE_DIR
+    state = ws.state_dir
     with Ledger(state / DB_NAME) as ledger:
         due = [s for s in ledger.schedules("scheduled")
                if dt.datetime.fromisoformat(s[3]) <= moment]
@@ -110,7 +110,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
 
 
 def cancel(ws: Workspace, campaign: str) -> str:
-    state = ws.root / STATE_DIR
+    state = ws.state_dir
     with Ledger(state / DB_NAME) as ledger:
         rows = {s[0]: s for s in ledger.schedules()}
         if campaign not in rows:

@@ -10,16 +10,13 @@ from pathlib import Path
 from newsletter.audience import Audience, Plan, Selection, load_audience, make_plan
 from newsletter.campaign import campaign_id
 from newsletter.config import Workspace
-from newsletter.delivery import RunResult, run_campaign
+from newsletter.delivery import Progress, RunResult, run_campaign
 from newsletter.errors import EmbargoError
 from newsletter.messages import MessageBuilder, Prepared, load_attachments, prepare
 from newsletter.release import Release
 from newsletter.render import Renderer
 from newsletter.tokens import load_signer
 from newsletter.transports import make_transport
-
-STATE_DIR = "state"
-Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -80,7 +77,7 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
     transport = make_transport(ws, request.transport, planned.campaign, outbox=request.outbox,
                                sandbox=request.sandbox, say=say, send_at=request.send_at,
                                batch_id=request.batch_id)
-    state = ws.root / STATE_DIR
+    state = ws.state_dir
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.
     renderer = Renderer(ws, lambda path: _asset_url(ws, path))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-from dataclasses import dataclass
 
 from babel.messages.catalog import Catalog
 from babel.messages.extract import extract_from_dir
@@ -27,12 +26,6 @@ DOMAIN = "messages"
 _METHOD_MAP = [("**.j2", "jinja2.ext:babel_extract")]
 _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
                       "trimmed": "true"}}
-
-
-@dataclass(frozen=True)
-class UiCatalogs:
-    template: Catalog
-    results: tuple[UpdateResult, ...]
 
 
 def ui_template(ws: Workspace) -> Catalog:
