@@ -424,24 +424,14 @@ def translate(ctx: click.Context, release: str, engine: str | None, langs: tuple
         for failure in lr.failures:
             err.print(f"failed: {failure}", soft_wrap=True, markup=False)
     if report.stopped:
-        remaining = _untranslated(ws, rel, [lr.language for lr in report.languages]
-                                  + [t for t in (chosen or ws.config.languages.targets)
-                                     if t not in {lr.language for lr in report.languages}])
-        count = sum(remaining.values())
+        missing = [coverage(rel, ws, lang).missing
+                   for lang in chosen or ws.config.languages.targets]
         raise EngineUnavailable(
-            f"{count} entries in {len([n for n in remaining.values() if n])} languages could "
+            f"{sum(missing)} entries in {sum(1 for n in missing if n)} languages could "
             f"not be translated: {report.stopped}; run again later")
     if report.failed:
         raise EngineRejected(f"{report.failed} entries could not be drafted (see above); "
                              "they stay empty for human translators or a later run")
-
-
-def _untranslated(ws: Workspace, rel: Release, langs: list[str]) -> dict[str, int]:
-    out = {}
-    for lang in dict.fromkeys(langs):
-        cov = coverage(rel, ws, lang)
-        out[lang] = cov.missing
-    return out
 
 
 @cli.command()
