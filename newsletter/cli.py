@@ -172,8 +172,10 @@ def _mailing_options(command):  # type: ignore[no-untyped-def]
                      "the invalid ones, instead of stopping."),
         click.option("--resend-unknown", is_flag=True, help="Send again to recipients whose "
                      "message was in flight when an earlier run died (they may get it twice)."),
+        click.option("--retry-rejected", is_flag=True, help="Send again to recipients a "
+                     "server rejected in an earlier run (after fixing the cause it named)."),
         click.option("--sandbox", is_flag=True, help="SendGrid only: validate every request, "
-                     "deliver nothing."),
+                     "deliver nothing (a rehearsal, like the outbox)."),
     ]
     for option in reversed(options):
         command = option(command)
@@ -193,7 +195,7 @@ def _mailing_options(command):  # type: ignore[no-untyped-def]
 def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tuple[str, ...],
              langs: tuple[str, ...], where: tuple[str, ...], dry_run: bool, transport: str | None,
              outbox_dir: Path | None, skip_invalid: bool, resend_unknown: bool,
-             sandbox: bool, at: str | None) -> None:
+             retry_rejected: bool, sandbox: bool, at: str | None) -> None:
     """Send RELEASE to the recipients of the chosen lists, each in their language.
 
     Every recipient gets the edition of their language when it is completely
@@ -210,6 +212,7 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         outbox=outbox_dir,
         skip_invalid=skip_invalid,
         resend_unknown=resend_unknown,
+        retry_rejected=retry_rejected,
         sandbox=sandbox,
     )
     if at and not dry_run:
@@ -240,6 +243,7 @@ def _run(ws: Workspace, rel: Release, request: SendRequest, planned: Planned, dr
     if dry_run:
         _print_recipients(planned)
         _print_summary(planned, "Plan (dry run, nothing written)")
+        out.print(_kind_line(planned, request), soft_wrap=True)
         return
     if not len(planned.plan):
         out.print("Nobody selected: nothing to send.")
@@ -262,23 +266,43 @@ def _run(ws: Workspace, rel: Release, request: SendRequest, planned: Planned, dr
         where = ws.relative(Path(where))
     out.print(f"Messages written to {where}/" if request.transport == "outbox"
               else f"Messages handed to {where}", soft_wrap=True)
+    out.print(_kind_line(planned, request), soft_wrap=True)
     shown = {k: v for k, v in run.counts.items() if v}
     out.print("Ledger: " + ", ".join(f"{n} {status}" for status, n in shown.items()),
               soft_wrap=True)
     if run.suppressed_now:
         out.print(f"{run.suppressed_now} recipient(s) skipped: on the suppression list")
+    if run.resumed:
+        out.print(f"{run.resumed} message(s) had not left when an earlier run stopped; they "
+                  "were sent in this run.", soft_wrap=True)
     if run.unknown:
-        out.print(f"{len(run.unknown)} message(s) of unknown fate (the run before this one "
-                  "died while handing them over); not sent again unless --resend-unknown:",
-                  soft_wrap=True)
+        out.print(f"{len(run.unknown)} message(s) of unknown fate: an earlier run died while "
+                  "their request was in flight, so they may have been delivered; not sent "
+                  "again unless --resend-unknown:", soft_wrap=True)
         for row in run.unknown:
             out.print(f"  {row.email} ({row.language})", markup=False)
+    for rejection in run.rejected_now:
+        err.print(f"rejected: {rejection.email} ({rejection.language}): {rejection.error}",
+                  markup=False, soft_wrap=True)
     if run.paused:
         err.print("Paused. Run the same command again to continue.")
         sys.exit(130)
     if run.stopped:
         raise DeliveryError(f"stopped: {run.stopped}. Run the same command again to "
                             "continue; nobody will get the message twice.")
+    if run.rejected_now:
+        raise DeliveryError(f"{len(run.rejected_now)} message(s) rejected (see above); fix "
+                            "the cause, then run the same command with --retry-rejected")
+
+
+def _kind_line(planned: Planned, request: SendRequest) -> str:
+    if planned.rehearsal == "outbox":
+        return ("Rehearsal (outbox): files only, nobody receives anything; the real send is "
+                "a campaign of its own.")
+    if planned.rehearsal == "sandbox":
+        return ("Rehearsal (SendGrid sandbox): validated, nobody receives anything; the real "
+                "send is a campaign of its own.")
+    return f"Real send through {request.transport}: every recipient above receives it."
 
 
 @cli.command()
@@ -314,7 +338,7 @@ def cancel(ctx: click.Context, campaign: str) -> None:
 def digest(ctx: click.Context, month: str, lists: tuple[str, ...], tags: tuple[str, ...],
            langs: tuple[str, ...], dry_run: bool, transport: str | None,
            outbox_dir: Path | None, skip_invalid: bool, resend_unknown: bool,
-           sandbox: bool) -> None:
+           retry_rejected: bool, sandbox: bool) -> None:
     """Send all news releases of MONTH as one newsletter per language.
 
     The table of contents and buttons are in the reader's language; each item follows
@@ -332,10 +356,12 @@ def digest(ctx: click.Context, month: str, lists: tuple[str, ...], tags: tuple[s
     request = SendRequest(selection=selection,
                           transport=transport or ws.config.delivery.transport,
                           outbox=outbox_dir, skip_invalid=skip_invalid,
-                          resend_unknown=resend_unknown, sandbox=sandbox)
+                          resend_unknown=resend_unknown, retry_rejected=retry_rejected,
+                          sandbox=sandbox)
     plan, audience, items = digests.digest_plan(found, ws, selection,
                                                 skip_invalid=skip_invalid)
-    planned = Planned(digests.campaign_id(found, selection), audience, plan)
+    planned = Planned(digests.campaign_id(found, selection, request.rehearsal), audience, plan,
+                      request.rehearsal)
     out.print(f"Digest {found.month:%Y-%m}: " + ", ".join(r.id for r in found.releases),
               soft_wrap=True)
 
@@ -510,6 +536,8 @@ def report(ctx: click.Context, campaign: str, csv_file: Path | None) -> None:
     if csv_file is not None:
         target = resolve_inside(ws.root, csv_file, what="--csv file")
         write_report_csv(target, rows)
+        with Ledger(ws.state_dir / DB_NAME) as ledger:  # so that erasure can name it
+            ledger.record_export(target, campaign)
         out.print(f"{len(rows)} row(s) written to {ws.relative(target)}", soft_wrap=True)
     else:
         table = Table("recipient", "language", "status", "attempts", "last error", "updated")
@@ -591,25 +619,27 @@ def suppress_import_sendgrid(ctx: click.Context) -> None:
 @click.argument("email")
 @click.pass_context
 def forget(ctx: click.Context, email: str) -> None:
-    """Erase a person: their rows leave the ledger and their files the outbox; a keyed
-    hash stays on the suppression list so that no list can mail them again."""
+    """Erase a person: their rows leave the ledger and their files every outbox folder; a
+    keyed hash stays on the suppression list so that no list can mail them again."""
+    from newsletter.erasure import forget as erase
+
     ws = _ws(ctx)
-    addr = _address(email)
-    ledger, key = _ledger_and_key(ws)
-    rid = address_id(key, addr)
-    with ledger:
-        rows = ledger.forget(rid, "forget")
-    outbox = ws.config.delivery.outbox
-    files = list(outbox.glob(f"*/{rid}.eml")) if outbox.exists() else []
-    for path in files:
-        path.unlink()
-    out.print(f"Erased: {rows} ledger row(s), {len(files)} outbox file(s); the address is "
-              "suppressed by its keyed hash only.")
-    for name, path in ws.config.lists.items():
-        for r in read_list(name, path).recipients:
-            if r.key == addr.casefold():
-                out.print(f"Still in {ws.relative(path)}:{r.line} — remove the row "
-                          "there too.", soft_wrap=True, markup=False)
+    done = erase(ws, _address(email))
+    out.print(f"Erased: {done.rows} ledger row(s), {len(done.files)} outbox file(s); the "
+              "address is suppressed by its keyed hash only.")
+    if done.orphans:
+        out.print(f"Removed {len(done.orphans)} temporary file(s) a stopped run left in the "
+                  "outbox.")
+    for problem in done.unreachable:
+        err.print(f"could not clean {problem}", markup=False, soft_wrap=True)
+    for path in done.exports:
+        out.print(f"Report {path} was written before and may hold the address — delete or "
+                  "edit it.", soft_wrap=True, markup=False)
+    for where in done.in_lists:
+        out.print(f"Still in {where} — remove the row there too.", soft_wrap=True,
+                  markup=False)
+    if done.unreachable:
+        raise DeliveryError("the erasure is incomplete: see the folders above")
 
 
 def _address(value: str) -> str:

@@ -18,6 +18,7 @@ from babel.dates import format_date
 
 from newsletter.audience import Plan, Selection, load_audience, reader_language
 from newsletter.bidi import text_filter
+from newsletter.campaign import with_rehearsal
 from newsletter.config import Workspace
 from newsletter.edition import SOURCE, TRANSLATED, Edition, build_edition
 from newsletter.errors import ReleaseError
@@ -69,12 +70,12 @@ def collect(ws: Workspace, month: dt.date, now: dt.datetime | None = None) -> Di
     return Digest(month, tuple(found), tuple(embargoed))
 
 
-def campaign_id(digest: Digest, selection: Selection) -> str:
+def campaign_id(digest: Digest, selection: Selection, rehearsal: str = "") -> str:
     h = hashlib.sha256()
     for rel in digest.releases:
         h.update(rel.path.read_bytes() + b"\0")
     h.update(selection.key().encode())
-    return f"{digest.id}-{h.hexdigest()[:8]}"
+    return with_rehearsal(f"{digest.id}-{h.hexdigest()[:8]}", rehearsal)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,11 @@ escaping is a bug and should show one.
     ├── RecipientError         a recipient list cannot be read, or has invalid rows
     ├── AudienceError          the selection is empty or names an unknown list
     ├── SecretError            NEWSLETTER_SECRET is missing where it is required
+    ├── StateError             state/ is missing, damaged, unwritable or does not belong together
     ├── DeliveryError          a message could not be handed to the transport
+    │   ├── CampaignLocked     another process is sending the same campaign
+    │   ├── TransportStop      the transport stops the run cleanly; a later run continues
+    │   └── Unsupported        the transport cannot do an optional feature that was asked for
     ├── EmbargoError           a release under embargo was to leave before its time
     └── EngineError            a machine translation engine failed
         ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
@@ -84,6 +88,14 @@ class AudienceError(NewsletterError, ValueError):
 
 class SecretError(NewsletterError):
     """The signing secret is missing or too weak where it is required."""
+
+
+class StateError(NewsletterError):
+    """The state folder (address key, ledger) is missing, damaged, unwritable or mixed up.
+
+    Never answered by deleting anything: the ledger is the memory of who got what,
+    who unsubscribed and who was erased; the advice is to restore state/ from the backup.
+    """
 
 
 class DeliveryError(NewsletterError):

@@ -12,33 +12,49 @@ from __future__ import annotations
 import datetime as dt
 import fcntl
 import os
+import secrets
 import sqlite3
+import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.errors import DeliveryError, NewsletterError
+from newsletter.errors import DeliveryError, StateError
+from newsletter.state import ADDRESS_KEY, DB_NAME, RESTORE, fingerprint, read_key, state_errors
 
 STATUSES = ("pending", "sending", "sent", "rejected", "failed", "unknown", "suppressed",
             "cancelled")
 DONE = ("sent", "rejected", "suppressed")  # never sent again
 REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
-DB_NAME = "ledger.sqlite3"
+LEFT_LISTS = "no longer in the selected lists"
+IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
 
 _SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,            -- ledger_id, key_fingerprint
+    value TEXT NOT NULL
+);
 CREATE TABLE IF NOT EXISTS campaigns (
     id TEXT PRIMARY KEY,
     release TEXT NOT NULL,
     transport TEXT NOT NULL,
     selection TEXT NOT NULL,
-    created_at TEXT NOT NULL
+    created_at TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'real',  -- 'real' or 'rehearsal' (outbox, sandbox)
+    outbox TEXT NOT NULL DEFAULT ''     -- the folder an outbox rehearsal wrote to
+);
+CREATE TABLE IF NOT EXISTS exports (
+    path TEXT NOT NULL,               -- a report CSV written with addresses in it
+    campaign TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (path, campaign)
 );
 CREATE TABLE IF NOT EXISTS deliveries (
     campaign TEXT NOT NULL REFERENCES campaigns(id),
     recipient TEXT NOT NULL,          -- keyed hash of the address (recipient id)
-    email TEXT NOT NULL,              -- where to send; erased by 'forget'
-    name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header; erased too
+    email TEXT NOT NULL,              -- where to send, erased by 'forget'
+    name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header, erased too
     language TEXT NOT NULL,           -- the edition the recipient gets
     reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
     message_id TEXT NOT NULL,
@@ -76,7 +92,7 @@ CREATE TABLE IF NOT EXISTS suppressions (
 """
 
 
-class CampaignLocked(NewsletterError):
+class CampaignLocked(DeliveryError):
     """Another process is sending the same campaign."""
 
 
@@ -105,25 +121,82 @@ class Suppression:
     created_at: str
 
 
+def open_ledger(state_dir: Path) -> Ledger:
+    """The workspace's ledger, checked against its address key."""
+    return Ledger(state_dir / DB_NAME)
+
+
 def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
 class Ledger:
     def __init__(self, path: Path):
-        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        fresh = not path.exists()
         self.path = path
-        # isolation_level=None: we open transactions ourselves, so a commit is explicit
-        self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
-        if fresh:
-            os.chmod(path, 0o600)  # addresses and delivery history are personal data
-        self.db.execute("PRAGMA journal_mode=WAL")
+        key_path = path.parent / ADDRESS_KEY
+        key = read_key(key_path)
+        exists = path.exists()
+        if key is not None and (not exists or path.stat().st_size == 0):
+            # sqlite would happily start an empty ledger here, and the next send would
+            # mail everyone again, the unsubscribed and the erased included
+            raise StateError(f"the ledger is {'empty' if exists else 'missing'} while "
+                             f"{ADDRESS_KEY} exists: the record of every send, unsubscribe "
+                             f"and erasure is gone; {RESTORE}", path=path)
+        with state_errors(path.parent, "create the state folder"):
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with state_errors(path, "open the ledger"):
+            # isolation_level=None: we open transactions ourselves, so a commit is explicit
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            if not exists:
+                os.chmod(path, 0o600)  # addresses and delivery history are personal data
+            self._setup()
+            self.ledger_id = self._check_key(key, key_path)
+
+    def _setup(self) -> None:
+        # Two first commands on a fresh state/ race to switch the journal mode; the
+        # loser sees "database is locked" at once (no busy handler for this pragma).
+        for attempt in range(100):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == 99:
+                    raise
+                time.sleep(0.05)
         self.db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
         self.db.execute("PRAGMA foreign_keys=ON")
         # checkpoint in larger steps: a campaign rewrites every row twice
         self.db.execute("PRAGMA wal_autocheckpoint=16384")
-        self.db.executescript(_SCHEMA)
+        with self.transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
+            if "kind" not in columns:
+                _migrate_campaigns(db)
+
+    def _check_key(self, key: bytes | None, key_path: Path) -> str:
+        """The ledger's own id; its key fingerprint must match the key beside it."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)",
+                       (secrets.token_hex(8),))
+            meta = dict(db.execute("SELECT name, value FROM meta"))
+            if key is None:
+                history = db.execute("SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS"
+                                     " (SELECT 1 FROM suppressions)").fetchone()[0]
+                if "key_fingerprint" in meta or history:
+                    raise StateError(f"the address key is missing, but ledger "
+                                     f"{meta['ledger_id']} was kept with one: without it no "
+                                     f"recipient is recognised and everyone would be mailed "
+                                     f"again; {RESTORE}", path=key_path)
+            elif "key_fingerprint" not in meta:
+                db.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", (fingerprint(key),))
+            elif meta["key_fingerprint"] != fingerprint(key):
+                raise StateError(f"the address key (fingerprint {fingerprint(key)}) is not the "
+                                 f"one ledger {meta['ledger_id']} was kept with (fingerprint "
+                                 f"{meta['key_fingerprint']}): one of the two was replaced; "
+                                 f"{RESTORE}", path=key_path)
+        return meta["ledger_id"]
 
     def close(self) -> None:
         self.db.close()
@@ -136,48 +209,63 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            yield self.db
-        except BaseException:
-            self.db.execute("ROLLBACK")
-            raise
-        self.db.execute("COMMIT")
+        with state_errors(self.path, "write the ledger"):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
 
     # --- campaigns and deliveries -----------------------------------------------------
 
     def add_campaign(self, campaign: str, release: str, transport: str, selection: str,
-                     rows: Iterable[tuple[str, str, str, str, str, str]]) -> int:
+                     rows: Iterable[tuple[str, str, str, str, str, str]], *,
+                     kind: str = "real", outbox: str = "", retry_rejected: bool = False) -> int:
         """Record the plan: (recipient id, email, name, language, reason, message id).
 
         Rows already settled are left as they are (a rerun must not reset 'sent');
         rows still to send take the current plan's edition (a translation may have been
         approved since), and people who left the lists are marked rejected. The plan
         goes straight into SQLite: the send loop reads it back page by page.
-        Returns how many rows are new.
+        ``retry_rejected`` puts rows a server rejected back in line (after the cause was
+        fixed). People erased by 'forget' whose row is still in a list are recorded by
+        their keyed hash only. Returns how many rows are new.
         """
         stamp = now()
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO campaigns VALUES (?, ?, ?, ?, ?)",
-                       (campaign, release, transport, selection, stamp))
+            known = db.execute("SELECT kind FROM campaigns WHERE id=?", (campaign,)).fetchone()
+            if known and known[0] != kind:  # ids differ by kind: a mix-up must never send
+                raise DeliveryError(f"campaign {campaign} is a {known[0]} campaign in the "
+                                    f"ledger, not a {kind} one")
+            db.execute("INSERT OR IGNORE INTO campaigns (id, release, transport, selection,"
+                       " created_at, kind, outbox) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (campaign, release, transport, selection, stamp, kind, outbox))
             before = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
                                 (campaign,)).fetchone()[0]
             mark = db.execute("SELECT coalesce(max(plan_mark), 0) + 1 FROM deliveries"
                               " WHERE campaign=?", (campaign,)).fetchone()[0]
+            erased = {k for (k,) in db.execute("SELECT key FROM suppressions"
+                                                " WHERE reason='erased'")}
             db.executemany(
                 "INSERT INTO deliveries (campaign, recipient, email, name, language, reason,"
-                " message_id, status, seq, plan_mark, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'pending', ?, ?, ?, ?)"
+                " message_id, status, last_error, seq, plan_mark, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(campaign, recipient) DO UPDATE SET name=excluded.name,"
                 " language=excluded.language, reason=excluded.reason,"
                 " plan_mark=excluded.plan_mark WHERE deliveries.status IN ('pending', 'failed')",
-                ((campaign, rid, email, name, lang, reason, mid, seq, mark, stamp, stamp)
-                 for seq, (rid, email, name, lang, reason, mid) in enumerate(rows)))
+                _plan_values(campaign, rows, erased, mark, stamp))
             # still to send, but not in this run's plan: they left the selected lists
             db.execute("UPDATE deliveries SET status='rejected', updated_at=?,"
-                       " last_error='no longer in the selected lists'"
+                       " last_error=?"
                        " WHERE campaign=? AND status IN ('pending', 'failed') AND plan_mark != ?",
-                       (stamp, campaign, mark))
+                       (stamp, LEFT_LISTS, campaign, mark))
+            if retry_rejected:  # only people still in the plan, never those who left
+                db.execute("UPDATE deliveries SET status='pending', plan_mark=?, updated_at=?"
+                           " WHERE campaign=? AND status='rejected' AND last_error != ?"
+                           " AND email != ''", (mark, stamp, campaign, LEFT_LISTS))
             after = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
                                (campaign,)).fetchone()[0]
             return after - before
@@ -185,9 +273,8 @@ class Ledger:
     def recover(self, campaign: str, *, resend_unknown: bool) -> list[Row]:
         """Rows a crash left in 'sending' become 'unknown' (or 'pending' when asked)."""
         with self.transaction() as db:
-            db.execute("UPDATE deliveries SET status='unknown', updated_at=?,"
-                       " last_error='the run stopped while this message was being handed over'"
-                       " WHERE campaign=? AND status='sending'", (now(), campaign))
+            db.execute("UPDATE deliveries SET status='unknown', updated_at=?, last_error=?"
+                       " WHERE campaign=? AND status='sending'", (now(), IN_FLIGHT, campaign))
             if resend_unknown:
                 db.execute("UPDATE deliveries SET status='pending', updated_at=?"
                            " WHERE campaign=? AND status='unknown'", (now(), campaign))
@@ -252,6 +339,13 @@ class Ledger:
                                + ",".join("?" * len(chunk)) + ")",
                                (status, error, provider, stamp, campaign, *chunk))
 
+    def count_resumed(self, campaign: str) -> int:
+        """Rows an earlier run had started on but handed back untouched (it stopped
+        before posting them): unlike 'unknown', they certainly never left."""
+        return self.db.execute("SELECT count(*) FROM deliveries WHERE campaign=? AND"
+                               " status='pending' AND attempts > 0 AND last_error != ?",
+                               (campaign, IN_FLIGHT)).fetchone()[0]
+
     def count_pending(self, campaign: str) -> int:
         return self.db.execute("SELECT count(*) FROM deliveries WHERE campaign=? AND status IN"
                                " ('pending', 'failed')", (campaign,)).fetchone()[0]
@@ -274,6 +368,21 @@ class Ledger:
 
     def campaigns(self) -> list[tuple[str, str, str]]:
         return list(self.db.execute("SELECT id, release, created_at FROM campaigns"
+                                    " ORDER BY created_at"))
+
+    def outbox_folders(self) -> list[str]:
+        """Every folder an outbox rehearsal wrote to, as recorded (for erasure)."""
+        return [f for (f,) in self.db.execute("SELECT DISTINCT outbox FROM campaigns"
+                                              " WHERE outbox != '' ORDER BY outbox")]
+
+    def record_export(self, path: Path, campaign: str) -> None:
+        """A report CSV with addresses in it: erasure must be able to point at it."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO exports VALUES (?, ?, ?)",
+                       (str(path), campaign, now()))
+
+    def exports(self) -> list[tuple[str, str, str]]:
+        return list(self.db.execute("SELECT path, campaign, created_at FROM exports"
                                     " ORDER BY created_at"))
 
     def has_campaign(self, campaign: str) -> bool:
@@ -356,6 +465,41 @@ class Ledger:
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
+
+
+def _plan_values(campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]],
+                 erased: set[str], mark: int, stamp: str) -> Iterator[tuple[object, ...]]:
+    for seq, (rid, email, name, lang, reason, mid) in enumerate(rows):
+        if rid in erased:  # the list still has their row: keep no address, send nothing
+            yield (campaign, rid, "", "", lang, "", mid, "suppressed", "erased", seq, mark,
+                   stamp, stamp)
+        else:
+            yield (campaign, rid, email, name, lang, reason, mid, "pending", "", seq, mark,
+                   stamp, stamp)
+
+
+def _migrate_campaigns(db: sqlite3.Connection) -> None:
+    """Ledgers from before rehearsals had campaigns of their own.
+
+    Such a ledger named an outbox run exactly like the real send of the same release
+    and audience, so the real send found everyone 'sent'. A campaign that only the
+    outbox ever touched (every file name ends in .eml) becomes the rehearsal
+    ``<id>-outbox``; one a real transport continued stays real.
+    """
+    db.execute("ALTER TABLE campaigns ADD COLUMN kind TEXT NOT NULL DEFAULT 'real'")
+    db.execute("ALTER TABLE campaigns ADD COLUMN outbox TEXT NOT NULL DEFAULT ''")
+    legacy = [cid for (cid,) in db.execute(
+        "SELECT id FROM campaigns c WHERE transport='outbox' AND NOT EXISTS (SELECT 1 FROM"
+        " deliveries d WHERE d.campaign=c.id AND d.provider_id != ''"
+        " AND d.provider_id NOT LIKE '%.eml')")]
+    for cid in legacy:
+        new = f"{cid}-outbox"
+        db.execute("INSERT INTO campaigns (id, release, transport, selection, created_at, kind)"
+                   " SELECT ?, release, transport, selection, created_at, 'rehearsal'"
+                   " FROM campaigns WHERE id=?", (new, cid))
+        db.execute("UPDATE deliveries SET campaign=? WHERE campaign=?", (new, cid))
+        db.execute("UPDATE schedules SET campaign=? WHERE campaign=?", (new, cid))
+        db.execute("DELETE FROM campaigns WHERE id=?", (cid,))
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

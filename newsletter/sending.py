@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.audience import Audience, Plan, Selection, load_audience, make_plan
-from newsletter.campaign import campaign_id
+from newsletter.campaign import campaign_id, rehearsal_of
 from newsletter.config import Workspace
 from newsletter.delivery import Progress, RunResult, run_campaign
 from newsletter.errors import EmbargoError
@@ -26,9 +26,16 @@ class SendRequest:
     outbox: Path | None = None
     skip_invalid: bool = False
     resend_unknown: bool = False
+    retry_rejected: bool = False
     sandbox: bool = False
     send_at: int | None = None  # SendGrid only: hold until this Unix time
     batch_id: str = ""  # SendGrid only: the batch a scheduled send belongs to
+
+
+    @property
+    def rehearsal(self) -> str:
+        """"outbox" or "sandbox" for a rehearsal, "" for a real send."""
+        return rehearsal_of(self.transport, self.sandbox)
 
 
 @dataclass(frozen=True)
@@ -36,6 +43,7 @@ class Planned:
     campaign: str
     audience: Audience
     plan: Plan
+    rehearsal: str = ""  # "outbox" or "sandbox": nobody receives anything
 
 
 @dataclass(frozen=True)
@@ -61,7 +69,8 @@ def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
     """Everything up to the first message: what --dry-run shows. Writes nothing."""
     audience = load_audience(ws, request.selection, skip_invalid=request.skip_invalid)
     plan = make_plan(release, ws, audience.recipients, request.selection.langs)
-    return Planned(campaign_id(release, request.selection), audience, plan)
+    return Planned(campaign_id(release, request.selection, request.rehearsal), audience, plan,
+                   request.rehearsal)
 
 
 PrepareAll = Callable[[Renderer], dict[str, Prepared]]
@@ -92,7 +101,8 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
         state_dir=state, campaign=planned.campaign, release_id=release.id,
         selection=request.selection.key(), assignments=planned.plan,
         prepared=prepared, builder=builder, transport=transport,
-        resend_unknown=request.resend_unknown, progress=progress,
+        resend_unknown=request.resend_unknown, retry_rejected=request.retry_rejected,
+        progress=progress,
         retry_after=ws.config.delivery.smtp.retry_after if request.transport == "smtp" else 0,
     )
     return SendResult(planned, run, transport.destination)

@@ -18,15 +18,14 @@ import binascii
 import hashlib
 import hmac
 import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.errors import SecretError
+from newsletter.state import ADDRESS_KEY, create_key, read_key, state_errors, write_new_secret
 
 SECRET_ENV = "NEWSLETTER_SECRET"  # noqa: S105 - the variable's name, not a secret
 STATE_SECRET = "secret"  # noqa: S105 - a file name
-ADDRESS_KEY = "address.key"
 _VERSION = b"\x01"
 _ID_BYTES = 10
 _MAC_BYTES = 10
@@ -76,8 +75,21 @@ def address_id(address_key: bytes, email: str) -> str:
 
 
 def load_address_key(state_dir: Path) -> bytes:
-    """The never-rotated key that names addresses; created on first use, owner-only."""
-    return _state_secret(state_dir / ADDRESS_KEY)
+    """The never-rotated key that names addresses; created on first use, owner-only.
+
+    The ledger is opened first: it refuses a missing key when it was kept with one,
+    and records the fingerprint of a new key, so key and ledger vouch for each other.
+    """
+    from newsletter.ledger import open_ledger
+
+    with open_ledger(state_dir):
+        pass
+    key = read_key(state_dir / ADDRESS_KEY)
+    if key is None:
+        key = create_key(state_dir / ADDRESS_KEY)
+        with open_ledger(state_dir):  # records the new key's fingerprint
+            pass
+    return key
 
 
 def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
@@ -101,18 +113,15 @@ def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
 
 
 def _state_secret(path: Path) -> bytes:
-    path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:
-        if path.stat().st_mode & 0o077:
-            raise SecretError(f"{path} is readable by others; run chmod 600 on it") from None
+    """The outbox's own signing secret; it only signs links in rehearsal files."""
+    if not path.exists():
+        write_new_secret(path)
+    with state_errors(path, "read the outbox secret"):
+        mode = path.stat().st_mode
         key = path.read_bytes().strip()
-        if len(key) < _MIN_SECRET:
-            raise SecretError(
-                f"{path} holds no usable secret; delete it to make a new one") from None
-        return key
-    key = secrets.token_urlsafe(32).encode()
-    with os.fdopen(fd, "wb") as fh:
-        fh.write(key + b"\n")
+    if mode & 0o077:
+        raise SecretError(f"{path} is readable by others; run chmod 600 on it")
+    if len(key) < _MIN_SECRET:
+        raise SecretError(f"{path} holds no usable secret; set {SECRET_ENV} instead, or "
+                          "restore state/ from the backup")
     return key

@@ -78,6 +78,9 @@ class Transport(ABC):
     replays_safely: bool = False
     # Real transports need NEWSLETTER_SECRET; the outbox may keep one in state/.
     needs_env_secret: bool = True
+    # A rehearsal reaches nobody (outbox files, SendGrid's sandbox): its campaign is
+    # never the real one, so a rehearsal cannot count as a real send.
+    rehearsal: bool = False
 
     def __init__(self, *, sandbox: bool = False):
         if sandbox:
@@ -88,6 +91,15 @@ class Transport(ABC):
     def destination(self) -> str:
         """Where messages go, as shown to the user (never a secret)."""
         return self.name
+
+    @property
+    def kind(self) -> str:
+        return "rehearsal" if self.rehearsal else "real"
+
+    @property
+    def outbox_folder(self) -> str:
+        """The folder messages are written to, recorded so that erasure finds them."""
+        return ""
 
     def open(self) -> None:  # noqa: B027 - optional hook
         """Connect or create what the transport needs."""
@@ -101,7 +113,14 @@ class Transport(ABC):
 
     @abstractmethod
     def build(self, batch: Batch) -> Any:
-        """The payload for one batch (MIME bytes, a JSON body, ...)."""
+        """The payload for one batch (MIME bytes, a JSON body, ...); no network yet."""
+
+    def refused(self, payload: Any) -> list[Outcome]:
+        """Recipients the payload leaves out (their message could not be built): they
+        are not marked ``sending``, since they never leave."""
+        if isinstance(payload, list):
+            return [p for p in payload if isinstance(p, Outcome)]
+        return []
 
     @abstractmethod
     def post(self, batch: Batch, payload: Any) -> list[Outcome]:

@@ -5,13 +5,22 @@ from __future__ import annotations
 from pathlib import Path
 
 from newsletter.catalog import atomic_write
-from newsletter.transports.base import SENT, Batch, Outcome, Transport, build_each
+from newsletter.transports.base import (
+    PENDING,
+    SENT,
+    Batch,
+    Outcome,
+    Transport,
+    TransportStop,
+    build_each,
+)
 
 
 class OutboxTransport(Transport):
     name = "outbox"
     needs_env_secret = False
     replays_safely = True
+    rehearsal = True  # files on disk: nobody receives anything
     batch_size = 50  # one ledger commit per 50 files; each file is still fsynced
 
     def __init__(self, folder: Path, *, sandbox: bool = False):
@@ -20,6 +29,10 @@ class OutboxTransport(Transport):
 
     @property
     def destination(self) -> str:
+        return str(self.folder)
+
+    @property
+    def outbox_folder(self) -> str:
         return str(self.folder)
 
     def open(self) -> None:
@@ -40,7 +53,14 @@ class OutboxTransport(Transport):
                 out.append(data)
                 continue
             path = self.path_for(item.recipient_id)
-            # temp file, fsync, rename; owner-only, the file holds personal data
-            atomic_write(path, data, mode=0o600)
+            try:
+                # temp file, fsync, rename; owner-only, the file holds personal data
+                atomic_write(path, data, mode=0o600)
+            except OSError as err:  # disk full, read-only: nothing was written
+                problem = f"cannot write {path}: {err.strerror or err}"
+                done = {o.recipient_id for o in out}
+                raise TransportStop(problem, out + [
+                    Outcome(i.recipient_id, PENDING, problem) for i in batch.items
+                    if i.recipient_id not in done]) from None
             out.append(Outcome(item.recipient_id, SENT, provider_id=path.name))
         return out

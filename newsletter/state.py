@@ -1,0 +1,100 @@
+"""The state folder's files and how they vouch for each other.
+
+``state/`` holds the address key (names every recipient by a keyed hash) and the
+ledger (who got what, who unsubscribed, who was erased). The two only make sense
+together: a new key makes every recipient a stranger to the ledger, an empty
+ledger forgets every send and every unsubscribe, and either way the next run would
+mail everyone again. So the ledger records the fingerprint of its key, and a key
+without its ledger (or the reverse) stops every command with advice to restore
+``state/`` from the backup, never to delete anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import hmac
+import os
+import secrets
+import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from newsletter.errors import StateError
+
+ADDRESS_KEY = "address.key"
+DB_NAME = "ledger.sqlite3"
+MIN_KEY = 16
+RESTORE = "restore the whole state/ folder from your backup (README: 'Backing up state/')"
+
+
+def fingerprint(key: bytes) -> str:
+    """Names a key without revealing it: stored in the ledger, shown in errors."""
+    return hmac.new(key, b"newsletter address key fingerprint", hashlib.sha256).hexdigest()[:16]
+
+
+def read_key(path: Path) -> bytes | None:
+    """The address key, None when the file does not exist; unusable files are errors."""
+    try:
+        mode = path.stat().st_mode
+    except FileNotFoundError:
+        return None
+    except OSError as err:
+        raise StateError(f"cannot read the address key: {err.strerror}", path=path) from None
+    if mode & 0o077:
+        raise StateError("the address key is readable by others; run chmod 600 on it",
+                         path=path)
+    with state_errors(path, "read the address key"):
+        key = path.read_bytes().strip()
+    if len(key) < MIN_KEY:
+        raise StateError(f"the address key is empty or cut short; {RESTORE}. Do not delete "
+                         "it: a new key would make every recipient new to the ledger",
+                         path=path)
+    return key
+
+
+def create_key(path: Path) -> bytes:
+    """Make the address key once, race-free (see write_new_secret)."""
+    write_new_secret(path)
+    found = read_key(path)
+    if found is None:  # pragma: no cover - linked in place above, so it exists
+        raise StateError("the address key vanished while it was made", path=path)
+    return found
+
+
+def write_new_secret(path: Path) -> None:
+    """A random secret written whole to a temporary file, then linked into place: a
+    second process racing for it either wins or later reads the complete file."""
+    with state_errors(path.parent, "create the state folder"):
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    key = secrets.token_urlsafe(32).encode()
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    with state_errors(path, "create the address key"):
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(key + b"\n")
+                fh.flush()
+                os.fsync(fh.fileno())
+            with contextlib.suppress(FileExistsError):  # another process made it first
+                os.link(tmp, path)
+        finally:
+            with contextlib.suppress(FileNotFoundError):
+                tmp.unlink()
+
+
+@contextmanager
+def state_errors(path: Path, doing: str) -> Iterator[None]:
+    """Disk full, read-only folders and damaged files become one line naming the file."""
+    try:
+        yield
+    except sqlite3.DatabaseError as err:
+        text = str(err)
+        if "not a database" in text or "malformed" in text:
+            raise StateError(f"not a readable ledger database ({text}); {RESTORE}",
+                             path=path) from None
+        raise StateError(f"cannot {doing}: {text}", path=path) from None
+    except OSError as err:
+        raise StateError(f"cannot {doing}: {err.strerror or err}",
+                         path=Path(err.filename) if err.filename else path) from None
