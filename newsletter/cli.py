@@ -123,7 +123,7 @@ def extract(ctx: click.Context, releases: tuple[str, ...], ui: bool) -> None:
 @click.option("--lang", "langs", multiple=True, metavar="L",
               help="Only this reader language (repeatable). Default: all languages.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder inside the workspace (default: build/preview).")
+              help="Output folder (default: build/preview in the workspace).")
 @click.pass_context
 def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: Path | None
             ) -> None:
@@ -136,7 +136,7 @@ def preview(ctx: click.Context, release: str, langs: tuple[str, ...], out_dir: P
     ws = _ws(ctx)
     rel = _release(ws, release)
     chosen = tuple(language(code).code for code in langs) or ws.config.languages.all
-    target = resolve_inside(ws.root, out_dir or ws.build_dir / "preview", what="--out folder")
+    target = ws.operator_path(out_dir or ws.build_dir / "preview")
     files = write_previews(rel, ws, chosen, target)
     table = Table("lang", "language", "dir", "edition", "html", "text")
     for f in files:
@@ -167,7 +167,7 @@ def _mailing_options(command):  # type: ignore[no-untyped-def]
                      help="Override the transport of newsletter.toml."),
         click.option("--outbox", "outbox_dir",
                      type=click.Path(file_okay=False, path_type=Path),
-                     help="Outbox folder inside the workspace (default from newsletter.toml)."),
+                     help="Outbox folder (default from newsletter.toml)."),
         click.option("--skip-invalid", is_flag=True, help="Send to the valid rows and list "
                      "the invalid ones, instead of stopping."),
         click.option("--resend-unknown", is_flag=True, help="Send again to recipients whose "
@@ -504,7 +504,7 @@ def tm() -> None:
 @tm.command("export")
 @click.option("--lang", "lang", required=True, metavar="L", help="Target language.")
 @click.option("--out", "out_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="TMX file inside the workspace (default: build/tm/<source>-<lang>.tmx).")
+              help="TMX file (default: build/tm/<source>-<lang>.tmx in the workspace).")
 @click.pass_context
 def tm_export(ctx: click.Context, lang: str, out_file: Path | None) -> None:
     """Write a TMX 1.4 file of the reviewed pairs, for translators' CAT tools."""
@@ -513,8 +513,7 @@ def tm_export(ctx: click.Context, lang: str, out_file: Path | None) -> None:
     if code not in ws.config.languages.targets:
         raise LanguageError(f"{lang!r} is not a target language of this workspace")
     src = ws.config.languages.source
-    target = resolve_inside(ws.root, out_file or ws.build_dir / "tm" / f"{src}-{code}.tmx",
-                            what="--out file")
+    target = ws.operator_path(out_file or ws.build_dir / "tm" / f"{src}-{code}.tmx")
     count = export_tmx(ws, code, target)
     out.print(f"{count} reviewed pair(s) written to {ws.relative(target)}", soft_wrap=True)
 
@@ -522,7 +521,7 @@ def tm_export(ctx: click.Context, lang: str, out_file: Path | None) -> None:
 @cli.command()
 @click.argument("campaign")
 @click.option("--csv", "csv_file", type=click.Path(dir_okay=False, path_type=Path),
-              help="Write the rows to this CSV file (inside the workspace) instead.")
+              help="Write the rows to this CSV file instead.")
 @click.pass_context
 def report(ctx: click.Context, campaign: str, csv_file: Path | None) -> None:
     """Who got which language of CAMPAIGN, and what happened to each message."""
@@ -534,7 +533,7 @@ def report(ctx: click.Context, campaign: str, csv_file: Path | None) -> None:
         rows = ledger.rows(campaign)
         counts = ledger.counts(campaign)
     if csv_file is not None:
-        target = resolve_inside(ws.root, csv_file, what="--csv file")
+        target = ws.operator_path(csv_file)
         write_report_csv(target, rows)
         with Ledger(ws.state_dir / DB_NAME) as ledger:  # so that erasure can name it
             ledger.record_export(target, campaign)
@@ -651,13 +650,13 @@ def _address(value: str) -> str:
 
 @cli.command()
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              help="Output folder inside the workspace (default: site/).")
+              help="Output folder (default: site/ in the workspace).")
 @click.pass_context
 def archive(ctx: click.Context, out_dir: Path | None) -> None:
     """Build the static web archive: every release in every language, an index and an
     Atom feed per language. Releases under embargo stay out until their time."""
     ws = _ws(ctx)
-    target = resolve_inside(ws.root, out_dir or ws.root / "site", what="--out folder")
+    target = ws.operator_path(out_dir or ws.root / "site")
     result = build_archive(ws, target)
     out.print(f"{len(result.pages)} page(s) and {len(result.feeds)} feed(s) written to "
               f"{ws.relative(target)}/", soft_wrap=True)

@@ -187,6 +187,15 @@ class Workspace:
         """Resolve ``path`` against the root and refuse anything that leaves the workspace."""
         return resolve_inside(self.root, path, what=what)
 
+    def operator_path(self, path: Path | str) -> Path:
+        """A path the operator typed (--out, --outbox, --csv): anywhere they can write.
+
+        The workspace boundary is for paths named inside releases and newsletter.toml,
+        which are content; a relative path here is still taken from the workspace.
+        """
+        candidate = Path(path).expanduser()
+        return (candidate if candidate.is_absolute() else self.root / candidate).resolve()
+
     def relative(self, path: Path) -> str:
         """A path as shown to users and written into catalogs: relative, with slashes."""
         try:

@@ -181,6 +181,10 @@ class Ledger:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)",
                        (secrets.token_hex(8),))
             meta = dict(db.execute("SELECT name, value FROM meta"))
+            if key is None and "key_fingerprint" in meta:
+                # another first command may have made the key since we looked: it records
+                # the fingerprint only after the key file is in place, so look again
+                key = read_key(key_path)
             if key is None:
                 history = db.execute("SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS"
                                      " (SELECT 1 FROM suppressions)").fetchone()[0]

@@ -47,7 +47,7 @@ def _members(ws_root):
                                                "members.csv").recipients]
 
 
-@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT])
+@pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGINT, signal.SIGTERM, signal.SIGHUP])
 def test_rerun_after_a_crash_or_pause_delivers_exactly_once(ws_root, sig):
     holder: dict = {}
     rec, reached = _interrupt_at(8, holder, sig)
@@ -58,7 +58,8 @@ def test_rerun_after_a_crash_or_pause_delivers_exactly_once(ws_root, sig):
         assert reached.is_set(), out
         if sig == signal.SIGKILL:
             assert holder["proc"].returncode == -signal.SIGKILL
-        else:  # Ctrl-C: the message in flight is finished and recorded, then a pause
+        else:  # Ctrl-C, systemd's SIGTERM, a closed terminal's SIGHUP: the message in
+            # flight is finished and recorded, then a pause
             assert holder["proc"].returncode == 130, out
             assert "Paused. Run the same command again to continue." in out
         first = dict(rec.received)
@@ -104,3 +105,41 @@ def test_a_second_concurrent_run_is_refused(ws_root):
     assert "is being sent by another process" in holder["second_out"]
     assert first.returncode == 0
     assert set(rec.received.values()) == {1}
+
+
+KILL_AFTER_BUILD = """
+import os, signal, sys
+from newsletter.transports.smtp import SmtpTransport
+built = []
+original = SmtpTransport.build
+def build(self, batch):
+    payload = original(self, batch)
+    built.append(1)
+    if len(built) == int(os.environ["KILL_AT"]):
+        os.kill(os.getpid(), signal.SIGKILL)  # built, not yet marked sending nor posted
+    return payload
+SmtpTransport.build = build
+from newsletter.cli import main
+sys.argv = ["newsletter", *sys.argv[1:]]
+main()
+"""
+
+
+def test_a_kill_between_building_and_posting_leaves_nothing_unknown(ws_root):
+    rec = Recorder()
+    with SmtpServer(rec) as server:
+        configure(ws_root, server.port, rate=50)
+        env = {**os.environ, "NEWSLETTER_SECRET": SECRET, "KILL_AT": "5"}
+        env.pop("SMTP_PASSWORD", None)
+        killed = subprocess.run(
+            [sys.executable, "-c", KILL_AFTER_BUILD, "--workspace", str(ws_root), "send",
+             EXAMPLE_RELEASE, "--list", "members", "--transport", "smtp"],
+            capture_output=True, text=True, env=env, timeout=60)
+        assert killed.returncode == -signal.SIGKILL, killed.stdout + killed.stderr
+        assert sum(rec.received.values()) == 4
+        rerun = _send(ws_root)
+        out, _ = rerun.communicate(timeout=60)
+        assert rerun.returncode == 0, out
+    assert "unknown fate" not in out  # what never left is simply sent now
+    for addr in _members(ws_root):
+        assert rec.received[addr] == 1, addr

@@ -68,5 +68,5 @@ def test_suppress_add_remove_and_report(ws_root):
     assert run(ws_root, "suppress", "remove", PERSON).output.strip().endswith("removed")
     assert run(ws_root, "report", "nope").exit_code == 1
     assert run(ws_root, "suppress", "add", "not-an-address").exit_code == 1
-    outside = run(ws_root, "report", campaign, "--csv", "/tmp/x.csv")
-    assert outside.exit_code == 1 and "leaves the workspace" in outside.output
+    outside = run(ws_root, "report", campaign, "--csv", str(ws_root.parent / "x.csv"))
+    assert outside.exit_code == 0 and (ws_root.parent / "x.csv").is_file()  # operator's path

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from newsletter.config import TRANSPORTS, Workspace, resolve_inside
+from newsletter.config import TRANSPORTS, Workspace
 from newsletter.errors import DeliveryError
 from newsletter.transports.base import Transport, TransportStop, Unsupported
 from newsletter.transports.outbox import OutboxTransport
@@ -23,7 +23,7 @@ def make_transport(ws: Workspace, name: str, campaign: str, *, outbox: Path | No
         raise Unsupported(f"the {name} transport cannot hold a message until a time; "
                           "scheduled sends through it go out with 'newsletter dispatch'")
     if name == "outbox":
-        folder = resolve_inside(ws.root, outbox or delivery.outbox, what="outbox")
+        folder = ws.operator_path(outbox) if outbox else delivery.outbox
         return OutboxTransport(folder / campaign, sandbox=sandbox)
     if outbox is not None:
         raise Unsupported(f"--outbox only applies to the outbox transport, not {name}")
