@@ -20,6 +20,7 @@ from newsletter.bidi import text_filter
 from newsletter.catalog import atomic_write
 from newsletter.config import Workspace
 from newsletter.edition import Edition, build_edition
+from newsletter.errors import RenderError
 from newsletter.languages import Language, language
 from newsletter.release import Figure, Release, load_release
 from newsletter.render import Renderer
@@ -53,7 +54,11 @@ def build_archive(ws: Workspace, out: Path, now: dt.datetime | None = None) -> A
     online, and pages of releases that were removed (or went back under embargo) go."""
     fresh = out.with_name(f".{out.name}.new")
     shutil.rmtree(fresh, ignore_errors=True)
-    result = _build(ws, fresh, now)
+    try:
+        result = _build(ws, fresh, now)
+    except BaseException:
+        shutil.rmtree(fresh, ignore_errors=True)  # a failed run leaves no half-built site
+        raise
     old = out.with_name(f".{out.name}.old")
     shutil.rmtree(old, ignore_errors=True)
     if out.exists():
@@ -76,7 +81,7 @@ def _build(ws: Workspace, out: Path, now: dt.datetime | None) -> ArchiveResult:
             releases.append(rel)
     releases.sort(key=lambda r: (r.date, r.id), reverse=True)
     out.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(ws.templates_dir / STYLESHEET, out / STYLESHEET)
+    _copy_stylesheet(ws, out)
     langs = ws.config.languages.all
     pages: list[Path] = []
     # editions[release id][reader language] -> the edition that reader gets
@@ -92,6 +97,14 @@ def _build(ws: Workspace, out: Path, now: dt.datetime | None) -> ArchiveResult:
         feeds.append(_feed(ws, code, releases, editions, out))
     pages.append(_root_index(ws, out))
     return ArchiveResult(out, tuple(pages), tuple(feeds), tuple(embargoed))
+
+
+def _copy_stylesheet(ws: Workspace, out: Path) -> None:
+    sheet = ws.templates_dir / STYLESHEET
+    try:
+        shutil.copyfile(sheet, out / STYLESHEET)
+    except FileNotFoundError as err:
+        raise RenderError("stylesheet not found", path=sheet) from err
 
 
 def _page_languages(by_reader: dict[str, Edition]) -> list[Language]:
@@ -198,16 +211,18 @@ def _root_index(ws: Workspace, out: Path) -> Path:
 def _feed(ws: Workspace, code: str, releases: list[Release],
           editions: dict[str, dict[str, Edition]], out: Path) -> Path:
     """An Atom 1.0 feed of the releases as readers of ``code`` get them."""
-    from newsletter.ui import load_ui
+    from newsletter.ui import load_ui, ui_text
 
     ET.register_namespace("", ATOM)
     web = ws.config.web
     ui = load_ui(ws, code)
+    title = "News and press releases"
     feed = ET.Element(f"{{{ATOM}}}feed", {"{http://www.w3.org/XML/1998/namespace}lang":
                                           language(code).html_lang})
     ET.SubElement(feed, f"{{{ATOM}}}id").text = f"{web.archive_url}{code}/"
     ET.SubElement(feed, f"{{{ATOM}}}title").text = (
-        f"{ws.config.organization.full_name}: {ui.gettext('News and press releases')}")
+        # formatted like the same string on the index page ("%%" is one "%")
+        f"{ws.config.organization.full_name}: {ui_text(title, ui.gettext(title), {}, html=False)}")
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="self", href=f"{web.archive_url}{code}/feed.xml")
     ET.SubElement(feed, f"{{{ATOM}}}link", rel="alternate", type="text/html",
                   href=f"{web.archive_url}{code}/index.html")

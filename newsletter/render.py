@@ -21,7 +21,7 @@ from newsletter.edition import Edition
 from newsletter.errors import RenderError
 from newsletter.languages import Language, language
 from newsletter.segments import to_html, to_text
-from newsletter.ui import load_ui
+from newsletter.ui import install_ui, load_ui
 
 HTML_TEMPLATE = "newsletter.html.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
@@ -89,7 +89,8 @@ class Renderer:
                 lstrip_blocks=True,
                 keep_trailing_newline=True,
             )
-            env.install_gettext_translations(load_ui(self.ws, lang), newstyle=True)
+            # not install_gettext_translations: that would trust translations as markup
+            install_ui(env, load_ui(self.ws, lang))
             env.filters["wrap"] = wrap
             self._envs[lang] = env
         return self._envs[lang]
