@@ -8,6 +8,7 @@ from pathlib import Path
 import click
 from rich.console import Console
 from rich.table import Table
+from rich.text import Text
 
 from newsletter import __version__
 from newsletter.addresses import AddressError, normalize_address
@@ -41,8 +42,9 @@ from newsletter.translate import translate_release
 from newsletter.ui import extract_ui
 
 # Wide enough for paths when output goes to a file or CI log (rich assumes 80 there).
-out = Console(highlight=False, width=None if sys.stdout.isatty() else 120)
-err = Console(stderr=True, highlight=False)
+# emoji=False: "messages.po:100:" in a message must not turn into an emoji
+out = Console(highlight=False, emoji=False, width=None if sys.stdout.isatty() else 120)
+err = Console(stderr=True, highlight=False, emoji=False)
 
 
 class _Group(click.Group):
@@ -52,7 +54,10 @@ class _Group(click.Group):
         try:
             return super().invoke(ctx)
         except NewsletterError as exc:
-            err.print(f"[bold red]error:[/] {exc}", markup=True, soft_wrap=True)
+            # the message is printed as it is: "file.po:100:" must not become an emoji,
+            # nor "[x]" markup
+            err.print(Text("error: ", style="bold red") + Text(str(exc)), soft_wrap=True,
+                      emoji=False)
             sys.exit(1)
 
 

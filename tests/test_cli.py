@@ -104,3 +104,12 @@ def test_preview_out_may_point_outside_the_workspace(ws_root, tmp_path):
     result = run(ws_root, "preview", EXAMPLE_RELEASE, "--lang", "ar", "--out", str(target))
     assert result.exit_code == 0, result.output
     assert (target / EXAMPLE_RELEASE / "ar.html").is_file()
+
+
+def test_error_lines_are_printed_as_they_are(ws_root):
+    release = ws_root / "releases" / "broken.md"
+    release.write_text("---\ntitle: x\n" + "\n" * 97 + "nope: 1\n---\nText\n",
+                       encoding="utf-8")
+    result = run(ws_root, "preview", "broken")
+    assert result.exit_code == 1
+    assert "broken.md:100:" in result.output and "💯" not in result.output
