@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from newsletter.addresses import AddressError, normalize_address
@@ -479,11 +481,41 @@ def _smtp(t: _Reader) -> Smtp:
                 retry_after=_number(t, "retry_after", 60, 0, 3600))
 
 
+def sendgrid_host_problem(url: str) -> str:
+    """Why ``url`` is no safe SendGrid API base ("" when it is): the API key travels in
+    every request, so only https, or plain http to this machine (a local fake API).
+
+    Parsed, not prefix-matched: ``http://127.0.0.1.evil.example`` is a remote host."""
+    if any(c <= " " or c == "\x7f" for c in url):  # urlsplit quietly drops some of them
+        return "must not contain spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname or ""
+        _ = parts.port  # raises ValueError on a malformed port
+    except ValueError:
+        return "not a URL"
+    if parts.scheme not in ("https", "http") or not host:
+        return "must be an https:// URL"
+    if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+        return "must not contain a user name or password (the key goes in a header)"
+    if parts.path not in ("", "/") or parts.query or parts.fragment or url.endswith(("?", "#")):
+        return "must be the bare API address, without path, query or fragment"
+    if parts.scheme == "http":
+        try:
+            loopback = ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            loopback = host.lower() == "localhost"
+        if not loopback:
+            return "must be an https:// URL (plain http only to 127.0.0.1, ::1 or localhost)"
+    return ""
+
+
 def _sendgrid(t: _Reader) -> SendGrid:
     t.only("host", "categories", "asm_group_id", "timeout", "max_wait", "retries")
     host = t.str("host", required=False, default="https://api.sendgrid.com")
-    if not host.startswith(("https://", "http://127.0.0.1", "http://localhost")):
-        raise t.fail("host", "must be an https:// URL")
+    problem = sendgrid_host_problem(host)
+    if problem:
+        raise t.fail("host", problem)
     categories = t.str_list("categories", required=False)
     if len(categories) > 10:
         raise t.fail("categories", "SendGrid allows at most 10 categories")

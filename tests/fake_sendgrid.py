@@ -9,18 +9,76 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlparse
 
+HELP = "http://sendgrid.com/docs/API_Reference/Web_API_v3/Mail/errors.html"
+
+
+def quoted(name: str) -> bool:
+    """One double-quoted string, inner quotes and backslashes escaped."""
+    if len(name) < 2 or name[0] != '"' or name[-1] != '"':
+        return False
+    inner, i = name[1:-1], 0
+    while i < len(inner):
+        if inner[i] == "\\":
+            if i + 1 == len(inner):
+                return False
+            i += 2
+            continue
+        if inner[i] == '"':
+            return False
+        i += 1
+    return True
+
+
+def problems(body: dict, reject_emails: set[str], name_fields: bool) -> list[dict]:
+    """What the real API refuses a whole request for (it then sends nothing)."""
+    errors = []
+    personalizations = body.get("personalizations") or []
+    if len(personalizations) > 1000:
+        errors.append({"message": "The personalization block is limited to 1000 "
+                       "personalizations per API request.", "field": "personalizations"})
+    seen = set()
+    for n, p in enumerate(personalizations):
+        for k, to in enumerate(p.get("to") or []):
+            email, name = to.get("email", ""), to.get("name")
+            if email.casefold() in seen:
+                errors.append({"message": "Each email address in the personalization block "
+                               "should be unique between to, cc, and bcc.",
+                               "field": f"personalizations.{n}"})
+            seen.add(email.casefold())
+            if email.casefold() in reject_emails:
+                errors.append({"message": "Does not contain a valid address.",
+                               "field": f"personalizations.{n}.to.{k}.email"})
+            if name is not None and ("," in name or ";" in name) and not quoted(name):
+                errors.append({"message": "The to name may not contain ';' or ',' unless "
+                               "it is enclosed in double quotes.",
+                               "field": f"personalizations.{n}.to.{k}.name"})
+    if not name_fields:  # as some answers do: the message, no field naming who
+        errors = [{"message": e["message"], "field": None} for e in errors]
+    return [{**e, "help": HELP} for e in errors]
+
 
 class FakeSendGrid:
     """``script``: a list of answers for successive mail-send calls, then ``default``.
 
     An answer is "ok", "429:<seconds until reset>", "500", "400", "413" or "stall".
+    An "ok" request is checked like the real API does (at most 1000 personalizations,
+    each address once, no unquoted ',' or ';' in a to.name, and no address of
+    ``reject_emails``): any problem refuses the whole request with 400, naming the
+    fields unless ``name_fields`` is false. A request body over ``max_bytes`` gets 413.
     """
 
     def __init__(self, script: list[str] | None = None, default: str = "ok",
-                 suppressions: dict[str, list[str]] | None = None, stall: float = 3.0):
+                 suppressions: dict[str, list[str]] | None = None, stall: float = 3.0,
+                 reject_emails: set[str] | frozenset[str] = frozenset(),
+                 name_fields: bool = True, max_bytes: int | None = None):
         self.script = list(script or [])
         self.default = default
         self.stall = stall
+        self.reject_emails = {e.casefold() for e in reject_emails}
+        self.name_fields = name_fields
+        self.max_bytes = max_bytes
+        self.refused: list[tuple[int, dict]] = []  # (status, body) of refused requests
+        self.requests = 0
         self.suppressions = suppressions or {}
         self.bodies: list[dict] = []
         self.cancelled: list[dict] = []
@@ -52,14 +110,24 @@ class FakeSendGrid:
                 if path == "/v3/user/scheduled_sends":
                     fake.cancelled.append(body)
                     return self._reply(201, body)
+                errors = []
                 with fake.lock:
+                    fake.requests += 1
                     fake.auth.append(self.headers.get("Authorization", ""))
                     answer = fake.script.pop(0) if fake.script else fake.default
+                    if answer == "ok" and fake.max_bytes is not None and length > fake.max_bytes:
+                        answer = "413"
                     if answer == "ok":
+                        errors = problems(body, fake.reject_emails, fake.name_fields)
+                    if answer == "ok" and not errors:
                         fake.bodies.append(body)
                         n = len(fake.bodies)
+                    elif answer in ("ok", "400", "413"):
+                        fake.refused.append((400 if errors else int(answer), body))
                 if urlparse(self.path).path != "/v3/mail/send":
                     return self._reply(404, {"errors": [{"message": "not found"}]})
+                if errors:
+                    return self._reply(400, {"errors": errors})
                 if answer == "ok":
                     return self._reply(202, None, {"X-Message-Id": f"sg-{n}"})
                 if answer.startswith("429"):

@@ -90,3 +90,37 @@ def test_paths_cannot_leave_the_workspace(ws, tmp_path):
     with pytest.raises(WorkspaceError):
         ws.inside("/etc/passwd")
     assert ws.inside("releases/x.md") == ws.root / "releases" / "x.md"
+
+
+SENDGRID_HOST = 'host = "https://api.sendgrid.com"'
+
+
+@pytest.mark.parametrize("host", [
+    "http://127.0.0.1.evil.example",  # a prefix test let these through
+    "http://localhost.evil.example",
+    "http://localhost@evil.example",
+    "http://10.0.0.1",
+    "http://api.sendgrid.com",
+    "https://user:pw@api.sendgrid.com",
+    "https://api.sendgrid.com/v3",
+    "https://api.sendgrid.com?x=1",
+    "https://api.sendgrid.com#x",
+    "ftp://127.0.0.1",
+    "https://",
+    "https://api.sendgrid.com:99999",
+    "https://api.sendgrid.com /",
+])
+def test_sendgrid_host_must_keep_the_key_off_clear_text_and_foreign_hosts(ws_root, host):
+    path = _edit(ws_root, SENDGRID_HOST, f'host = "{host}"')
+    with pytest.raises(ConfigError, match=r"delivery\.sendgrid\.host: ") as info:
+        load_config(path)
+    assert "pw" not in str(info.value).replace(str(path), "")
+
+
+@pytest.mark.parametrize("host", [
+    "https://api.eu.sendgrid.com", "https://api.sendgrid.com/", "http://127.0.0.1:8080",
+    "http://127.0.0.2", "http://[::1]:8080", "http://localhost:3000", "http://LOCALHOST",
+])
+def test_sendgrid_host_may_be_https_or_plain_http_to_this_machine(ws_root, host):
+    path = _edit(ws_root, SENDGRID_HOST, f'host = "{host}"')
+    assert load_config(path).delivery.sendgrid.host == host

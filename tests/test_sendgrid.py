@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import json
 import logging
 import socket
@@ -14,8 +15,10 @@ from newsletter.errors import ConfigError
 from newsletter.ledger import Ledger
 from newsletter.release import load_release
 from newsletter.sending import SendRequest, plan_send, send
+from newsletter.transports import TransportStop
+from newsletter.transports.sendgrid import SendGridTransport, split_budget
 from tests.conftest import EXAMPLE_RELEASE
-from tests.fake_sendgrid import FakeSendGrid
+from tests.fake_sendgrid import FakeSendGrid, problems
 
 KEY = "SG.test-key-must-never-leak-0123456789"
 
@@ -133,16 +136,202 @@ def test_5xx_is_retried_then_stops_cleanly(ws_root):
     assert result.run.counts["unknown"] == 0 and result.run.counts["pending"] == 5
 
 
-def test_400_rejects_the_batch_and_goes_on(ws_root):
+def one_edition_list(ws_root, n: int, names: dict[int, str] | None = None) -> list[str]:
+    """n German-language members (one edition, so one request of up to 1000)."""
+    emails = [f"m{i}@bulk.example.org" for i in range(n)]
+    with (ws_root / "recipients" / "members.csv").open("w", encoding="utf-8",
+                                                       newline="") as fh:
+        out = csv.writer(fh)
+        out.writerow(["email", "name", "language", "tags"])
+        for i, email in enumerate(emails):
+            out.writerow([email, (names or {}).get(i, f"Mitglied {i}"), "de", ""])
+    return emails
+
+
+def delivered(api) -> list[str]:
+    return [p["to"][0]["email"] for b in api.bodies for p in b["personalizations"]]
+
+
+def one_outcome_per_item(monkeypatch) -> list[bool]:
+    """Checks that post() answers for every item of its batch exactly once, stop or not."""
+    checked = []
+    post = SendGridTransport.post
+
+    def spy(self, batch, payload):
+        try:
+            outcomes = post(self, batch, payload)
+        except TransportStop as stop:
+            outcomes = stop.outcomes
+            raise
+        finally:
+            checked.append(sorted(o.recipient_id for o in outcomes)
+                           == sorted(i.recipient_id for i in batch.items))
+        return outcomes
+
+    monkeypatch.setattr(SendGridTransport, "post", spy)
+    return checked
+
+
+def ledger_rows(ws, campaign, status=None):
+    return Ledger(ws.root / "state" / "ledger.sqlite3").rows(campaign, status)
+
+
+def test_a_400_naming_nobody_is_bisected_and_the_batch_still_goes_out(ws_root):
     big_list(ws_root, 20)
-    with FakeSendGrid(script=["400"]) as api:
+    with FakeSendGrid(script=["400"]) as api:  # the first request refused, then all fine
+        ws = configure(ws_root, api.url)
+        _, result = run(ws)
+    assert result.run.counts["sent"] == 20 and result.run.counts["rejected"] == 0
+    assert sorted(delivered(api)) == sorted(f"m{i}@bulk.example.org" for i in range(20))
+
+
+def test_a_comma_or_semicolon_in_a_name_is_quoted_and_delivered(ws_root):
+    names = {0: "Müller, Hans", 1: 'Öztürk; "Ali" \\ Sohn', 2: "Hans Müller"}
+    one_edition_list(ws_root, 3, names)
+    with FakeSendGrid() as api:  # strict: an unquoted ',' or ';' in to.name is refused
+        ws = configure(ws_root, api.url)
+        _, result = run(ws)
+    assert result.run.counts["sent"] == 3 and not api.refused
+    to = {p["to"][0]["email"]: p for p in api.bodies[0]["personalizations"]}
+    assert to["m0@bulk.example.org"]["to"][0]["name"] == '"Müller, Hans"'
+    assert to["m1@bulk.example.org"]["to"][0]["name"] == '"Öztürk; \\"Ali\\" \\\\ Sohn"'
+    assert to["m2@bulk.example.org"]["to"][0]["name"] == "Hans Müller"  # left as it is
+    # the greeting keeps the name as written
+    assert "Müller, Hans" in to["m0@bulk.example.org"]["substitutions"]["%%greeting_text%%"]
+    # and the fake refuses what SendGrid refuses, naming the field
+    body = {"personalizations": [{"to": [{"email": "a@x.org", "name": "A"}]},
+                                 {"to": [{"email": "b@x.org", "name": "Müller, Hans"}]},
+                                 {"to": [{"email": "c@x.org", "name": '"Bad "quote", x"'}]}]}
+    fields = [e["field"] for e in problems(body, set(), True)]
+    assert fields == ["personalizations.1.to.0.name", "personalizations.2.to.0.name"]
+
+
+@pytest.mark.parametrize("name_fields", [True, False], ids=["named", "bisected"])
+def test_one_bad_address_among_1000_is_the_only_one_rejected(ws_root, name_fields):
+    emails = one_edition_list(ws_root, 1000)
+    bad = emails[617]
+    with FakeSendGrid(reject_emails={bad}, name_fields=name_fields) as api:
         ws = configure(ws_root, api.url)
         planned, result = run(ws)
     counts = result.run.counts
-    assert counts["rejected"] > 0 and counts["sent"] > 0
-    assert counts["rejected"] + counts["sent"] == 20
-    rejected = Ledger(ws.root / "state" / "ledger.sqlite3").rows(planned.campaign, "rejected")
-    assert rejected[0].last_error == "400: fake error 400"
+    assert counts["sent"] == 999 and counts["rejected"] == 1 and not result.run.stopped
+    sent = delivered(api)
+    assert len(sent) == len(set(sent)) == 999 and bad not in sent
+    assert set(sent) == set(emails) - {bad}
+    (rejected,) = ledger_rows(ws, planned.campaign, "rejected")
+    assert rejected.email == bad
+    assert rejected.last_error.startswith("400: Does not contain a valid address.")
+    if name_fields:  # told who: one more request without them
+        assert api.requests == 2 and rejected.last_error.endswith(".to.0.email)")
+    else:  # halving 1000 ten times, at most two requests a step
+        assert api.requests <= 1 + 2 * 10
+    assert max(len(b["personalizations"]) for b in api.bodies) <= 1000
+
+
+def test_several_bad_recipients_are_isolated_and_the_rest_sent_once(ws_root, monkeypatch):
+    checked = one_outcome_per_item(monkeypatch)
+    emails = one_edition_list(ws_root, 300, {3: "Kaya, Deniz"})
+    bad = {emails[0], emails[1], emails[150], emails[299]}
+    with FakeSendGrid(reject_emails=bad, name_fields=False) as api:
+        ws = configure(ws_root, api.url)
+        planned, _ = run(ws)
+    assert checked == [True]
+    assert {r.email for r in ledger_rows(ws, planned.campaign, "rejected")} == bad
+    sent = delivered(api)
+    assert len(sent) == len(set(sent)) == 296 and set(sent) == set(emails) - bad
+
+
+def test_too_many_bad_recipients_stop_the_run_and_later_runs_go_on(ws_root, monkeypatch):
+    checked = one_outcome_per_item(monkeypatch)
+    emails = one_edition_list(ws_root, 1000)
+    bad = set(emails[::25])  # 40, more than one request may isolate
+    sent, runs = [], 0
+    while runs < 10:
+        runs += 1
+        with FakeSendGrid(reject_emails=bad, name_fields=False) as api:
+            planned, result = run(configure(ws_root, api.url))
+        sent += delivered(api)
+        assert api.requests <= 1 + split_budget(1000)
+        if not result.run.stopped:
+            break
+        assert "isolating them took more than 200 extra requests" in result.run.stopped
+    assert 1 < runs < 10 and all(checked)
+    assert len(sent) == len(set(sent)) and set(sent) == set(emails) - bad
+    ws = load_workspace(ws_root)
+    assert {r.email for r in ledger_rows(ws, planned.campaign, "rejected")} == bad
+
+
+def test_413_splits_the_request_until_it_fits(ws_root):
+    emails = one_edition_list(ws_root, 1000)
+    with FakeSendGrid() as probe:  # how large the request for all 1000 is
+        run(configure(ws_root, probe.url), sandbox=True)
+    size = len(json.dumps(probe.bodies[0]).encode())
+    (ws_root / "state").rename(ws_root / "state-probe")  # the real run starts afresh
+    with FakeSendGrid(max_bytes=size // 3) as api:  # about 300 recipients fit
+        ws = configure(ws_root, api.url)
+        _, result = run(ws)
+    assert result.run.counts["sent"] == 1000 and result.run.counts["rejected"] == 0
+    assert [status for status, _ in api.refused] == [413] * len(api.refused)
+    assert len(api.refused) == 3  # 1000, then both halves of 500
+    assert sorted(delivered(api)) == sorted(emails)
+    assert max(len(b["personalizations"]) for b in api.bodies) == 250
+
+
+def test_a_request_refused_as_a_whole_stops_without_rejecting_anyone(ws_root, monkeypatch):
+    checked = one_outcome_per_item(monkeypatch)
+    one_edition_list(ws_root, 1000)
+    with FakeSendGrid(default="400") as api:  # e.g. a bad sender: no recipient's fault
+        ws = configure(ws_root, api.url)
+        _, result = run(ws)
+    assert "SendGrid refused every part of the request" in result.run.stopped
+    assert "fake error 400" in result.run.stopped
+    assert result.run.counts["pending"] == 1000 and result.run.counts["rejected"] == 0
+    assert api.requests == 1 + split_budget(1000) == 201 and checked == [True]
+
+
+def test_a_stop_during_bisection_keeps_what_was_answered(ws_root, monkeypatch):
+    checked = one_outcome_per_item(monkeypatch)
+    one_edition_list(ws_root, 8)
+    # 8 refused → 0-3 refused → 0-1 sent, 2-3 time out; 4-7 never tried
+    with FakeSendGrid(script=["400", "400", "ok", "stall"], stall=3) as api:
+        ws = configure(ws_root, api.url, timeout=1)
+        planned, result = run(ws)
+    assert "did not answer in time" in result.run.stopped
+    status = {r.email: r.status for r in ledger_rows(ws, planned.campaign)}
+    assert status == {**{f"m{i}@bulk.example.org": "sent" for i in (0, 1)},
+                      **{f"m{i}@bulk.example.org": "unknown" for i in (2, 3)},
+                      **{f"m{i}@bulk.example.org": "pending" for i in range(4, 8)}}
+    with FakeSendGrid(script=["400", "429:600"]) as api:
+        ws = configure(ws_root, api.url)
+        one_edition_list(ws_root, 8)
+        planned, result = run(ws)  # the pending four: refused, then rate limited
+    assert "rate limit" in result.run.stopped
+    assert result.run.counts == {**result.run.counts, "sent": 2, "unknown": 2, "pending": 4}
+    assert checked == [True, True]
+
+
+def test_the_host_in_the_environment_is_checked_before_any_request(ws_root, monkeypatch):
+    big_list(ws_root, 3)
+    bad = ["http://127.0.0.1.evil.example", "http://localhost.evil.example", "http://10.0.0.1",
+           "https://user:pw@api.sendgrid.com", "ftp://127.0.0.1",
+           "https://api.sendgrid.com/v3?x=1"]
+    with FakeSendGrid() as api:
+        ws = configure(ws_root, api.url)
+        for host in bad:
+            monkeypatch.setenv("SENDGRID_API_HOST", host)
+            with pytest.raises(ConfigError, match="SENDGRID_API_HOST") as info:
+                run(ws)
+            assert KEY not in str(info.value) and "pw" not in str(info.value)
+            cli_result = CliRunner().invoke(cli, ["--workspace", str(ws_root), "suppress",
+                                                  "import-sendgrid"])
+            assert cli_result.exit_code != 0 and "SENDGRID_API_HOST" in cli_result.output
+            assert KEY not in cli_result.output and "Traceback" not in cli_result.output
+        assert api.requests == 0 and not api.auth
+        # a local server is fine, named as such (a trailing "/" is allowed too)
+        ws = configure(ws_root, "https://api.sendgrid.com")
+        monkeypatch.setenv("SENDGRID_API_HOST", api.url.replace("127.0.0.1", "localhost") + "/")
+        _, result = run(ws)
+    assert result.run.counts["sent"] == 3
 
 
 def test_refused_connection_and_stall(ws_root):

@@ -12,8 +12,10 @@ from __future__ import annotations
 import base64
 import json
 import logging
+import math
 import os
 import random
+import re
 import socket
 import time
 import urllib.error
@@ -24,7 +26,7 @@ from urllib.parse import quote
 from markupsafe import escape
 from python_http_client import exceptions as http
 
-from newsletter.config import SendGrid
+from newsletter.config import SendGrid, sendgrid_host_problem
 from newsletter.errors import ConfigError, DeliveryError
 from newsletter.messages import Prepared
 from newsletter.transports.base import (
@@ -42,6 +44,8 @@ KEY_ENV = "SENDGRID_API_KEY"
 HOST_ENV = "SENDGRID_API_HOST"
 MAX_PERSONALIZATIONS = 1000
 MAX_SUBSTITUTION_BYTES = 10_000
+MAX_ISOLATED = 10  # refused recipients a request may hold before splitting gives up
+_PERSONALIZATION = re.compile(r"personalizations\.(\d+)(?:\.|$)")
 logging.getLogger("python_http_client").setLevel(logging.WARNING)
 
 
@@ -103,7 +107,7 @@ class SendGridTransport(Transport):
                 continue
             to: dict[str, str] = {"email": r.email}
             if r.name:
-                to["name"] = r.name
+                to["name"] = _display_name(r.name)
             personalizations.append({
                 "to": [to],
                 "substitutions": subs,
@@ -156,15 +160,79 @@ class SendGridTransport(Transport):
 
     def post(self, batch: Batch, payload: tuple[dict[str, Any], list[Outcome]]
              ) -> list[Outcome]:
+        """Post the body; when SendGrid refuses it (400, 413), find who is refused.
+
+        SendGrid validates a request as a whole and sends nothing when one recipient is
+        bad, so the others are posted again: without the recipients its errors name by
+        index, or else in halves (bisection) until the bad ones stand alone. Splitting
+        stops after ``split_budget`` extra requests: the rest stays pending and the run
+        stops, instead of a body-wide fault costing two requests per recipient."""
         body, refused = payload
-        sent_ids = {p["custom_args"]["recipient"] for p in body["personalizations"]}
-        in_request = [i for i in batch.items if i.recipient_id in sent_ids]
-        if not in_request:
-            return refused
+        outcomes = list(refused)
+        todo = [body["personalizations"]] if body["personalizations"] else []
+        budget, extra, last_error = split_budget(len(body["personalizations"])), -1, ""
+        # refused alone for a reason SendGrid pinned on nobody: their own fault only if
+        # some other part of the request got through (else the common part may be)
+        alone: list[dict[str, Any]] = []
+        alone_error: dict[str, str] = {}
 
-        def outcomes(status: str, error: str = "", provider: str = "") -> list[Outcome]:
-            return [Outcome(i.recipient_id, status, error, provider) for i in in_request]
+        def halt(message: str, chunk: list[dict[str, Any]], status: str, error: str
+                 ) -> TransportStop:
+            rest = [p for later in todo for p in later]
+            return TransportStop(message, outcomes + _outcomes(chunk, status, error)
+                                 + _outcomes(rest, PENDING, "not attempted")
+                                 + [Outcome(_rid(p), PENDING, alone_error[_rid(p)])
+                                    for p in alone])
 
+        while todo:
+            chunk = todo.pop()
+            extra += 1
+            if extra > budget:
+                if any(o.status == SENT for o in outcomes):
+                    outcomes += [Outcome(_rid(p), REJECTED, alone_error[_rid(p)])
+                                 for p in alone]
+                    alone = []
+                    message = (f"SendGrid refused recipients ({last_error}); isolating them "
+                               f"took more than {budget} extra requests")
+                else:  # kept pending, not rejected
+                    message = f"SendGrid refused every part of the request ({last_error})"
+                raise halt(f"{message}; the rest waits: check the message and run again",
+                           chunk, PENDING, "not attempted")
+            try:
+                provider = self._request({**body, "personalizations": chunk})
+            except _Halt as stop:  # those refused alone wait too: not proven their fault
+                raise halt(stop.message, chunk, stop.status, stop.error) from None
+            except ConfigError as err:  # the key stopped working halfway: keep what was sent
+                if len(outcomes) == len(refused) and not alone:
+                    raise
+                raise halt(err.message, chunk, PENDING, "not attempted") from None
+            except _Refused as no:
+                last_error = no.message
+                named = no.named(len(chunk)) if no.status == 400 else {}
+                if named:  # SendGrid said who: refuse those, post the others again
+                    outcomes += [Outcome(_rid(chunk[i]), REJECTED, f"400: {message}")
+                                 for i, message in sorted(named.items())]
+                    others = [p for i, p in enumerate(chunk) if i not in named]
+                    if others:
+                        todo.append(others)
+                elif no.status in (400, 413) and len(chunk) > 1:
+                    half = len(chunk) // 2
+                    todo += [chunk[half:], chunk[:half]]  # the first half goes first
+                elif no.status in (400, 413):
+                    alone += chunk
+                    alone_error[_rid(chunk[0])] = no.message
+                else:
+                    outcomes += _outcomes(chunk, REJECTED, no.message)
+            else:
+                outcomes += _outcomes(chunk, SENT, "", provider)
+        # everything was answered: whoever was refused alone is refused
+        return outcomes + [Outcome(_rid(p), REJECTED, alone_error[_rid(p)]) for p in alone]
+
+    def _request(self, body: dict[str, Any]) -> str:
+        """One request, waiting out rate limits and retrying 5xx and refused connections.
+
+        Returns SendGrid's message id; raises ``_Refused`` when SendGrid refused the body,
+        ``_Halt`` when the run has to stop, ``ConfigError`` for a refused key."""
         backoff = 1.0
         attempts = 0
         while True:
@@ -175,45 +243,40 @@ class SendGridTransport(Transport):
             except http.TooManyRequestsError as err:
                 wait = self._reset_wait(err)
                 if wait > self.settings.max_wait:
-                    raise TransportStop(
+                    raise _Halt(
                         f"SendGrid rate limit: the next request is allowed in {wait:.0f} s, "
                         f"more than max_wait ({self.settings.max_wait:.0f} s); run again later",
-                        refused + outcomes(PENDING, "rate limited")) from None
+                        PENDING, "rate limited") from None
                 self.say(f"SendGrid rate limit reached: waiting {wait:.0f} s")
                 self.sleep(wait)
                 continue
-            except (http.BadRequestsError, http.PayloadTooLargeError) as err:
-                return refused + outcomes(REJECTED, f"{err.status_code}: {_errors(err)}")
             except (http.UnauthorizedError, http.ForbiddenError) as err:
                 raise ConfigError(f"SendGrid refused the API key ({err.status_code}): "
                                   f"{_errors(err)}") from None
             except http.HTTPError as err:
                 status = getattr(err, "status_code", 0)
                 if status < 500:
-                    return refused + outcomes(REJECTED, f"{status}: {_errors(err)}")
+                    raise _Refused(status, err) from None
                 problem = f"SendGrid answered {status}"
             except urllib.error.URLError as err:
                 if isinstance(err.reason, TimeoutError | socket.timeout):
-                    raise TransportStop("SendGrid did not answer in time; the batch in "
-                                        "flight is unknown", refused + outcomes(
-                                            UNKNOWN, "request timed out")) from None
+                    raise _Halt("SendGrid did not answer in time; the batch in flight is "
+                                "unknown", UNKNOWN, "request timed out") from None
                 problem = f"cannot reach SendGrid: {err.reason}"
             except TimeoutError:
                 # the request may have reached SendGrid: its fate is unknown, not guessed
-                raise TransportStop("SendGrid did not answer in time; the batch in flight is "
-                                    "unknown", refused + outcomes(UNKNOWN, "timed out")) from None
+                raise _Halt("SendGrid did not answer in time; the batch in flight is unknown",
+                            UNKNOWN, "timed out") from None
             except ConnectionError as err:
-                raise TransportStop("SendGrid connection broke after the request was sent; "
-                                    "the batch in flight is unknown",
-                                    refused + outcomes(UNKNOWN, type(err).__name__)) from None
+                raise _Halt("SendGrid connection broke after the request was sent; the batch "
+                            "in flight is unknown", UNKNOWN, type(err).__name__) from None
             else:
                 if response.status_code in (200, 202):
-                    provider = _header(response.headers, "X-Message-Id")
-                    return refused + outcomes(SENT, provider=provider)
-                return refused + outcomes(REJECTED, f"unexpected status {response.status_code}")
+                    return _header(response.headers, "X-Message-Id")
+                raise _Refused(response.status_code, None)
             if attempts > self.settings.retries:
-                raise TransportStop(f"{problem}; stopped after {attempts} attempts, run again "
-                                    "later", refused + outcomes(PENDING, problem))
+                raise _Halt(f"{problem}; stopped after {attempts} attempts, run again later",
+                            PENDING, problem)
             delay = min(30.0, backoff) * (0.5 + random.random() / 2)  # noqa: S311 - jitter
             backoff *= 2
             self.say(f"{problem}: retrying in {delay:.1f} s")
@@ -227,8 +290,74 @@ class SendGridTransport(Transport):
             return 60.0
 
 
+class _Refused(Exception):
+    """SendGrid refused the request body: nothing in it was sent."""
+
+    def __init__(self, status: int, err: http.HTTPError | None):
+        super().__init__(status)
+        self.status = status
+        self.errors = _error_list(err) if err is not None else []
+        self.message = (f"{status}: {_errors(err)}" if err is not None
+                        else f"unexpected status {status}")
+
+    def named(self, size: int) -> dict[int, str]:
+        """Index of each personalization an error names (``personalizations.17.to.0.email``)
+        with SendGrid's messages for it; empty when any index is out of range."""
+        named: dict[int, list[str]] = {}
+        for error in self.errors:
+            found = _PERSONALIZATION.match(str(error.get("field") or ""))
+            if found:
+                named.setdefault(int(found.group(1)), []).append(_error_text(error))
+        if any(i >= size for i in named):
+            return {}
+        return {i: "; ".join(messages) for i, messages in named.items()}
+
+
+class _Halt(Exception):
+    """Stop the run; ``status`` is what the request in flight became."""
+
+    def __init__(self, message: str, status: str, error: str):
+        super().__init__(message)
+        self.message, self.status, self.error = message, status, error
+
+
+def split_budget(size: int) -> int:
+    """Extra requests allowed to isolate refused recipients in a request of ``size``:
+    bisection costs at most two requests per halving, ceil(log2(size)) halvings per bad
+    recipient, for up to MAX_ISOLATED of them (200 for 1000 recipients)."""
+    return 2 * math.ceil(math.log2(max(size, 1))) * MAX_ISOLATED
+
+
+def _outcomes(chunk: list[dict[str, Any]], status: str, error: str = "", provider: str = ""
+              ) -> list[Outcome]:
+    return [Outcome(_rid(p), status, error, provider) for p in chunk]
+
+
+def _rid(personalization: dict[str, Any]) -> str:
+    return str(personalization["custom_args"]["recipient"])
+
+
+def _display_name(name: str) -> str:
+    """SendGrid cuts a ``to.name`` at an unquoted ',' or ';' (and drops the message):
+    such names go as one quoted string, as SendGrid documents; others as they are,
+    because some mail clients show the quotes."""
+    if "," not in name and ";" not in name:
+        return name
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
 def api_host(settings: SendGrid) -> str:
-    return os.environ.get(HOST_ENV) or settings.host
+    """SENDGRID_API_HOST, else the configured host; the environment value is checked
+    like the configured one, since the key goes wherever it points (never echoed: it
+    might hold a password)."""
+    host = os.environ.get(HOST_ENV) or ""
+    if host:
+        problem = sendgrid_host_problem(host)
+        if problem:
+            raise ConfigError(f"{HOST_ENV}: {problem}")
+    else:
+        host = settings.host
+    return host.rstrip("/")  # the client appends "/v3/..."
 
 
 def api_client(settings: SendGrid, purpose: str):  # type: ignore[no-untyped-def]
@@ -295,10 +424,20 @@ def _header(headers: Any, name: str) -> str:
 
 def _errors(err: http.HTTPError) -> str:
     """SendGrid's own error messages from the response body (never the request)."""
+    return "; ".join(_error_text(e) for e in _error_list(err)) or "no details"
+
+
+def _error_list(err: http.HTTPError) -> list[dict[str, Any]]:
     try:
         data = json.loads(err.body or b"{}")
-        return "; ".join(e.get("message", "") for e in data.get("errors", [])) or "no details"
-    except (ValueError, AttributeError):
-        return "no details"
+        return [e for e in data.get("errors", []) if isinstance(e, dict)]
+    except (ValueError, AttributeError, TypeError):
+        return []
+
+
+def _error_text(error: dict[str, Any]) -> str:
+    """``message (field)``: the field says which recipient SendGrid meant."""
+    message, field = str(error.get("message") or ""), error.get("field")
+    return f"{message} ({field})" if field else message
 
 
