@@ -250,3 +250,19 @@ def test_forget_reaches_other_outbox_folders_temp_files_and_names_reports(ws_roo
     assert again.exit_code == 0 and "1 suppressed" in again.output, again.output
     state = b"".join(p.read_bytes() for p in (ws_root / "state").rglob("*") if p.is_file())
     assert person.encode() not in state and b"Jana Becker" not in state
+
+
+def test_a_sendgrid_rejection_is_printed_exits_1_and_is_retried_alone(ws_root):
+    bad = "l.wagner@ruhrblick-online.example.com"
+    with FakeSendGrid(reject_emails={bad}) as fake:
+        configure_sendgrid(ws_root, fake.url)
+        args = ("send", EXAMPLE_RELEASE, "--list", "press", "--transport", "sendgrid")
+        first = run(ws_root, *args)
+        flat = " ".join(first.output.split())
+        assert first.exit_code == 1 and f"rejected: {bad}" in flat, first.output
+        assert "personalizations." in flat and "--retry-rejected" in flat
+        fake.reject_emails.clear()  # the list was fixed
+        retried = run(ws_root, *args, "--retry-rejected")
+        assert retried.exit_code == 0, retried.output
+    sent = [p["to"][0]["email"] for b in fake.bodies for p in b["personalizations"]]
+    assert sorted(sent) == sorted(set(sent)) and len(sent) == 8 and bad in sent

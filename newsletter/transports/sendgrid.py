@@ -61,6 +61,7 @@ class SendGridTransport(Transport):
         super().__init__()
         self.settings = settings
         self.sandbox = sandbox
+        self.rehearsal = sandbox  # the sandbox validates and delivers nothing
         self.send_at, self.batch_id = send_at, batch_id
         self.sleep, self.clock, self.say = sleep, clock, say
         self.host = api_host(settings)
@@ -141,6 +142,9 @@ class SendGridTransport(Transport):
         if attachments:
             body["attachments"] = attachments
         return body, refused
+
+    def refused(self, payload: tuple[dict[str, Any], list[Outcome]]) -> list[Outcome]:
+        return payload[1]
 
     def _edition_parts(self, prepared: Prepared) -> tuple[str, str, list[dict[str, str]]]:
         """Content and attachments of an edition, made once, not once per request."""
