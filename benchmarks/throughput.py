@@ -60,10 +60,10 @@ def make_workspace(root: Path, n: int, sendgrid_url: str = "") -> None:
 
 def child(mode: str, n: int, url: str, baseline: int) -> dict:
     """Runs in a fresh process: one measurement, printed as JSON."""
-    from newsletter.audience import Selection
-    from newsletter.config import load_workspace
-    from newsletter.release import load_release
-    from newsletter.sending import SendRequest, plan_send, send
+    from newsletter.audience.selection import Selection
+    from newsletter.content.release import load_release
+    from newsletter.delivery.sending import SendRequest, plan_send, send
+    from newsletter.workspace.config import load_workspace
 
     os.environ["NEWSLETTER_SECRET"] = "benchmark-secret-" + "b" * 32
     os.environ["SENDGRID_API_KEY"] = "SG.benchmark"
@@ -90,10 +90,10 @@ def child(mode: str, n: int, url: str, baseline: int) -> dict:
 
 def naive(ws, release) -> int:
     """Render and inline per recipient, then build the message: what we avoid."""
-    from newsletter.audience import Selection, load_audience, make_plan
-    from newsletter.messages import MessageBuilder, prepare
-    from newsletter.render import Renderer
-    from newsletter.tokens import load_signer
+    from newsletter.audience.selection import Selection, load_audience, make_plan
+    from newsletter.audience.tokens import load_signer
+    from newsletter.delivery.mime import MessageBuilder, prepare
+    from newsletter.render.renderer import Renderer
 
     audience = load_audience(ws, Selection(lists=("members",)), skip_invalid=False)
     plan = make_plan(release, ws, audience.recipients)

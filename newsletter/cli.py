@@ -11,13 +11,14 @@ from rich.table import Table
 from rich.text import Text
 
 from newsletter import __version__
-from newsletter.addresses import AddressError, normalize_address
-from newsletter.archive import build_archive
-from newsletter.audience import Selection, parse_where
-from newsletter.catalog import extract_release
-from newsletter.config import Workspace, load_workspace, resolve_inside
-from newsletter.edition import coverage
-from newsletter.engines import ENGINES, RetryPolicy, make_engine
+from newsletter.audience.lists import read_list
+from newsletter.audience.selection import Selection, parse_where
+from newsletter.audience.tokens import address_id, load_address_key
+from newsletter.content.release import Release, load_release
+from newsletter.delivery.ledger import DB_NAME, REASONS, Ledger
+from newsletter.delivery.reports import write_report_csv
+from newsletter.delivery.sending import Planned, SendRequest, plan_send, send
+from newsletter.delivery.suppressions import import_sendgrid
 from newsletter.errors import (
     DeliveryError,
     EngineRejected,
@@ -27,19 +28,18 @@ from newsletter.errors import (
     RecipientError,
     ReleaseError,
 )
-from newsletter.languages import language
-from newsletter.languages import language as language_info
-from newsletter.ledger import DB_NAME, REASONS, Ledger
-from newsletter.preview import write_previews
-from newsletter.recipients import read_list
-from newsletter.release import Release, load_release
-from newsletter.reporting import write_report_csv
-from newsletter.sending import Planned, SendRequest, plan_send, send
-from newsletter.status import export_tmx, release_status
-from newsletter.suppressions import import_sendgrid
-from newsletter.tokens import address_id, load_address_key
-from newsletter.translate import translate_release
-from newsletter.ui import extract_ui
+from newsletter.publish.archive import build_archive
+from newsletter.render.preview import write_previews
+from newsletter.translation.catalog import extract_release
+from newsletter.translation.drafting import translate_release
+from newsletter.translation.editions import coverage
+from newsletter.translation.engines import ENGINES, RetryPolicy, make_engine
+from newsletter.translation.progress import export_tmx, release_status
+from newsletter.translation.uistrings import extract_ui
+from newsletter.workspace.addresses import AddressError, normalize_address
+from newsletter.workspace.config import Workspace, load_workspace, resolve_inside
+from newsletter.workspace.languages import language
+from newsletter.workspace.languages import language as language_info
 
 # Wide enough for paths when output goes to a file or CI log (rich assumes 80 there).
 # emoji=False: "messages.po:100:" in a message must not turn into an emoji
@@ -221,7 +221,7 @@ def send_cmd(ctx: click.Context, release: str, lists: tuple[str, ...], tags: tup
         sandbox=sandbox,
     )
     if at and not dry_run:
-        from newsletter import scheduling
+        from newsletter.delivery import scheduling
 
         when = scheduling.parse_at(at, ws.config.delivery.timezone)
         done = scheduling.schedule_send(ws, rel, request, when)
@@ -314,7 +314,7 @@ def _kind_line(planned: Planned, request: SendRequest) -> str:
 @click.pass_context
 def dispatch(ctx: click.Context) -> None:
     """Send the scheduled campaigns that are due (run it from cron every few minutes)."""
-    from newsletter import scheduling
+    from newsletter.delivery import scheduling
 
     ws = _ws(ctx)
     done = scheduling.dispatch(ws)
@@ -331,7 +331,7 @@ def dispatch(ctx: click.Context) -> None:
 @click.pass_context
 def cancel(ctx: click.Context, campaign: str) -> None:
     """Cancel a scheduled campaign (on SendGrid: its batch, before it is due)."""
-    from newsletter import scheduling
+    from newsletter.delivery import scheduling
 
     out.print(scheduling.cancel(_ws(ctx), campaign), soft_wrap=True)
 
@@ -350,7 +350,7 @@ def digest(ctx: click.Context, month: str, lists: tuple[str, ...], tags: tuple[s
     the reader's language and its fallback chain on its own, labelled when it is shown
     in another language. Press releases are not part of the digest.
     """
-    from newsletter import digest as digests
+    from newsletter.publish import digest as digests
 
     ws = _ws(ctx)
     found = digests.collect(ws, digests.parse_month(month))
@@ -625,7 +625,7 @@ def suppress_import_sendgrid(ctx: click.Context) -> None:
 def forget(ctx: click.Context, email: str) -> None:
     """Erase a person: their rows leave the ledger and their files every outbox folder; a
     keyed hash stays on the suppression list so that no list can mail them again."""
-    from newsletter.erasure import forget as erase
+    from newsletter.delivery.erasure import forget as erase
 
     ws = _ws(ctx)
     done = erase(ws, _address(email))

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from email_validator import EmailNotValidError, validate_email
 
-from newsletter.addresses import AddressError, normalize_address
+from newsletter.workspace.addresses import AddressError, normalize_address
 
 CASES = [
     "Ayse.Korkmaz@Example.ORG", "a+tag@sub.example.com", "x@example.net", "o'brien@example.org",

@@ -7,8 +7,8 @@ import html5lib
 import pytest
 from click.testing import CliRunner
 
-from newsletter.archive import build_archive
 from newsletter.cli import cli
+from newsletter.publish.archive import build_archive
 from tests.conftest import EXAMPLE_RELEASE
 from tests.htmlshape import elements
 

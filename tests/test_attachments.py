@@ -5,10 +5,10 @@ from email import message_from_bytes, policy
 
 import pytest
 
-from newsletter.audience import Selection
+from newsletter.audience.selection import Selection
+from newsletter.content.release import load_release
+from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import DeliveryError, ReleaseError
-from newsletter.release import load_release
-from newsletter.sending import SendRequest, plan_send, send
 from tests.conftest import EXAMPLE_RELEASE
 
 
@@ -74,7 +74,7 @@ def test_attachments_travel_in_multipart_mixed(ws):
 
 
 def test_size_budget_says_what_to_do(ws_root):
-    from newsletter.config import load_workspace
+    from newsletter.workspace.config import load_workspace
     cfg = ws_root / "newsletter.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace(
         'outbox = "outbox"\n', 'outbox = "outbox"\nattachment_budget_mb = 0.001\n', 1),

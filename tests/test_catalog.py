@@ -4,8 +4,8 @@ import subprocess
 
 from babel.messages.pofile import read_po
 
-from newsletter.catalog import extract_release, po_path, pot_path, read_catalog
-from newsletter.release import load_release
+from newsletter.content.release import load_release
+from newsletter.translation.catalog import extract_release, po_path, pot_path, read_catalog
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 
 
@@ -26,7 +26,7 @@ def _translate_all(ws, rid, lang="tr", prefix="TR "):
     for msg in cat:
         if msg.id:
             msg.string = prefix + msg.id
-    from newsletter.catalog import write_catalog
+    from newsletter.translation.catalog import write_catalog
     write_catalog(path, cat)
 
 
@@ -230,7 +230,7 @@ def test_review_clears_the_previous_source_comment(ws):
     msg = cat.get("Ein Absatz über das Sommerfest.")
     assert msg.fuzzy and msg.user_comments
     msg.flags.discard("fuzzy")  # the reviewer approves
-    from newsletter.catalog import write_catalog
+    from newsletter.translation.catalog import write_catalog
     write_catalog(path, cat)
     extract_release(rel, ws)
     msg = read_catalog(path).get("Ein Absatz über das Sommerfest.")

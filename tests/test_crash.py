@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from newsletter.ledger import Ledger
-from newsletter.recipients import read_list
+from newsletter.audience.lists import read_list
+from newsletter.delivery.ledger import Ledger
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_smtp import Recorder, SmtpServer
 from tests.test_smtp import configure
@@ -109,7 +109,7 @@ def test_a_second_concurrent_run_is_refused(ws_root):
 
 KILL_AFTER_BUILD = """
 import os, signal, sys
-from newsletter.transports.smtp import SmtpTransport
+from newsletter.delivery.transports.smtp import SmtpTransport
 built = []
 original = SmtpTransport.build
 def build(self, batch):

@@ -7,12 +7,12 @@ import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
-from newsletter import digest as digests
-from newsletter.catalog import extract_release, po_path, write_catalog
 from newsletter.cli import cli
+from newsletter.content.release import load_release
 from newsletter.errors import ReleaseError
-from newsletter.release import load_release
-from newsletter.render import Renderer
+from newsletter.publish import digest as digests
+from newsletter.render.renderer import Renderer
+from newsletter.translation.catalog import extract_release, po_path, write_catalog
 
 NEWS = "2018-08-09-sprachcafe"
 TR = {

@@ -3,10 +3,10 @@ from __future__ import annotations
 import pytest
 from babel.messages.pofile import read_po
 
-from newsletter.catalog import po_path, write_catalog
-from newsletter.edition import FALLBACK, SOURCE, TRANSLATED, build_edition, coverage
+from newsletter.content.release import load_release
 from newsletter.errors import LanguageError
-from newsletter.release import load_release
+from newsletter.translation.catalog import po_path, write_catalog
+from newsletter.translation.editions import FALLBACK, SOURCE, TRANSLATED, build_edition, coverage
 from tests.conftest import EXAMPLE_RELEASE
 
 
@@ -82,7 +82,7 @@ def _set_policy(ws_root, lang, policy):
     text = path.read_text(encoding="utf-8").replace(
         '[languages.policy]\nku = "reviewed"', f'[languages.policy]\n{lang} = "{policy}"')
     path.write_text(text, encoding="utf-8")
-    from newsletter.config import load_workspace
+    from newsletter.workspace.config import load_workspace
     return load_workspace(ws_root)
 
 

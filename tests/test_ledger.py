@@ -4,8 +4,8 @@ import csv
 
 import pytest
 
-from newsletter.ledger import CampaignLocked, Ledger, campaign_lock
-from newsletter.reporting import cell, write_report_csv
+from newsletter.delivery.ledger import CampaignLocked, Ledger, campaign_lock
+from newsletter.delivery.reports import cell, write_report_csv
 
 
 @pytest.fixture

@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from newsletter.checks import check_translation, numbers
-from newsletter.masking import MaskError, load_glossary, mask, unmask
-from newsletter.segments import Segment, Tag
+from newsletter.content.segments import Segment, Tag
+from newsletter.translation.checks import check_translation, numbers
+from newsletter.translation.masking import MaskError, load_glossary, mask, unmask
 
 GLOSSARY = ("Essener Verbund der Immigrantenvereine", "Essen", "KD 11/13")
 

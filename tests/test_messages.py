@@ -7,13 +7,13 @@ from email.header import decode_header, make_header
 
 import pytest
 
-from newsletter.audience import Selection, load_audience, make_plan
+from newsletter.audience.lists import Recipient
+from newsletter.audience.selection import Selection, load_audience, make_plan
+from newsletter.audience.tokens import Signer
+from newsletter.content.release import load_release
+from newsletter.delivery.mime import MessageBuilder, encode_address, encode_text, prepare
 from newsletter.errors import DeliveryError
-from newsletter.messages import MessageBuilder, encode_address, encode_text, prepare
-from newsletter.recipients import Recipient
-from newsletter.release import load_release
-from newsletter.render import Renderer
-from newsletter.tokens import Signer
+from newsletter.render.renderer import Renderer
 from tests.conftest import EXAMPLE_RELEASE
 
 SIGNER = Signer(b"0123456789abcdef0123456789abcdef", b"address-key-0123456789abcdef", "test")
@@ -108,7 +108,7 @@ def test_long_non_ascii_names_survive_folding():
 
 
 def test_list_unsubscribe_stays_readable_with_a_long_token(ws_root, release):
-    from newsletter.config import load_workspace
+    from newsletter.workspace.config import load_workspace
     path = ws_root / "newsletter.toml"
     text = path.read_text(encoding="utf-8").replace(
         'unsubscribe_url = "https://verbund.example.org/newsletter/abmelden"',

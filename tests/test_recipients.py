@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.audience.lists import merge, read_list
 from newsletter.errors import RecipientError
-from newsletter.recipients import merge, read_list
 
 DATA = Path(__file__).parent / "data" / "recipients"
 

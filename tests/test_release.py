@@ -4,8 +4,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.errors import ReleaseError
-from newsletter.release import (
+from newsletter.content.release import (
     Figure,
     Heading,
     ListBlock,
@@ -14,6 +13,7 @@ from newsletter.release import (
     load_release,
     parse_release,
 )
+from newsletter.errors import ReleaseError
 from tests.conftest import EXAMPLE_RELEASE
 
 

@@ -7,11 +7,11 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from newsletter.catalog import extract_release, po_path, write_catalog
-from newsletter.edition import build_edition
+from newsletter.content.release import load_release
 from newsletter.errors import LanguageError, RenderError
-from newsletter.release import load_release
-from newsletter.render import Renderer, personalize, relative_asset_url
+from newsletter.render.renderer import Renderer, personalize, relative_asset_url
+from newsletter.translation.catalog import extract_release, po_path, write_catalog
+from newsletter.translation.editions import build_edition
 from tests.conftest import EXAMPLE_RELEASE
 from tests.htmlshape import elements, shape
 
@@ -188,7 +188,7 @@ def test_html_structure_matches_golden(ws, renderer, release, lang):
 
 
 def test_machine_edition_carries_a_notice_with_a_link_to_the_original(ws_root, release):
-    from newsletter.config import load_workspace
+    from newsletter.workspace.config import load_workspace
     path = ws_root / "newsletter.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
         '[languages.policy]\nku = "reviewed"', '[languages.policy]\nku = "machine"'),

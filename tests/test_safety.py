@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from newsletter.audience.tokens import load_address_key
 from newsletter.cli import cli
+from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.errors import StateError
-from newsletter.ledger import Ledger, open_ledger
-from newsletter.tokens import load_address_key
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_sendgrid import FakeSendGrid
 from tests.fake_smtp import Behaviour, Recorder, SmtpServer
@@ -113,7 +113,7 @@ def test_unwritable_state_is_one_line(ws_root, monkeypatch):
 
 
 def test_state_errors_name_the_file():
-    from newsletter.state import state_errors
+    from newsletter.workspace.state import state_errors
 
     with pytest.raises(StateError, match="ledger.sqlite3: cannot write the ledger: database or "
                                          "disk is full"), \

@@ -5,13 +5,13 @@ import datetime as dt
 import pytest
 from click.testing import CliRunner
 
-from newsletter.audience import Selection
+from newsletter.audience.selection import Selection
 from newsletter.cli import cli
+from newsletter.content.release import load_release
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.scheduling import cancel, dispatch, parse_at, schedule_send
+from newsletter.delivery.sending import SendRequest
 from newsletter.errors import DeliveryError, EmbargoError
-from newsletter.ledger import Ledger
-from newsletter.release import load_release
-from newsletter.scheduling import cancel, dispatch, parse_at, schedule_send
-from newsletter.sending import SendRequest
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_sendgrid import FakeSendGrid
 from tests.test_sendgrid import configure

@@ -2,8 +2,16 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.bidi import isolate_latin
-from newsletter.segments import Segment, Tag, TagMismatch, check_tags, parse, to_html, to_text
+from newsletter.content.segments import (
+    Segment,
+    Tag,
+    TagMismatch,
+    check_tags,
+    parse,
+    to_html,
+    to_text,
+)
+from newsletter.render.bidi import isolate_latin
 
 TAGS = (Tag(1, "em"), Tag(2, "link", href="https://example.org/a?b=1&c=2"), Tag(3, "code",
                                                                              code="<x>"))

@@ -5,12 +5,12 @@ from email import message_from_bytes, policy
 import pytest
 from click.testing import CliRunner
 
-import newsletter.render as render_module
-from newsletter.audience import Selection, load_audience, make_plan
+import newsletter.render.renderer as render_module
+from newsletter.audience.selection import Selection, load_audience, make_plan
 from newsletter.cli import cli
+from newsletter.content.release import load_release
+from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import AudienceError, RecipientError
-from newsletter.release import load_release
-from newsletter.sending import SendRequest, plan_send, send
 from tests.conftest import EXAMPLE_RELEASE
 
 
@@ -195,7 +195,7 @@ def test_cli_recipients_check(ws_root):
 
 
 def test_where_narrows_the_press_list(ws):
-    from newsletter.audience import parse_where
+    from newsletter.audience.selection import parse_where
     sel = Selection(lists=("press",), where=parse_where(("beat=integration",)))
     aud = load_audience(ws, sel, skip_invalid=False)
     assert aud.recipients and all(r.beat == "Integration" for r in aud.recipients)

@@ -8,15 +8,15 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from newsletter.audience import Selection
+from newsletter.audience.selection import Selection
 from newsletter.cli import cli
-from newsletter.config import load_workspace
+from newsletter.content.release import load_release
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.sending import SendRequest, plan_send, send
+from newsletter.delivery.transports import TransportStop
+from newsletter.delivery.transports.sendgrid import SendGridTransport, split_budget
 from newsletter.errors import ConfigError
-from newsletter.ledger import Ledger
-from newsletter.release import load_release
-from newsletter.sending import SendRequest, plan_send, send
-from newsletter.transports import TransportStop
-from newsletter.transports.sendgrid import SendGridTransport, split_budget
+from newsletter.workspace.config import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_sendgrid import FakeSendGrid, problems
 
@@ -394,7 +394,7 @@ def test_import_suppressions_from_sendgrid(ws_root):
 
 
 def test_unsupported_options_say_so(ws_root):
-    from newsletter.transports import Unsupported
+    from newsletter.delivery.transports import Unsupported
     ws = load_workspace(ws_root)
     release = load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
     request = SendRequest(Selection(lists=("press",)), "outbox", sandbox=True)

@@ -5,13 +5,13 @@ import ssl
 import pytest
 import trustme
 
-from newsletter.audience import Selection
-from newsletter.config import load_workspace
+from newsletter.audience.selection import Selection
+from newsletter.audience.tokens import load_address_key
+from newsletter.content.release import load_release
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import ConfigError
-from newsletter.ledger import Ledger
-from newsletter.release import load_release
-from newsletter.sending import SendRequest, plan_send, send
-from newsletter.tokens import load_address_key
+from newsletter.workspace.config import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_smtp import Behaviour, Recorder, SmtpServer
 
@@ -42,7 +42,7 @@ def run_send(ws, lists=("press",)):
 
 
 def press_addresses(ws):
-    from newsletter.recipients import read_list
+    from newsletter.audience.lists import read_list
     return [r.email.lower() for r in read_list("press", ws.config.lists["press"]).recipients]
 
 
@@ -127,7 +127,7 @@ def test_unsubscribe_during_the_campaign_is_honoured(ws_root):
     def unsubscribe_last(recorder):
         if recorder.data_count == 1:
             ws = ws_holder["ws"]
-            from newsletter.tokens import address_id
+            from newsletter.audience.tokens import address_id
             key = load_address_key(ws.root / "state")
             last = press_addresses(ws)[-1]
             with Ledger(ws.root / "state" / "ledger.sqlite3") as led:
@@ -144,7 +144,7 @@ def test_unsubscribe_during_the_campaign_is_honoured(ws_root):
 
 
 def test_rate_limit_is_a_token_bucket():
-    from newsletter.transports.smtp import TokenBucket
+    from newsletter.delivery.transports.smtp import TokenBucket
     now = [0.0]
     slept = []
 

@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
+from newsletter.audience.tokens import SECRET_ENV, Signer, load_signer
 from newsletter.errors import SecretError
-from newsletter.tokens import SECRET_ENV, Signer, load_signer
 
 SIGNER = Signer(b"0123456789abcdef0123456789abcdef", b"address-key-0123456789abcdef", "test")
 

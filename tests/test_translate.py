@@ -7,12 +7,12 @@ import time
 import pytest
 from click.testing import CliRunner
 
-from newsletter.catalog import extract_release, po_path, read_catalog
 from newsletter.cli import cli
-from newsletter.engines import LibreEngine, RetryPolicy, split_text
+from newsletter.content.release import load_release
 from newsletter.errors import ConfigError
-from newsletter.release import load_release
-from newsletter.translate import translate_release
+from newsletter.translation.catalog import extract_release, po_path, read_catalog
+from newsletter.translation.drafting import translate_release
+from newsletter.translation.engines import LibreEngine, RetryPolicy, split_text
 from tests.conftest import require_msgfmt
 from tests.fake_libre import FakeLibre
 

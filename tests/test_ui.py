@@ -11,14 +11,14 @@ import pytest
 from click.testing import CliRunner
 from markupsafe import Markup
 
-from newsletter.archive import build_archive
-from newsletter.catalog import po_path, pot_path, read_catalog
 from newsletter.cli import cli
-from newsletter.edition import build_edition
+from newsletter.content.release import load_release
 from newsletter.errors import CatalogError
-from newsletter.release import load_release
-from newsletter.render import Renderer, personalize, relative_asset_url
-from newsletter.ui import DOMAIN, install_ui, load_ui, ui_template, ui_text
+from newsletter.publish.archive import build_archive
+from newsletter.render.renderer import Renderer, personalize, relative_asset_url
+from newsletter.translation.catalog import po_path, pot_path, read_catalog
+from newsletter.translation.editions import build_edition
+from newsletter.translation.uistrings import DOMAIN, install_ui, load_ui, ui_template, ui_text
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 
 

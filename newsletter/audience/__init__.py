@@ -1,0 +1,1 @@
+"""Who gets what: recipient lists, the selection and plan, signed tokens."""

@@ -1,0 +1,204 @@
+"""Audience: select recipients from lists and tags, and plan who gets which edition."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
+
+from newsletter.audience.lists import Merged, Recipient, RowProblem, merge, read_list
+from newsletter.content.release import Release
+from newsletter.errors import AudienceError, RecipientError
+from newsletter.translation.editions import Edition, build_edition
+from newsletter.workspace.config import Workspace
+from newsletter.workspace.languages import language
+
+
+@dataclass(frozen=True)
+class Selection:
+    """What the user asked for on the command line; part of the campaign id."""
+
+    lists: tuple[str, ...]
+    tags: tuple[str, ...] = ()
+    langs: tuple[str, ...] = ()
+    where: tuple[tuple[str, str], ...] = ()  # (field, value): --where beat=Integration
+
+    def key(self) -> str:
+        key = "lists=" + ",".join(sorted(self.lists)) + ";tags=" + ",".join(
+            sorted(self.tags)) + ";langs=" + ",".join(sorted(self.langs))
+        if self.where:  # only when used, so older campaign ids stay what they were
+            key += ";where=" + ",".join(sorted(f"{f}={v}" for f, v in self.where))
+        return key
+
+
+WHERE_FIELDS = ("outlet", "beat", "organization")
+
+
+def parse_where(items: tuple[str, ...]) -> tuple[tuple[str, str], ...]:
+    """``field=value`` pairs for --where; the value is matched ignoring case."""
+    out = []
+    for item in items:
+        field, sep, value = item.partition("=")
+        field = field.strip().lower()
+        if not sep or field not in WHERE_FIELDS or not value.strip():
+            raise AudienceError(f"--where {item!r}: write FIELD=VALUE with FIELD one of "
+                                f"{', '.join(WHERE_FIELDS)}")
+        out.append((field, value.strip()))
+    return tuple(out)
+
+
+def _matches(r: Recipient, where: tuple[tuple[str, str], ...]) -> bool:
+    return all(getattr(r, f).casefold() == v.casefold() for f, v in where)
+
+
+@dataclass(frozen=True)
+class Audience:
+    recipients: tuple[Recipient, ...]
+    skipped: tuple[RowProblem, ...]  # invalid rows left out with --skip-invalid
+    notes: tuple[str, ...]
+    not_tagged: int  # valid recipients left out by --tag or --where
+
+
+def load_audience(ws: Workspace, selection: Selection, *, skip_invalid: bool) -> Audience:
+    """Read the chosen lists, merge people, apply tags. Invalid rows fail the whole
+    selection unless ``skip_invalid``: nothing is sent to half a list by accident."""
+    if not selection.lists:
+        raise AudienceError("choose at least one list with --list "
+                            f"(known: {', '.join(ws.config.lists) or 'none'})")
+    unknown = [n for n in selection.lists if n not in ws.config.lists]
+    if unknown:
+        raise AudienceError(f"unknown list {unknown[0]!r} (known: {', '.join(ws.config.lists)})")
+    merged: Merged = merge(read_list(n, ws.config.lists[n]) for n in dict.fromkeys(
+        selection.lists))
+    if merged.problems and not skip_invalid:
+        shown = "\n  ".join(str(p) for p in merged.problems[:20])
+        more = f"\n  ... and {len(merged.problems) - 20} more" if len(merged.problems) > 20 else ""
+        raise RecipientError(f"{len(merged.problems)} invalid row(s); fix them or pass "
+                             f"--skip-invalid:\n  {shown}{more}")
+    wanted = {t.lower() for t in selection.tags}
+    chosen = tuple(r for r in merged.recipients
+                   if wanted <= r.tags and _matches(r, selection.where))
+    return Audience(chosen, merged.problems, merged.notes, len(merged.recipients) - len(chosen))
+
+
+@dataclass(frozen=True, slots=True)
+class Assignment:
+    recipient: Recipient
+    reader_lang: str  # the language the recipient reads (their own, or the source)
+    edition: Edition
+    reason: str  # empty when the recipient gets their own language
+
+    @property
+    def edition_lang(self) -> str:
+        """The edition's key: its language, or e.g. "en+de" when the original goes along."""
+        return self.edition.key
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Who gets which edition and why: computed once, before any message is built.
+
+    Kept as parallel columns (one shared string per language and reason) rather than
+    one object per recipient: a plan of 100,000 people then costs little more than
+    the people themselves.
+    """
+
+    recipients: tuple[Recipient, ...]
+    readers: tuple[str, ...]  # per recipient: the language they read
+    languages: tuple[str, ...]  # per recipient: the edition they get
+    reasons: tuple[str, ...]  # per recipient: why, when it is not their own language
+    editions: dict[str, Edition]  # by edition language
+    left_out_by_lang: int
+
+    def __len__(self) -> int:
+        return len(self.recipients)
+
+    def __iter__(self) -> Iterator[Assignment]:
+        for r, reader, lang, reason in zip(self.recipients, self.readers, self.languages,
+                                           self.reasons, strict=True):
+            yield Assignment(r, reader, self.editions[lang], reason)
+
+    @property
+    def assignments(self) -> tuple[Assignment, ...]:
+        return tuple(self)
+
+    def summary(self) -> list[tuple[str, int, int, tuple[tuple[str, int], ...]]]:
+        """Rows of (edition language, recipients, of them by fallback, reasons with counts)."""
+        counts: dict[str, int] = {}
+        reasons: dict[str, Counter[str]] = {}
+        for lang, reason in zip(self.languages, self.reasons, strict=True):
+            counts[lang] = counts.get(lang, 0) + 1
+            bucket = reasons.setdefault(lang, Counter())
+            if reason:
+                bucket[reason] += 1
+        return [(lang, n, sum(reasons[lang].values()),
+                 tuple(sorted(reasons[lang].items(), key=lambda kv: -kv[1])))
+                for lang, n in counts.items()]
+
+
+def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...],
+              only_langs: tuple[str, ...] = ()) -> Plan:
+    only = {language(code).code for code in only_langs}
+    by_reader: dict[str, Edition] = {}
+    shared: dict[tuple[str, str], str] = {}  # one string per (reader, reason)
+    chosen: list[Recipient] = []
+    readers: list[str] = []
+    languages: list[str] = []
+    reasons: list[str] = []
+    left_out = 0
+    press = release.kind == "press"
+    for r in recipients:
+        reader, reason = reader_language(r, ws)
+        journalist = press and bool(r.outlet)
+        key = f"press:{reader}" if journalist else reader
+        if key not in by_reader:
+            by_reader[key] = (_press_edition(release, ws, reader) if journalist
+                              else build_edition(release, ws, reader))
+        edition = by_reader[key]
+        if journalist and not reason and edition.language.code != reader:
+            reason = (f"press: {reader} → {edition.language.code} (journalists get the "
+                      "original, and English readers the English edition with it)")
+        elif edition.is_fallback and not reason:
+            reason = f"{reader} → {edition.language.code} ({'; '.join(edition.reasons)})"
+        reason = shared.setdefault((reader, reason), reason)
+        if only and edition.language.code not in only:
+            left_out += 1
+            continue
+        chosen.append(r)
+        readers.append(reader)
+        languages.append(edition.key)
+        reasons.append(reason)
+    used = set(languages)
+    editions = {e.key: e for e in by_reader.values() if e.key in used}
+    return Plan(tuple(chosen), tuple(readers), tuple(languages), tuple(reasons),
+                editions, left_out)
+
+
+PRESS_SECOND_LANGUAGE = "en"
+
+
+def _press_edition(release: Release, ws: Workspace, reader: str) -> Edition:
+    """Journalists get the original; English-language journalists also the English edition.
+
+    The English edition comes first with the original appended, when English is
+    publishable; otherwise, and for every other language, the original alone.
+    """
+    source = ws.config.languages.source
+    if reader == PRESS_SECOND_LANGUAGE and reader in ws.config.languages.targets:
+        english = build_edition(release, ws, reader)
+        if english.language.code == reader:
+            return replace(english, original=release, original_lang=source)
+    return build_edition(release, ws, source)
+
+
+def reader_language(r: Recipient, ws: Workspace) -> tuple[str, str]:
+    """The workspace language a recipient reads, and why if it is not their own."""
+    langs = ws.config.languages
+    if not r.language:
+        return langs.source, f"no language given → {langs.source}"
+    if r.language in langs.all:
+        return r.language, ""
+    base = r.language.split("_")[0]  # de_AT reads de
+    if base in langs.all:
+        return base, ""
+    return langs.source, f"{r.language} is not offered → {langs.source}"

@@ -1,0 +1,1 @@
+"""Sending: campaign ids, MIME, the ledger, the send loop, schedules, transports."""

@@ -1,0 +1,539 @@
+"""The send ledger and the suppression list: one SQLite database (WAL) under state/.
+
+One row per campaign x recipient. A row is marked ``sending`` and committed before
+its message leaves, and ``sent`` only after the server accepted it; a crash leaves
+``sending`` rows, which the next run turns into ``unknown`` and lists instead of
+guessing. Suppressions are keyed by a keyed hash of the address, so an erased
+person stays suppressed without their address being stored.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import fcntl
+import os
+import secrets
+import sqlite3
+import time
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.errors import DeliveryError, StateError
+from newsletter.workspace.state import (
+    ADDRESS_KEY,
+    DB_NAME,
+    RESTORE,
+    fingerprint,
+    read_key,
+    state_errors,
+)
+
+STATUSES = ("pending", "sending", "sent", "rejected", "failed", "unknown", "suppressed",
+            "cancelled")
+DONE = ("sent", "rejected", "suppressed")  # never sent again
+REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
+LEFT_LISTS = "no longer in the selected lists"
+IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,            -- ledger_id, key_fingerprint
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY,
+    release TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'real',  -- 'real' or 'rehearsal' (outbox, sandbox)
+    outbox TEXT NOT NULL DEFAULT ''     -- the folder an outbox rehearsal wrote to
+);
+CREATE TABLE IF NOT EXISTS exports (
+    path TEXT NOT NULL,               -- a report CSV written with addresses in it
+    campaign TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (path, campaign)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    campaign TEXT NOT NULL REFERENCES campaigns(id),
+    recipient TEXT NOT NULL,          -- keyed hash of the address (recipient id)
+    email TEXT NOT NULL,              -- where to send, erased by 'forget'
+    name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header, erased too
+    language TEXT NOT NULL,           -- the edition the recipient gets
+    reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'rejected',
+                                           'failed', 'unknown', 'suppressed', 'cancelled')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    provider_id TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL,             -- order of the plan, so a rerun keeps it
+    plan_mark INTEGER NOT NULL DEFAULT 0,  -- the run whose plan last named this row
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (campaign, recipient)
+);
+-- status is not in the index: a status change then rewrites the row, not the index
+CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (campaign, language, seq);
+CREATE TABLE IF NOT EXISTS schedules (
+    campaign TEXT PRIMARY KEY,
+    release TEXT NOT NULL,            -- the release file, relative to the workspace
+    request TEXT NOT NULL,            -- the send request as JSON (lists, tags, transport...)
+    send_at TEXT NOT NULL,            -- ISO time with offset
+    transport TEXT NOT NULL,
+    batch_id TEXT NOT NULL DEFAULT '',  -- SendGrid's, for cancelling
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'handed over', 'sent', 'cancelled')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+    key TEXT PRIMARY KEY,             -- keyed hash of the address
+    email TEXT,                       -- NULL once the person asked to be forgotten
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+
+class CampaignLocked(DeliveryError):
+    """Another process is sending the same campaign."""
+
+
+@dataclass(frozen=True, slots=True)
+class Row:
+    campaign: str
+    recipient: str
+    email: str
+    name: str
+    language: str
+    reason: str
+    message_id: str
+    status: str
+    attempts: int
+    last_error: str
+    provider_id: str
+    updated_at: str
+
+
+@dataclass(frozen=True)
+class Suppression:
+    key: str
+    email: str | None
+    reason: str
+    source: str
+    created_at: str
+
+
+def open_ledger(state_dir: Path) -> Ledger:
+    """The workspace's ledger, checked against its address key."""
+    return Ledger(state_dir / DB_NAME)
+
+
+def now() -> str:
+    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
+
+
+class Ledger:
+    def __init__(self, path: Path):
+        self.path = path
+        key_path = path.parent / ADDRESS_KEY
+        key = read_key(key_path)
+        exists = path.exists()
+        if key is not None and (not exists or path.stat().st_size == 0):
+            # sqlite would happily start an empty ledger here, and the next send would
+            # mail everyone again, the unsubscribed and the erased included
+            raise StateError(f"the ledger is {'empty' if exists else 'missing'} while "
+                             f"{ADDRESS_KEY} exists: the record of every send, unsubscribe "
+                             f"and erasure is gone; {RESTORE}", path=path)
+        with state_errors(path.parent, "create the state folder"):
+            path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+        with state_errors(path, "open the ledger"):
+            # isolation_level=None: we open transactions ourselves, so a commit is explicit
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            if not exists:
+                os.chmod(path, 0o600)  # addresses and delivery history are personal data
+            self._setup()
+            self.ledger_id = self._check_key(key, key_path)
+
+    def _setup(self) -> None:
+        # Two first commands on a fresh state/ race to switch the journal mode; the
+        # loser sees "database is locked" at once (no busy handler for this pragma).
+        for attempt in range(100):
+            try:
+                self.db.execute("PRAGMA journal_mode=WAL")
+                break
+            except sqlite3.OperationalError as err:
+                if "locked" not in str(err) or attempt == 99:
+                    raise
+                time.sleep(0.05)
+        self.db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
+        self.db.execute("PRAGMA foreign_keys=ON")
+        # checkpoint in larger steps: a campaign rewrites every row twice
+        self.db.execute("PRAGMA wal_autocheckpoint=16384")
+        with self.transaction() as db:
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.execute(statement)
+            columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
+            if "kind" not in columns:
+                _migrate_campaigns(db)
+
+    def _check_key(self, key: bytes | None, key_path: Path) -> str:
+        """The ledger's own id; its key fingerprint must match the key beside it."""
+        with self.transaction() as db:
+            db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)",
+                       (secrets.token_hex(8),))
+            meta = dict(db.execute("SELECT name, value FROM meta"))
+            if key is None and "key_fingerprint" in meta:
+                # another first command may have made the key since we looked: it records
+                # the fingerprint only after the key file is in place, so look again
+                key = read_key(key_path)
+            if key is None:
+                history = db.execute("SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS"
+                                     " (SELECT 1 FROM suppressions)").fetchone()[0]
+                if "key_fingerprint" in meta or history:
+                    raise StateError(f"the address key is missing, but ledger "
+                                     f"{meta['ledger_id']} was kept with one: without it no "
+                                     f"recipient is recognised and everyone would be mailed "
+                                     f"again; {RESTORE}", path=key_path)
+            elif "key_fingerprint" not in meta:
+                db.execute("INSERT INTO meta VALUES ('key_fingerprint', ?)", (fingerprint(key),))
+            elif meta["key_fingerprint"] != fingerprint(key):
+                raise StateError(f"the address key (fingerprint {fingerprint(key)}) is not the "
+                                 f"one ledger {meta['ledger_id']} was kept with (fingerprint "
+                                 f"{meta['key_fingerprint']}): one of the two was replaced; "
+                                 f"{RESTORE}", path=key_path)
+        return meta["ledger_id"]
+
+    def close(self) -> None:
+        self.db.close()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def transaction(self) -> Iterator[sqlite3.Connection]:
+        with state_errors(self.path, "write the ledger"):
+            self.db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self.db
+            except BaseException:
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
+                raise
+            self.db.execute("COMMIT")
+
+    # --- campaigns and deliveries -----------------------------------------------------
+
+    def add_campaign(self, campaign: str, release: str, transport: str, selection: str,
+                     rows: Iterable[tuple[str, str, str, str, str, str]], *,
+                     kind: str = "real", outbox: str = "", retry_rejected: bool = False) -> int:
+        """Record the plan: (recipient id, email, name, language, reason, message id).
+
+        Rows already settled are left as they are (a rerun must not reset 'sent');
+        rows still to send take the current plan's edition (a translation may have been
+        approved since), and people who left the lists are marked rejected. The plan
+        goes straight into SQLite: the send loop reads it back page by page.
+        ``retry_rejected`` puts rows a server rejected back in line (after the cause was
+        fixed). People erased by 'forget' whose row is still in a list are recorded by
+        their keyed hash only. Returns how many rows are new.
+        """
+        stamp = now()
+        with self.transaction() as db:
+            known = db.execute("SELECT kind FROM campaigns WHERE id=?", (campaign,)).fetchone()
+            if known and known[0] != kind:  # ids differ by kind: a mix-up must never send
+                raise DeliveryError(f"campaign {campaign} is a {known[0]} campaign in the "
+                                    f"ledger, not a {kind} one")
+            db.execute("INSERT OR IGNORE INTO campaigns (id, release, transport, selection,"
+                       " created_at, kind, outbox) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                       (campaign, release, transport, selection, stamp, kind, outbox))
+            before = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
+                                (campaign,)).fetchone()[0]
+            mark = db.execute("SELECT coalesce(max(plan_mark), 0) + 1 FROM deliveries"
+                              " WHERE campaign=?", (campaign,)).fetchone()[0]
+            erased = {k for (k,) in db.execute("SELECT key FROM suppressions"
+                                                " WHERE reason='erased'")}
+            db.executemany(
+                "INSERT INTO deliveries (campaign, recipient, email, name, language, reason,"
+                " message_id, status, last_error, seq, plan_mark, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " ON CONFLICT(campaign, recipient) DO UPDATE SET name=excluded.name,"
+                " language=excluded.language, reason=excluded.reason,"
+                " plan_mark=excluded.plan_mark WHERE deliveries.status IN ('pending', 'failed')",
+                _plan_values(campaign, rows, erased, mark, stamp))
+            # still to send, but not in this run's plan: they left the selected lists
+            db.execute("UPDATE deliveries SET status='rejected', updated_at=?,"
+                       " last_error=?"
+                       " WHERE campaign=? AND status IN ('pending', 'failed') AND plan_mark != ?",
+                       (stamp, LEFT_LISTS, campaign, mark))
+            if retry_rejected:  # only people still in the plan, never those who left
+                db.execute("UPDATE deliveries SET status='pending', plan_mark=?, updated_at=?"
+                           " WHERE campaign=? AND status='rejected' AND last_error != ?"
+                           " AND email != ''", (mark, stamp, campaign, LEFT_LISTS))
+            after = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
+                               (campaign,)).fetchone()[0]
+            return after - before
+
+    def recover(self, campaign: str, *, resend_unknown: bool) -> list[Row]:
+        """Rows a crash left in 'sending' become 'unknown' (or 'pending' when asked)."""
+        with self.transaction() as db:
+            db.execute("UPDATE deliveries SET status='unknown', updated_at=?, last_error=?"
+                       " WHERE campaign=? AND status='sending'", (now(), IN_FLIGHT, campaign))
+            if resend_unknown:
+                db.execute("UPDATE deliveries SET status='pending', updated_at=?"
+                           " WHERE campaign=? AND status='unknown'", (now(), campaign))
+        return self.rows(campaign, status="unknown")
+
+    def pending(self, campaign: str, *, retry_failed: bool = True) -> Iterator[Row]:
+        """Rows still to send, in plan order (read in pages: never the whole list)."""
+        statuses = ("pending", "failed") if retry_failed else ("pending",)
+        marks = ",".join("?" * len(statuses))  # placeholders only: values stay parameters
+        # Edition by edition (large batches), in plan order within an edition, paged by
+        # (language, seq), so rows changing status meanwhile never shift the pages.
+        sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"  # noqa: S608 - only "?" marks are joined in
+               " attempts, last_error, provider_id, updated_at, seq FROM deliveries"
+               " WHERE campaign=? AND status IN (" + marks + ") AND (language, seq) > (?, ?)"
+               " ORDER BY language, seq LIMIT 2000")
+        last: tuple[str, int] = ("", -1)
+        while True:
+            page = self.db.execute(sql, (campaign, *statuses, *last)).fetchall()
+            if not page:
+                return
+            for rec in page:
+                last = (rec[4], rec[-1])
+                yield Row(*rec[:-1])
+
+    def mark_sending(self, campaign: str, recipients: list[str]) -> None:
+        """Committed before the message leaves: a crash after this point is 'unknown'."""
+        stamp = now()
+        self.db.execute("PRAGMA synchronous=FULL")  # on disk before the message leaves
+        with self.transaction() as db:
+            for chunk in _chunks(recipients):
+                db.execute("UPDATE deliveries SET status='sending', attempts=attempts+1,"  # noqa: S608 - "?" marks only
+                           " updated_at=? WHERE campaign=? AND recipient IN ("
+                           + ",".join("?" * len(chunk)) + ")", (stamp, campaign, *chunk))
+
+    def mark(self, campaign: str, results: Iterable[tuple[str, str, str, str]]) -> None:
+        """(recipient id, status, error, provider id) after the server answered.
+
+        A batch mostly ends one way (1000 recipients 'sent' with one provider id), so
+        rows are updated per outcome, not per recipient.
+        """
+        stamp = now()
+        groups: dict[tuple[str, str, str], list[str]] = {}
+        for rid, status, error, provider in results:
+            if status not in STATUSES:
+                raise DeliveryError(f"unknown delivery status {status!r}")
+            groups.setdefault((status, error[:500], provider), []).append(rid)
+        # Losing this commit to a power cut leaves the rows 'sending', which the next run
+        # reports as unknown and does not resend: safe, so no fsync is spent on it.
+        self.db.execute("PRAGMA synchronous=NORMAL")
+        try:
+            self._mark_groups(campaign, groups, stamp)
+        finally:
+            self.db.execute("PRAGMA synchronous=FULL")
+
+    def _mark_groups(self, campaign: str, groups: dict[tuple[str, str, str], list[str]],
+                     stamp: str) -> None:
+        with self.transaction() as db:
+            for (status, error, provider), rids in groups.items():
+                for chunk in _chunks(rids):
+                    db.execute("UPDATE deliveries SET status=?, last_error=?, provider_id=?,"  # noqa: S608 - "?" marks only
+                               " updated_at=? WHERE campaign=? AND recipient IN ("
+                               + ",".join("?" * len(chunk)) + ")",
+                               (status, error, provider, stamp, campaign, *chunk))
+
+    def count_resumed(self, campaign: str) -> int:
+        """Rows an earlier run had started on but handed back untouched (it stopped
+        before posting them): unlike 'unknown', they certainly never left."""
+        return self.db.execute("SELECT count(*) FROM deliveries WHERE campaign=? AND"
+                               " status='pending' AND attempts > 0 AND last_error != ?",
+                               (campaign, IN_FLIGHT)).fetchone()[0]
+
+    def count_pending(self, campaign: str) -> int:
+        return self.db.execute("SELECT count(*) FROM deliveries WHERE campaign=? AND status IN"
+                               " ('pending', 'failed')", (campaign,)).fetchone()[0]
+
+    def counts(self, campaign: str) -> dict[str, int]:
+        out = dict.fromkeys(STATUSES, 0)
+        for status, n in self.db.execute("SELECT status, count(*) FROM deliveries"
+                                         " WHERE campaign=? GROUP BY status", (campaign,)):
+            out[status] = n
+        return out
+
+    def rows(self, campaign: str, status: str | None = None) -> list[Row]:
+        sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"
+               " attempts, last_error, provider_id, updated_at FROM deliveries WHERE campaign=?")
+        args: tuple[str, ...] = (campaign,)
+        if status:
+            sql += " AND status=?"
+            args += (status,)
+        return [Row(*r) for r in self.db.execute(sql + " ORDER BY seq", args)]
+
+    def campaigns(self) -> list[tuple[str, str, str]]:
+        return list(self.db.execute("SELECT id, release, created_at FROM campaigns"
+                                    " ORDER BY created_at"))
+
+    def outbox_folders(self) -> list[str]:
+        """Every folder an outbox rehearsal wrote to, as recorded (for erasure)."""
+        return [f for (f,) in self.db.execute("SELECT DISTINCT outbox FROM campaigns"
+                                              " WHERE outbox != '' ORDER BY outbox")]
+
+    def record_export(self, path: Path, campaign: str) -> None:
+        """A report CSV with addresses in it: erasure must be able to point at it."""
+        with self.transaction() as db:
+            db.execute("INSERT OR REPLACE INTO exports VALUES (?, ?, ?)",
+                       (str(path), campaign, now()))
+
+    def exports(self) -> list[tuple[str, str, str]]:
+        return list(self.db.execute("SELECT path, campaign, created_at FROM exports"
+                                    " ORDER BY created_at"))
+
+    def has_campaign(self, campaign: str) -> bool:
+        return self.db.execute("SELECT 1 FROM campaigns WHERE id=?",
+                               (campaign,)).fetchone() is not None
+
+    # --- schedules ------------------------------------------------------------------------
+
+    def schedule(self, campaign: str, release: str, request: str, send_at: str,
+                 transport: str, batch_id: str, status: str) -> None:
+        stamp = now()
+        with self.transaction() as db:
+            existing = db.execute("SELECT status FROM schedules WHERE campaign=?",
+                                  (campaign,)).fetchone()
+            if existing and existing[0] in ("scheduled", "handed over"):
+                raise DeliveryError(f"campaign {campaign} is already scheduled; cancel it first "
+                                    f"with 'newsletter cancel {campaign}'")
+            db.execute("INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                       (campaign, release, request, send_at, transport, batch_id, status,
+                        stamp, stamp))
+
+    def schedules(self, status: str | None = None) -> list[tuple[str, ...]]:
+        sql = ("SELECT campaign, release, request, send_at, transport, batch_id, status"
+               " FROM schedules")
+        args: tuple[str, ...] = ()
+        if status:
+            sql += " WHERE status=?"
+            args = (status,)
+        return list(self.db.execute(sql + " ORDER BY send_at", args))
+
+    def set_schedule(self, campaign: str, status: str) -> None:
+        with self.transaction() as db:
+            db.execute("UPDATE schedules SET status=?, updated_at=? WHERE campaign=?",
+                       (status, now(), campaign))
+            if status == "cancelled":
+                db.execute("UPDATE deliveries SET status='cancelled', updated_at=?,"
+                           " last_error='the scheduled send was cancelled'"
+                           " WHERE campaign=? AND status IN ('pending', 'sent')",
+                           (now(), campaign))
+
+    # --- suppressions -------------------------------------------------------------------
+
+    def suppress(self, key: str, email: str | None, reason: str, source: str) -> bool:
+        if reason not in REASONS:
+            raise DeliveryError(f"unknown suppression reason {reason!r} "
+                                f"(one of {', '.join(REASONS)})")
+        with self.transaction() as db:
+            cur = db.execute("INSERT OR IGNORE INTO suppressions VALUES (?, ?, ?, ?, ?)",
+                             (key, email, reason, source, now()))
+            return cur.rowcount == 1
+
+    def unsuppress(self, key: str) -> bool:
+        with self.transaction() as db:
+            return db.execute("DELETE FROM suppressions WHERE key=? AND reason != 'erased'",
+                              (key,)).rowcount == 1
+
+    def suppressed(self, keys: list[str]) -> set[str]:
+        """Which of these recipient ids are suppressed, asked right before sending."""
+        out: set[str] = set()
+        for start in range(0, len(keys), 500):
+            chunk = keys[start:start + 500]
+            out.update(k for (k,) in self.db.execute(
+                "SELECT key FROM suppressions WHERE key IN (" + ",".join("?" * len(chunk)) + ")",  # noqa: S608
+                chunk))
+        return out
+
+    def suppressions(self) -> list[Suppression]:
+        return [Suppression(*r) for r in self.db.execute(
+            "SELECT key, email, reason, source, created_at FROM suppressions"
+            " ORDER BY created_at, key")]
+
+    def forget(self, key: str, source: str) -> int:
+        """Erase a person: their rows go, a bare key stays suppressed. Returns rows removed."""
+        with self.transaction() as db:
+            removed = db.execute("DELETE FROM deliveries WHERE recipient=?", (key,)).rowcount
+            db.execute("INSERT INTO suppressions VALUES (?, NULL, 'erased', ?, ?)"
+                       " ON CONFLICT(key) DO UPDATE SET email=NULL, reason='erased'",
+                       (key, source, now()))
+        # erased data must not linger in free pages or in the write-ahead log
+        self.db.execute("VACUUM")
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+
+def _plan_values(campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]],
+                 erased: set[str], mark: int, stamp: str) -> Iterator[tuple[object, ...]]:
+    for seq, (rid, email, name, lang, reason, mid) in enumerate(rows):
+        if rid in erased:  # the list still has their row: keep no address, send nothing
+            yield (campaign, rid, "", "", lang, "", mid, "suppressed", "erased", seq, mark,
+                   stamp, stamp)
+        else:
+            yield (campaign, rid, email, name, lang, reason, mid, "pending", "", seq, mark,
+                   stamp, stamp)
+
+
+def _migrate_campaigns(db: sqlite3.Connection) -> None:
+    """Ledgers from before rehearsals had campaigns of their own.
+
+    Such a ledger named an outbox run exactly like the real send of the same release
+    and audience, so the real send found everyone 'sent'. A campaign that only the
+    outbox ever touched (every file name ends in .eml) becomes the rehearsal
+    ``<id>-outbox``; one a real transport continued stays real.
+    """
+    db.execute("ALTER TABLE campaigns ADD COLUMN kind TEXT NOT NULL DEFAULT 'real'")
+    db.execute("ALTER TABLE campaigns ADD COLUMN outbox TEXT NOT NULL DEFAULT ''")
+    legacy = [cid for (cid,) in db.execute(
+        "SELECT id FROM campaigns c WHERE transport='outbox' AND NOT EXISTS (SELECT 1 FROM"
+        " deliveries d WHERE d.campaign=c.id AND d.provider_id != ''"
+        " AND d.provider_id NOT LIKE '%.eml')")]
+    for cid in legacy:
+        new = f"{cid}-outbox"
+        db.execute("INSERT INTO campaigns (id, release, transport, selection, created_at, kind)"
+                   " SELECT ?, release, transport, selection, created_at, 'rehearsal'"
+                   " FROM campaigns WHERE id=?", (new, cid))
+        db.execute("UPDATE deliveries SET campaign=? WHERE campaign=?", (new, cid))
+        db.execute("UPDATE schedules SET campaign=? WHERE campaign=?", (new, cid))
+        db.execute("DELETE FROM campaigns WHERE id=?", (cid,))
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+@contextmanager
+def campaign_lock(state_dir: Path, campaign: str) -> Iterator[None]:
+    """An exclusive OS lock per campaign: released by the kernel if the process dies."""
+    folder = state_dir / "locks"
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    path = folder / f"{campaign}.lock"
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
+            raise CampaignLocked(f"campaign {campaign} is being sent by another process "
+                                 f"(pid {holder}); wait for it to finish") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        yield
+    finally:
+        os.close(fd)  # closing the descriptor releases the lock

@@ -1,0 +1,201 @@
+"""The send loop: ledger first, suppressions checked right before each batch leaves.
+
+The plan goes into the ledger once; the loop then reads it back page by page, so
+a campaign of 100,000 recipients never holds more than a page of rows and one
+batch of messages. For every batch: drop suppressed recipients, build the payload,
+mark the rows it carries ``sending`` (committed), hand it to the transport, record
+what the server said. Because the payload is built before the rows are marked, a
+row left ``sending`` by a crash really was in flight: ``unknown`` means "may have
+left", never "was still being built". Ctrl-C, SIGTERM (systemd stop) and SIGHUP
+(a closed terminal) ask the loop to stop after the batch in flight, so a pause
+never creates unknowns.
+"""
+
+from __future__ import annotations
+
+import signal
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from newsletter.audience.lists import Recipient
+from newsletter.audience.selection import Assignment
+from newsletter.delivery.ledger import DB_NAME, Ledger, Row, campaign_lock
+from newsletter.delivery.mime import MessageBuilder, Prepared
+from newsletter.delivery.transports.base import (
+    FAILED,
+    PENDING,
+    REJECTED,
+    SENT,
+    Batch,
+    Item,
+    Outcome,
+    Transport,
+    TransportStop,
+)
+from newsletter.errors import NewsletterError
+
+MAX_ATTEMPTS = 3
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Rejection:
+    """A recipient a server refused in this run, with the server's own words."""
+
+    email: str
+    language: str
+    error: str
+
+
+@dataclass
+class RunResult:
+    campaign: str
+    counts: dict[str, int]
+    unknown: list[Row]
+    handed_over: int = 0  # messages accepted in this run
+    stopped: str = ""  # why the run ended early, if it did
+    paused: bool = False
+    suppressed_now: int = 0
+    resumed: int = 0  # rows an earlier run had prepared but not handed over
+    rejected_now: list[Rejection] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+
+
+PAUSE_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+class _StopFlag:
+    """Ctrl-C, SIGTERM or SIGHUP once: finish the batch in flight, then stop.
+    A second one: stop at once."""
+
+    def __init__(self) -> None:
+        self.set = False
+        self.previous: dict[int, object] = {}
+
+    def __enter__(self) -> _StopFlag:
+        if threading.current_thread() is threading.main_thread():
+            for sig in PAUSE_SIGNALS:
+                self.previous[sig] = signal.signal(sig, self._handler)
+        return self
+
+    def _handler(self, signum, frame):  # type: ignore[no-untyped-def]
+        if self.set:
+            raise KeyboardInterrupt
+        self.set = True
+
+    def __exit__(self, *exc: object) -> None:
+        for sig, previous in self.previous.items():
+            signal.signal(sig, previous)  # type: ignore[arg-type]
+
+
+def plan_rows(assignments: Iterable[Assignment], builder: MessageBuilder
+              ) -> Iterator[tuple[str, str, str, str, str, str]]:
+    for a in assignments:
+        rid = builder.signer.recipient_id(a.recipient.email)
+        yield (rid, a.recipient.email, a.recipient.name, a.edition_lang, a.reason,
+               builder.message_id(rid))
+
+
+def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: str,
+                 assignments: Iterable[Assignment], prepared: dict[str, Prepared],
+                 builder: MessageBuilder, transport: Transport, resend_unknown: bool = False,
+                 retry_rejected: bool = False, progress: Progress | None = None,
+                 retry_sleep: Callable[[float], None] = time.sleep,
+                 retry_after: float = 0.0) -> RunResult:
+    with campaign_lock(state_dir, campaign), Ledger(state_dir / DB_NAME) as ledger:
+        ledger.add_campaign(campaign, release_id, transport.name, selection,
+                            plan_rows(assignments, builder), kind=transport.kind,
+                            outbox=transport.outbox_folder, retry_rejected=retry_rejected)
+        ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely)
+        result = RunResult(campaign, {}, [], resumed=ledger.count_resumed(campaign))
+        total = ledger.count_pending(campaign)
+        done = 0
+        with _StopFlag() as stop, transport:
+            # Every run gives a deferred (4xx) message up to MAX_ATTEMPTS tries, so a
+            # message a server kept deferring goes out in a later run, as documented.
+            for attempt_pass in range(MAX_ATTEMPTS):
+                if attempt_pass:  # a later pass for messages a server deferred (4xx)
+                    if stop.set or result.stopped or not any(
+                            r.status == FAILED for r in ledger.pending(campaign)):
+                        break
+                    retry_sleep(retry_after)
+                for batch_rows in _batches(ledger.pending(campaign), transport.batch_size,
+                                           attempt_pass):
+                    if stop.set:
+                        result.paused = True
+                        break
+                    try:
+                        done += _send_batch(ledger, campaign, batch_rows, prepared, builder,
+                                            transport, result)
+                    except TransportStop as halt:
+                        result.stopped = halt.message
+                        break
+                    if progress:
+                        progress(min(done, total), total)
+                if result.paused or result.stopped:
+                    break
+        result.counts = ledger.counts(campaign)
+        result.unknown = ledger.rows(campaign, status="unknown")
+        return result
+
+
+def _batches(rows: Iterator[Row], size: int, attempt_pass: int) -> Iterator[list[Row]]:
+    batch: list[Row] = []
+    for row in rows:
+        if attempt_pass and row.status != FAILED:
+            continue  # later passes are for deferred messages only
+        if batch and (len(batch) >= size or row.language != batch[0].language):
+            yield batch
+            batch = []
+        batch.append(row)
+    if batch:
+        yield batch
+
+
+def _send_batch(ledger: Ledger, campaign: str, rows: list[Row], prepared: dict[str, Prepared],
+                builder: MessageBuilder, transport: Transport, result: RunResult) -> int:
+    """Send one batch; returns how many rows it settled."""
+    blocked = ledger.suppressed([r.recipient for r in rows])  # right before it leaves
+    if blocked:
+        ledger.mark(campaign, [(rid, "suppressed", "on the suppression list", "")
+                               for rid in blocked])
+        result.suppressed_now += len(blocked)
+    rows = [r for r in rows if r.recipient not in blocked]
+    if not rows:
+        return len(blocked)
+    items = tuple(Item(r.recipient, Recipient(email=r.email, name=r.name, language=r.language),
+                       r.message_id) for r in rows)
+    batch = Batch(campaign, prepared[rows[0].language], items, builder)
+    # Build first: a crash while building leaves the rows pending (they never left).
+    payload = transport.build(batch)
+    refused = {o.recipient_id for o in transport.refused(payload)}
+    ledger.mark_sending(campaign, [r.recipient for r in rows if r.recipient not in refused])
+    try:
+        outcomes = transport.post(batch, payload)
+    except TransportStop as halt:
+        _record(ledger, campaign, halt.outcomes, rows, result)
+        raise
+    except NewsletterError as error:  # refused login, bad key: raised before handing over
+        _record(ledger, campaign, [Outcome(r.recipient, PENDING, error.message) for r in rows],
+                rows, result)
+        raise
+    _record(ledger, campaign, outcomes, rows, result)
+    result.handed_over += sum(1 for o in outcomes if o.status == SENT)
+    return len(blocked) + len(rows)
+
+
+def _record(ledger: Ledger, campaign: str, outcomes: list[Outcome], rows: list[Row],
+            result: RunResult) -> None:
+    seen = {o.recipient_id for o in outcomes}
+    # a transport that stopped before reaching a row leaves it pending, not unknown
+    missing = [Outcome(r.recipient, PENDING, "not attempted") for r in rows
+               if r.recipient not in seen]
+    ledger.mark(campaign, [(o.recipient_id, o.status, o.error, o.provider_id)
+                           for o in [*outcomes, *missing]])
+    by_id = {r.recipient: r for r in rows}
+    result.rejected_now += [Rejection(by_id[o.recipient_id].email, by_id[o.recipient_id].language,
+                                      o.error)
+                            for o in outcomes if o.status == REJECTED and o.recipient_id in by_id]

@@ -1,0 +1,37 @@
+"""Transports hand finished messages to the world: outbox files, SMTP, SendGrid."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from newsletter.delivery.transports.base import Transport, TransportStop, Unsupported
+from newsletter.delivery.transports.outbox import OutboxTransport
+from newsletter.errors import DeliveryError
+from newsletter.workspace.config import TRANSPORTS, Workspace
+
+__all__ = ["OutboxTransport", "Transport", "TransportStop", "Unsupported", "make_transport"]
+
+
+def make_transport(ws: Workspace, name: str, campaign: str, *, outbox: Path | None = None,
+                   sandbox: bool = False, say: Callable[[str], None] = lambda m: None,
+                   send_at: int | None = None, batch_id: str = "") -> Transport:
+    if name not in TRANSPORTS:
+        raise DeliveryError(f"unknown transport {name!r} (one of {', '.join(TRANSPORTS)})")
+    delivery = ws.config.delivery
+    if send_at is not None and name != "sendgrid":
+        raise Unsupported(f"the {name} transport cannot hold a message until a time; "
+                          "scheduled sends through it go out with 'newsletter dispatch'")
+    if name == "outbox":
+        folder = ws.operator_path(outbox) if outbox else delivery.outbox
+        return OutboxTransport(folder / campaign, sandbox=sandbox)
+    if outbox is not None:
+        raise Unsupported(f"--outbox only applies to the outbox transport, not {name}")
+    if name == "smtp":
+        from newsletter.delivery.transports.smtp import SmtpTransport
+
+        return SmtpTransport(delivery.smtp, ws.config.sender.from_address, sandbox=sandbox)
+    from newsletter.delivery.transports.sendgrid import SendGridTransport
+
+    return SendGridTransport(delivery.sendgrid, sandbox=sandbox, say=say, send_at=send_at,
+                             batch_id=batch_id)

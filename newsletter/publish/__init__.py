@@ -1,0 +1,1 @@
+"""Publishing beyond mail: the web archive and the monthly digest."""

@@ -1,0 +1,1 @@
+"""Rendering editions: Jinja2 templates, CSS inlining, right-to-left text, previews."""

@@ -1,0 +1,50 @@
+"""Preview: every edition of a release written to build/preview/<id>/<lang>.html|.txt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from newsletter.content.release import Release
+from newsletter.errors import LanguageError
+from newsletter.render.renderer import Renderer, personalize, relative_asset_url
+from newsletter.translation.catalog import atomic_write
+from newsletter.translation.editions import Edition, build_edition
+from newsletter.workspace.config import Workspace
+
+
+@dataclass(frozen=True)
+class PreviewFile:
+    edition: Edition
+    html_path: Path
+    text_path: Path
+
+
+def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_root: Path
+                   ) -> list[PreviewFile]:
+    """Render one HTML and one text file per reader language into ``out_root/<id>/``."""
+    out_dir = out_root / release.id
+    renderer = Renderer(ws, relative_asset_url(out_dir))
+    known = ws.config.languages.all
+    for lang in langs:  # every reader language needs complete UI strings, fallback or not
+        if lang not in known:
+            raise LanguageError(f"{lang!r} is not a language of this workspace "
+                                f"({', '.join(known)})")
+        renderer.env(lang)
+    results = []
+    for lang in langs:
+        edition = build_edition(release, ws, lang)
+        rendered = renderer.render(edition, original_url=f"{ws.config.languages.source}.html")
+        html_path = out_dir / f"{lang}.html"
+        text_path = out_dir / f"{lang}.txt"
+        # Previews have no recipient: "read online" points at the file itself and the
+        # unsubscribe link at a harmless anchor.
+        values = {"view_online_url": html_path.name, "unsubscribe_url": "#unsubscribe"}
+        html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},
+                           html=True)
+        text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text("")},
+                           html=False)
+        atomic_write(html_path, html.encode())
+        atomic_write(text_path, text.encode())
+        results.append(PreviewFile(edition, html_path, text_path))
+    return results

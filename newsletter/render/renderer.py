@@ -1,0 +1,223 @@
+"""Rendering an edition to HTML (CSS inlined once) and plain text, with Jinja2 and Babel."""
+
+from __future__ import annotations
+
+import os
+import re
+import textwrap
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import jinja2
+from babel.dates import format_date, format_datetime
+from markupsafe import Markup, escape
+
+from newsletter.content.segments import to_html, to_text
+from newsletter.errors import RenderError
+from newsletter.render.bidi import text_filter
+from newsletter.render.css import inline_css
+from newsletter.translation.editions import Edition
+from newsletter.translation.uistrings import install_ui, load_ui
+from newsletter.workspace.config import Workspace
+from newsletter.workspace.languages import Language, language
+
+HTML_TEMPLATE = "newsletter.html.j2"
+TEXT_TEMPLATE = "newsletter.txt.j2"
+STYLESHEET = "newsletter.css"
+TEXT_WIDTH = 72
+
+# Per-recipient values are filled in after rendering and inlining (see personalize):
+# plain sentinels, because premailer mangles {{ }} inside attributes.
+PLACEHOLDERS = ("greeting", "view_online_url", "unsubscribe_url")
+GREETING_TEMPLATE = "greeting.j2"
+NAME_SENTINEL = "%%name%%"
+_PLACEHOLDER = re.compile(r"%%([a-z_]+)%%")
+
+AssetUrl = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class Greetings:
+    """The salutation of one edition, with and without a name (``%%name%%`` marks it)."""
+
+    named_html: str
+    named_text: str
+    anonymous_html: str
+    anonymous_text: str
+
+    def html(self, name: str) -> Markup:
+        if not name:
+            return Markup(self.anonymous_html)  # noqa: S704 - rendered by autoescaping Jinja
+        return Markup(self.named_html.replace(NAME_SENTINEL, str(escape(name))))  # noqa: S704
+
+    def text(self, name: str) -> str:
+        return self.named_text.replace(NAME_SENTINEL, name) if name else self.anonymous_text
+
+
+@dataclass(frozen=True)
+class Rendered:
+    edition: Edition
+    html: str  # CSS inlined; contains %%placeholders%%
+    text: str  # plain text; contains %%placeholders%%
+    greetings: Greetings
+
+
+class Renderer:
+    """Renders editions of one workspace; one Jinja environment per UI language."""
+
+    def __init__(self, ws: Workspace, asset_url: AssetUrl):
+        self.ws = ws
+        self.asset_url = asset_url
+        self._envs: dict[str, jinja2.Environment] = {}
+        css_path = ws.templates_dir / STYLESHEET
+        try:
+            self.css = css_path.read_text(encoding="utf-8")
+        except FileNotFoundError as err:
+            raise RenderError("stylesheet not found", path=css_path) from err
+
+    def env(self, lang: str) -> jinja2.Environment:
+        if lang not in self._envs:
+            env = jinja2.Environment(
+                loader=jinja2.FileSystemLoader(self.ws.templates_dir),
+                # every template, .j2 included: select_autoescape() would skip *.html.j2
+                autoescape=True,
+                undefined=jinja2.StrictUndefined,
+                extensions=["jinja2.ext.i18n"],
+                trim_blocks=True,
+                lstrip_blocks=True,
+                keep_trailing_newline=True,
+            )
+            # not install_gettext_translations: that would trust translations as markup
+            install_ui(env, load_ui(self.ws, lang))
+            env.filters["wrap"] = wrap
+            self._envs[lang] = env
+        return self._envs[lang]
+
+    def context(self, edition: Edition, original_url: str = "",
+                links: list[str] | None = None) -> dict[str, Any]:
+        """What every template of an edition sees."""
+        lang = edition.language
+        links = [] if links is None else links
+        rtl = lang.is_rtl
+        flt = text_filter(lang)
+        release = edition.release
+        return {
+            "org": self.ws.config.organization,
+            "sender": self.ws.config.sender,
+            "release": release,
+            "edition": edition,
+            "lang": lang,
+            "dir": lang.direction,
+            "start": "right" if rtl else "left",
+            "end": "left" if rtl else "right",
+            "date_long": format_date(release.date, format="long", locale=lang.code),
+            "embargo_long": (
+                format_datetime(release.embargo, format="long", locale=lang.code)
+                if release.embargo else ""
+            ),
+            "css": Markup(self.css),  # noqa: S704 - the workspace's own stylesheet file
+            "html": lambda seg: to_html(seg, flt) if seg else Markup(""),
+            "iso": lambda s: flt(str(s)),
+            "txt": lambda seg: to_text(seg, links) if seg else "",
+            "links": links,
+            "asset": lambda p: self.asset_url(Path(p)),
+            "placeholder": lambda name: _placeholder(name),
+            "machine": edition.machine,
+            "original_url": original_url,
+            "source_name": language(self.ws.config.languages.source).native_name,
+            "source_dir": language(self.ws.config.languages.source).direction,
+        }
+
+    def render_template(self, name: str, lang: str, ctx: dict[str, Any]) -> str:
+        """Render one template in the UI language ``lang``; errors name the template."""
+        try:
+            return self.env(lang).get_template(name).render(ctx)
+        except jinja2.TemplateNotFound as err:
+            raise RenderError(f"template not found: {err.name}",
+                              path=self.ws.templates_dir) from err
+        except jinja2.TemplateSyntaxError as err:
+            raise RenderError(f"template error: {err.message}", path=err.filename,
+                              line=err.lineno) from err
+        except jinja2.UndefinedError as err:
+            raise RenderError(f"{name} uses an undefined value: {err.message}",
+                              path=self.ws.templates_dir) from err
+
+    def render(self, edition: Edition, original_url: str = "") -> Rendered:
+        """Render an edition; ``original_url`` is linked from a machine-translation notice."""
+        lang = edition.language
+        ctx = self.context(edition, original_url)
+        html = self.render_template(HTML_TEMPLATE, lang.code, ctx)
+        text = self.render_template(TEXT_TEMPLATE, lang.code, ctx)
+        return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang))
+
+    def greetings(self, lang: Language) -> Greetings:
+        """The salutation of one language, with and without a name."""
+        # the name is isolated: a Latin name inside an Arabic salutation keeps its place
+        named = (Markup(f"<bdi>{NAME_SENTINEL}</bdi>") if lang.is_rtl  # noqa: S704
+                 else Markup(NAME_SENTINEL))  # noqa: S704
+
+        def greet(name: Any, plain: bool) -> str:
+            return self.render_template(GREETING_TEMPLATE, lang.code,
+                                        {"plain": plain, "name": name}).strip()
+
+        return Greetings(named_html=greet(named, False), named_text=greet(NAME_SENTINEL, True),
+                         anonymous_html=greet("", False), anonymous_text=greet("", True))
+
+    def finish(self, edition: Edition, html: str, text: str) -> Rendered:
+        """Inline the CSS of an edition rendered from other templates (the digest)."""
+        return Rendered(edition, inline_css(html), _tidy_text(text),
+                        self.greetings(edition.language))
+
+
+def _placeholder(name: str) -> Markup:
+    if name not in PLACEHOLDERS:
+        raise RenderError(f"unknown placeholder {name!r} (known: {', '.join(PLACEHOLDERS)})")
+    return Markup(f"%%{name}%%")  # noqa: S704 - name is one of PLACEHOLDERS
+
+
+def personalize(document: str, values: dict[str, str], *, html: bool) -> str:
+    """Fill the %%placeholders%% of a rendered edition; values are escaped for HTML.
+
+    Autoescaping ended with rendering: what is substituted here must be escaped here.
+    """
+    missing = [name for name in PLACEHOLDERS if name not in values]
+    if missing:
+        raise RenderError(f"no value for placeholder(s) {', '.join(missing)}")
+
+    def fill(match: re.Match[str]) -> str:
+        value = values.get(match.group(1))
+        if value is None:
+            return match.group(0)
+        return str(escape(value)) if html else value
+
+    return _PLACEHOLDER.sub(fill, document)
+
+
+def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None = None) -> str:
+    """Wrap plain text at ``width`` columns, paragraph by paragraph; URLs are never broken."""
+    lead = indent if first is None else first
+    out = []
+    for i, para in enumerate(str(text).split("\n")):
+        out.append(textwrap.fill(
+            para, width=width, initial_indent=lead if i == 0 else indent,
+            subsequent_indent=indent, break_long_words=False, break_on_hyphens=False,
+        ) or lead.rstrip())
+    return "\n".join(out)
+
+
+def _tidy_text(text: str) -> str:
+    # "-- " with its space is the signature separator mail clients recognise
+    lines = [line if line == "-- " else line.rstrip() for line in text.splitlines()]
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip() + "\n"
+
+
+def relative_asset_url(out_dir: Path) -> AssetUrl:
+    """Image links for previews on disk: relative to the folder the HTML is written to."""
+
+    def url(path: Path) -> str:
+        return Path(os.path.relpath(path, out_dir)).as_posix()
+
+    return url
+

@@ -1,0 +1,1 @@
+"""Catalogs, UI strings, machine drafts, checks, memory and the editions they allow."""

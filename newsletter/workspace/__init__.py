@@ -1,0 +1,1 @@
+"""The workspace: configuration, paths, languages, addresses and the state folder."""
