@@ -91,7 +91,7 @@ def child(mode: str, n: int, url: str, baseline: int) -> dict:
 def naive(ws, release) -> int:
     """Render and inline per recipient, then build the message: what we avoid."""
     from newsletter.audience.selection import Selection, load_audience, make_plan
-    from newsletter.audience.tokens import load_signer
+    from newsletter.delivery.keys import load_signer
     from newsletter.delivery.mime import MessageBuilder, prepare
     from newsletter.render.renderer import Renderer
 

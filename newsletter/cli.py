@@ -13,8 +13,9 @@ from rich.text import Text
 from newsletter import __version__
 from newsletter.audience.lists import read_list
 from newsletter.audience.selection import Selection, parse_where
-from newsletter.audience.tokens import address_id, load_address_key
+from newsletter.audience.tokens import address_id
 from newsletter.content.release import Release, load_release
+from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import DB_NAME, REASONS, Ledger
 from newsletter.delivery.reports import write_report_csv
 from newsletter.delivery.sending import Planned, SendRequest, plan_send, send
@@ -533,7 +534,7 @@ def report(ctx: click.Context, campaign: str, csv_file: Path | None) -> None:
     ws = _ws(ctx)
     with Ledger(ws.state_dir / DB_NAME) as ledger:
         if not ledger.has_campaign(campaign):
-            known = ", ".join(c for c, _, _ in ledger.campaigns()) or "none yet"
+            known = ", ".join(c.id for c in ledger.campaigns()) or "none yet"
             raise DeliveryError(f"no campaign {campaign!r} in the ledger (known: {known})")
         rows = ledger.rows(campaign)
         counts = ledger.counts(campaign)

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from newsletter.audience.tokens import load_address_key
 from newsletter.cli import cli
+from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.errors import StateError
 from tests.conftest import EXAMPLE_RELEASE

@@ -6,8 +6,8 @@ import pytest
 import trustme
 
 from newsletter.audience.selection import Selection
-from newsletter.audience.tokens import load_address_key
 from newsletter.content.release import load_release
+from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import ConfigError

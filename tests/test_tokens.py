@@ -5,7 +5,8 @@ import stat
 
 import pytest
 
-from newsletter.audience.tokens import SECRET_ENV, Signer, load_signer
+from newsletter.audience.tokens import SECRET_ENV, Signer
+from newsletter.delivery.keys import load_signer
 from newsletter.errors import SecretError
 
 SIGNER = Signer(b"0123456789abcdef0123456789abcdef", b"address-key-0123456789abcdef", "test")

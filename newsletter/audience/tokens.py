@@ -17,25 +17,13 @@ import base64
 import binascii
 import hashlib
 import hmac
-import os
 from dataclasses import dataclass
-from pathlib import Path
-
-from newsletter.errors import SecretError
-from newsletter.workspace.state import (
-    ADDRESS_KEY,
-    create_key,
-    read_key,
-    state_errors,
-    write_new_secret,
-)
 
 SECRET_ENV = "NEWSLETTER_SECRET"  # noqa: S105 - the variable's name, not a secret
-STATE_SECRET = "secret"  # noqa: S105 - a file name
 _VERSION = b"\x01"
 _ID_BYTES = 10
 _MAC_BYTES = 10
-_MIN_SECRET = 16
+MIN_SECRET = 16
 
 
 @dataclass(frozen=True, repr=False)
@@ -78,56 +66,3 @@ class Signer:
 def address_id(address_key: bytes, email: str) -> str:
     digest = hmac.new(address_key, b"recipient\0" + email.casefold().encode(), hashlib.sha256)
     return digest.digest()[:_ID_BYTES].hex()
-
-
-def load_address_key(state_dir: Path) -> bytes:
-    """The never-rotated key that names addresses; created on first use, owner-only.
-
-    The ledger is opened first: it refuses a missing key when it was kept with one,
-    and records the fingerprint of a new key, so key and ledger vouch for each other.
-    """
-    from newsletter.delivery.ledger import open_ledger
-
-    with open_ledger(state_dir):
-        pass
-    key = read_key(state_dir / ADDRESS_KEY)
-    if key is None:
-        key = create_key(state_dir / ADDRESS_KEY)
-        with open_ledger(state_dir):  # records the new key's fingerprint
-            pass
-    return key
-
-
-def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
-    """The signer from ``NEWSLETTER_SECRET``; for outbox runs a random secret in state/.
-
-    Real transports refuse to start without the variable: links in mails that went out
-    must stay valid, so their secret cannot be an accident of one machine's state/.
-    """
-    value = os.environ.get(SECRET_ENV, "")
-    if value:
-        if len(value) < _MIN_SECRET:
-            raise SecretError(f"{SECRET_ENV} is too short: use at least {_MIN_SECRET} random "
-                              "characters (e.g. python -c 'import secrets; "
-                              "print(secrets.token_urlsafe(32))')")
-        return Signer(value.encode(), load_address_key(state_dir), "environment")
-    if not allow_state_secret:
-        raise SecretError(f"set {SECRET_ENV} to a long random value before sending through "
-                          "this transport; it signs the unsubscribe links")
-    return Signer(_state_secret(state_dir / STATE_SECRET), load_address_key(state_dir),
-                  str(state_dir / STATE_SECRET))
-
-
-def _state_secret(path: Path) -> bytes:
-    """The outbox's own signing secret; it only signs links in rehearsal files."""
-    if not path.exists():
-        write_new_secret(path)
-    with state_errors(path, "read the outbox secret"):
-        mode = path.stat().st_mode
-        key = path.read_bytes().strip()
-    if mode & 0o077:
-        raise SecretError(f"{path} is readable by others; run chmod 600 on it")
-    if len(key) < _MIN_SECRET:
-        raise SecretError(f"{path} holds no usable secret; set {SECRET_ENV} instead, or "
-                          "restore state/ from the backup")
-    return key

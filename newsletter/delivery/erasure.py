@@ -16,7 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.audience.lists import read_list
-from newsletter.audience.tokens import address_id, load_address_key
+from newsletter.audience.tokens import address_id
+from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.workspace.config import Workspace
 

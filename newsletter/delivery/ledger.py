@@ -17,9 +17,17 @@ import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 
+from newsletter.delivery.ledger_schema import SCHEMA, migrate_campaigns, plan_values
+from newsletter.delivery.records import (
+    REASONS,
+    STATUSES,
+    Campaign,
+    Row,
+    Schedule,
+    Suppression,
+)
 from newsletter.errors import DeliveryError, StateError
 from newsletter.workspace.state import (
     ADDRESS_KEY,
@@ -30,102 +38,14 @@ from newsletter.workspace.state import (
     state_errors,
 )
 
-STATUSES = ("pending", "sending", "sent", "rejected", "failed", "unknown", "suppressed",
-            "cancelled")
-DONE = ("sent", "rejected", "suppressed")  # never sent again
-REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
 LEFT_LISTS = "no longer in the selected lists"
 IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
 
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS meta (
-    name TEXT PRIMARY KEY,            -- ledger_id, key_fingerprint
-    value TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS campaigns (
-    id TEXT PRIMARY KEY,
-    release TEXT NOT NULL,
-    transport TEXT NOT NULL,
-    selection TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    kind TEXT NOT NULL DEFAULT 'real',  -- 'real' or 'rehearsal' (outbox, sandbox)
-    outbox TEXT NOT NULL DEFAULT ''     -- the folder an outbox rehearsal wrote to
-);
-CREATE TABLE IF NOT EXISTS exports (
-    path TEXT NOT NULL,               -- a report CSV written with addresses in it
-    campaign TEXT NOT NULL,
-    created_at TEXT NOT NULL,
-    PRIMARY KEY (path, campaign)
-);
-CREATE TABLE IF NOT EXISTS deliveries (
-    campaign TEXT NOT NULL REFERENCES campaigns(id),
-    recipient TEXT NOT NULL,          -- keyed hash of the address (recipient id)
-    email TEXT NOT NULL,              -- where to send, erased by 'forget'
-    name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header, erased too
-    language TEXT NOT NULL,           -- the edition the recipient gets
-    reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
-    message_id TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('pending', 'sending', 'sent', 'rejected',
-                                           'failed', 'unknown', 'suppressed', 'cancelled')),
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT NOT NULL DEFAULT '',
-    provider_id TEXT NOT NULL DEFAULT '',
-    seq INTEGER NOT NULL,             -- order of the plan, so a rerun keeps it
-    plan_mark INTEGER NOT NULL DEFAULT 0,  -- the run whose plan last named this row
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL,
-    PRIMARY KEY (campaign, recipient)
-);
--- status is not in the index: a status change then rewrites the row, not the index
-CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (campaign, language, seq);
-CREATE TABLE IF NOT EXISTS schedules (
-    campaign TEXT PRIMARY KEY,
-    release TEXT NOT NULL,            -- the release file, relative to the workspace
-    request TEXT NOT NULL,            -- the send request as JSON (lists, tags, transport...)
-    send_at TEXT NOT NULL,            -- ISO time with offset
-    transport TEXT NOT NULL,
-    batch_id TEXT NOT NULL DEFAULT '',  -- SendGrid's, for cancelling
-    status TEXT NOT NULL CHECK (status IN ('scheduled', 'handed over', 'sent', 'cancelled')),
-    created_at TEXT NOT NULL,
-    updated_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS suppressions (
-    key TEXT PRIMARY KEY,             -- keyed hash of the address
-    email TEXT,                       -- NULL once the person asked to be forgotten
-    reason TEXT NOT NULL,
-    source TEXT NOT NULL,
-    created_at TEXT NOT NULL
-);
-"""
+
 
 
 class CampaignLocked(DeliveryError):
     """Another process is sending the same campaign."""
-
-
-@dataclass(frozen=True, slots=True)
-class Row:
-    campaign: str
-    recipient: str
-    email: str
-    name: str
-    language: str
-    reason: str
-    message_id: str
-    status: str
-    attempts: int
-    last_error: str
-    provider_id: str
-    updated_at: str
-
-
-@dataclass(frozen=True)
-class Suppression:
-    key: str
-    email: str | None
-    reason: str
-    source: str
-    created_at: str
 
 
 def open_ledger(state_dir: Path) -> Ledger:
@@ -175,12 +95,12 @@ class Ledger:
         # checkpoint in larger steps: a campaign rewrites every row twice
         self.db.execute("PRAGMA wal_autocheckpoint=16384")
         with self.transaction() as db:
-            for statement in _SCHEMA.split(";"):
+            for statement in SCHEMA.split(";"):
                 if statement.strip():
                     db.execute(statement)
             columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
             if "kind" not in columns:
-                _migrate_campaigns(db)
+                migrate_campaigns(db)
 
     def _check_key(self, key: bytes | None, key_path: Path) -> str:
         """The ledger's own id; its key fingerprint must match the key beside it."""
@@ -267,7 +187,7 @@ class Ledger:
                 " ON CONFLICT(campaign, recipient) DO UPDATE SET name=excluded.name,"
                 " language=excluded.language, reason=excluded.reason,"
                 " plan_mark=excluded.plan_mark WHERE deliveries.status IN ('pending', 'failed')",
-                _plan_values(campaign, rows, erased, mark, stamp))
+                plan_values(campaign, rows, erased, mark, stamp))
             # still to send, but not in this run's plan: they left the selected lists
             db.execute("UPDATE deliveries SET status='rejected', updated_at=?,"
                        " last_error=?"
@@ -377,9 +297,10 @@ class Ledger:
             args += (status,)
         return [Row(*r) for r in self.db.execute(sql + " ORDER BY seq", args)]
 
-    def campaigns(self) -> list[tuple[str, str, str]]:
-        return list(self.db.execute("SELECT id, release, created_at FROM campaigns"
-                                    " ORDER BY created_at"))
+    def campaigns(self) -> list[Campaign]:
+        return [Campaign(*r) for r in self.db.execute(
+            "SELECT id, release, transport, kind, created_at FROM campaigns"
+            " ORDER BY created_at")]
 
     def outbox_folders(self) -> list[str]:
         """Every folder an outbox rehearsal wrote to, as recorded (for erasure)."""
@@ -415,14 +336,14 @@ class Ledger:
                        (campaign, release, request, send_at, transport, batch_id, status,
                         stamp, stamp))
 
-    def schedules(self, status: str | None = None) -> list[tuple[str, ...]]:
+    def schedules(self, status: str | None = None) -> list[Schedule]:
         sql = ("SELECT campaign, release, request, send_at, transport, batch_id, status"
                " FROM schedules")
         args: tuple[str, ...] = ()
         if status:
             sql += " WHERE status=?"
             args = (status,)
-        return list(self.db.execute(sql + " ORDER BY send_at", args))
+        return [Schedule(*r) for r in self.db.execute(sql + " ORDER BY send_at", args)]
 
     def set_schedule(self, campaign: str, status: str) -> None:
         with self.transaction() as db:
@@ -476,41 +397,6 @@ class Ledger:
         self.db.execute("VACUUM")
         self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
-
-
-def _plan_values(campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]],
-                 erased: set[str], mark: int, stamp: str) -> Iterator[tuple[object, ...]]:
-    for seq, (rid, email, name, lang, reason, mid) in enumerate(rows):
-        if rid in erased:  # the list still has their row: keep no address, send nothing
-            yield (campaign, rid, "", "", lang, "", mid, "suppressed", "erased", seq, mark,
-                   stamp, stamp)
-        else:
-            yield (campaign, rid, email, name, lang, reason, mid, "pending", "", seq, mark,
-                   stamp, stamp)
-
-
-def _migrate_campaigns(db: sqlite3.Connection) -> None:
-    """Ledgers from before rehearsals had campaigns of their own.
-
-    Such a ledger named an outbox run exactly like the real send of the same release
-    and audience, so the real send found everyone 'sent'. A campaign that only the
-    outbox ever touched (every file name ends in .eml) becomes the rehearsal
-    ``<id>-outbox``; one a real transport continued stays real.
-    """
-    db.execute("ALTER TABLE campaigns ADD COLUMN kind TEXT NOT NULL DEFAULT 'real'")
-    db.execute("ALTER TABLE campaigns ADD COLUMN outbox TEXT NOT NULL DEFAULT ''")
-    legacy = [cid for (cid,) in db.execute(
-        "SELECT id FROM campaigns c WHERE transport='outbox' AND NOT EXISTS (SELECT 1 FROM"
-        " deliveries d WHERE d.campaign=c.id AND d.provider_id != ''"
-        " AND d.provider_id NOT LIKE '%.eml')")]
-    for cid in legacy:
-        new = f"{cid}-outbox"
-        db.execute("INSERT INTO campaigns (id, release, transport, selection, created_at, kind)"
-                   " SELECT ?, release, transport, selection, created_at, 'rehearsal'"
-                   " FROM campaigns WHERE id=?", (new, cid))
-        db.execute("UPDATE deliveries SET campaign=? WHERE campaign=?", (new, cid))
-        db.execute("UPDATE schedules SET campaign=? WHERE campaign=?", (new, cid))
-        db.execute("DELETE FROM campaigns WHERE id=?", (cid,))
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -92,11 +92,12 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
     state = ws.state_dir
     with Ledger(state / DB_NAME) as ledger:
         due = [s for s in ledger.schedules("scheduled")
-               if dt.datetime.fromisoformat(s[3]) <= moment]
+               if dt.datetime.fromisoformat(s.send_at) <= moment]
     done = []
-    for campaign, rel_path, request_json, *_ in due:
+    for entry in due:
+        campaign, rel_path = entry.campaign, entry.release
         release = load_release(ws.inside(rel_path, what="release"), ws.root)
-        request = _request_from(request_json)
+        request = _request_from(entry.request)
         planned = plan_send(ws, release, request)
         if planned.campaign != campaign:
             raise DeliveryError(f"{rel_path} changed since {campaign} was scheduled; cancel "
@@ -112,10 +113,11 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
 def cancel(ws: Workspace, campaign: str) -> str:
     state = ws.state_dir
     with Ledger(state / DB_NAME) as ledger:
-        rows = {s[0]: s for s in ledger.schedules()}
+        rows = {s.campaign: s for s in ledger.schedules()}
         if campaign not in rows:
             raise DeliveryError(f"no scheduled campaign {campaign!r}")
-        _, _, _, at, transport, batch, status = rows[campaign]
+        entry = rows[campaign]
+        at, transport, batch, status = entry.send_at, entry.transport, entry.batch_id, entry.status
         if status in ("sent", "cancelled"):
             raise DeliveryError(f"{campaign} is already {status}")
         if transport == "sendgrid":

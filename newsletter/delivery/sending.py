@@ -8,9 +8,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.audience.selection import Audience, Plan, Selection, load_audience, make_plan
-from newsletter.audience.tokens import load_signer
 from newsletter.content.release import Release
 from newsletter.delivery.campaigns import campaign_id, rehearsal_of
+from newsletter.delivery.keys import load_signer
 from newsletter.delivery.loop import Progress, RunResult, run_campaign
 from newsletter.delivery.mime import MessageBuilder, Prepared, load_attachments, prepare
 from newsletter.delivery.transports import make_transport

@@ -14,10 +14,12 @@ from typing import Any
 
 from newsletter.audience.lists import Recipient
 from newsletter.delivery.mime import MessageBuilder, Prepared
+from newsletter.delivery.records import Status
 from newsletter.errors import DeliveryError
 
 # What a transport may say about one recipient after posting.
-SENT, REJECTED, FAILED, UNKNOWN, PENDING = "sent", "rejected", "failed", "unknown", "pending"
+SENT, REJECTED, FAILED, UNKNOWN, PENDING = (Status.SENT, Status.REJECTED, Status.FAILED,
+                                            Status.UNKNOWN, Status.PENDING)
 
 
 class Unsupported(DeliveryError):

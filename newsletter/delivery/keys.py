@@ -1,0 +1,75 @@
+"""The keys of a workspace: the address key (in state/) and the token signer.
+
+The address key names every recipient and is checked against the ledger on every
+load (see workspace/state.py); the signer's secret comes from NEWSLETTER_SECRET,
+or, for outbox rehearsals only, from a random file in state/.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from newsletter.audience.tokens import MIN_SECRET, SECRET_ENV, Signer
+from newsletter.delivery.ledger import open_ledger
+from newsletter.errors import SecretError
+from newsletter.workspace.state import (
+    ADDRESS_KEY,
+    create_key,
+    read_key,
+    state_errors,
+    write_new_secret,
+)
+
+STATE_SECRET = "secret"  # noqa: S105 - a file name
+
+
+def load_address_key(state_dir: Path) -> bytes:
+    """The never-rotated key that names addresses; created on first use, owner-only.
+
+    The ledger is opened first: it refuses a missing key when it was kept with one,
+    and records the fingerprint of a new key, so key and ledger vouch for each other.
+    """
+    with open_ledger(state_dir):
+        pass
+    key = read_key(state_dir / ADDRESS_KEY)
+    if key is None:
+        key = create_key(state_dir / ADDRESS_KEY)
+        with open_ledger(state_dir):  # records the new key's fingerprint
+            pass
+    return key
+
+
+def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
+    """The signer from ``NEWSLETTER_SECRET``; for outbox runs a random secret in state/.
+
+    Real transports refuse to start without the variable: links in mails that went out
+    must stay valid, so their secret cannot be an accident of one machine's state/.
+    """
+    value = os.environ.get(SECRET_ENV, "")
+    if value:
+        if len(value) < MIN_SECRET:
+            raise SecretError(f"{SECRET_ENV} is too short: use at least {MIN_SECRET} random "
+                              "characters (e.g. python -c 'import secrets; "
+                              "print(secrets.token_urlsafe(32))')")
+        return Signer(value.encode(), load_address_key(state_dir), "environment")
+    if not allow_state_secret:
+        raise SecretError(f"set {SECRET_ENV} to a long random value before sending through "
+                          "this transport; it signs the unsubscribe links")
+    return Signer(_state_secret(state_dir / STATE_SECRET), load_address_key(state_dir),
+                  str(state_dir / STATE_SECRET))
+
+
+def _state_secret(path: Path) -> bytes:
+    """The outbox's own signing secret; it only signs links in rehearsal files."""
+    if not path.exists():
+        write_new_secret(path)
+    with state_errors(path, "read the outbox secret"):
+        mode = path.stat().st_mode
+        key = path.read_bytes().strip()
+    if mode & 0o077:
+        raise SecretError(f"{path} is readable by others; run chmod 600 on it")
+    if len(key) < MIN_SECRET:
+        raise SecretError(f"{path} holds no usable secret; set {SECRET_ENV} instead, or "
+                          "restore state/ from the backup")
+    return key

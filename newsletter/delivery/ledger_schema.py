@@ -1,0 +1,104 @@
+"""The ledger's tables, the migrations of older ledgers, and how a plan becomes rows."""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+
+from newsletter.delivery.records import STATUSES
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS meta (
+    name TEXT PRIMARY KEY,            -- ledger_id, key_fingerprint
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS campaigns (
+    id TEXT PRIMARY KEY,
+    release TEXT NOT NULL,
+    transport TEXT NOT NULL,
+    selection TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    kind TEXT NOT NULL DEFAULT 'real',  -- 'real' or 'rehearsal' (outbox, sandbox)
+    outbox TEXT NOT NULL DEFAULT ''     -- the folder an outbox rehearsal wrote to
+);
+CREATE TABLE IF NOT EXISTS exports (
+    path TEXT NOT NULL,               -- a report CSV written with addresses in it
+    campaign TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (path, campaign)
+);
+CREATE TABLE IF NOT EXISTS deliveries (
+    campaign TEXT NOT NULL REFERENCES campaigns(id),
+    recipient TEXT NOT NULL,          -- keyed hash of the address (recipient id)
+    email TEXT NOT NULL,              -- where to send, erased by 'forget'
+    name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header, erased too
+    language TEXT NOT NULL,           -- the edition the recipient gets
+    reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
+    message_id TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN (@STATUSES@)),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT NOT NULL DEFAULT '',
+    provider_id TEXT NOT NULL DEFAULT '',
+    seq INTEGER NOT NULL,             -- order of the plan, so a rerun keeps it
+    plan_mark INTEGER NOT NULL DEFAULT 0,  -- the run whose plan last named this row
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    PRIMARY KEY (campaign, recipient)
+);
+-- status is not in the index: a status change then rewrites the row, not the index
+CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (campaign, language, seq);
+CREATE TABLE IF NOT EXISTS schedules (
+    campaign TEXT PRIMARY KEY,
+    release TEXT NOT NULL,            -- the release file, relative to the workspace
+    request TEXT NOT NULL,            -- the send request as JSON (lists, tags, transport...)
+    send_at TEXT NOT NULL,            -- ISO time with offset
+    transport TEXT NOT NULL,
+    batch_id TEXT NOT NULL DEFAULT '',  -- SendGrid's, for cancelling
+    status TEXT NOT NULL CHECK (status IN ('scheduled', 'handed over', 'sent', 'cancelled')),
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS suppressions (
+    key TEXT PRIMARY KEY,             -- keyed hash of the address
+    email TEXT,                       -- NULL once the person asked to be forgotten
+    reason TEXT NOT NULL,
+    source TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+""".replace(
+    "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES))  # the one list of statuses
+
+
+def plan_values(campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]],
+                 erased: set[str], mark: int, stamp: str) -> Iterator[tuple[object, ...]]:
+    for seq, (rid, email, name, lang, reason, mid) in enumerate(rows):
+        if rid in erased:  # the list still has their row: keep no address, send nothing
+            yield (campaign, rid, "", "", lang, "", mid, "suppressed", "erased", seq, mark,
+                   stamp, stamp)
+        else:
+            yield (campaign, rid, email, name, lang, reason, mid, "pending", "", seq, mark,
+                   stamp, stamp)
+
+
+def migrate_campaigns(db: sqlite3.Connection) -> None:
+    """Ledgers from before rehearsals had campaigns of their own.
+
+    Such a ledger named an outbox run exactly like the real send of the same release
+    and audience, so the real send found everyone 'sent'. A campaign that only the
+    outbox ever touched (every file name ends in .eml) becomes the rehearsal
+    ``<id>-outbox``; one a real transport continued stays real.
+    """
+    db.execute("ALTER TABLE campaigns ADD COLUMN kind TEXT NOT NULL DEFAULT 'real'")
+    db.execute("ALTER TABLE campaigns ADD COLUMN outbox TEXT NOT NULL DEFAULT ''")
+    legacy = [cid for (cid,) in db.execute(
+        "SELECT id FROM campaigns c WHERE transport='outbox' AND NOT EXISTS (SELECT 1 FROM"
+        " deliveries d WHERE d.campaign=c.id AND d.provider_id != ''"
+        " AND d.provider_id NOT LIKE '%.eml')")]
+    for cid in legacy:
+        new = f"{cid}-outbox"
+        db.execute("INSERT INTO campaigns (id, release, transport, selection, created_at, kind)"
+                   " SELECT ?, release, transport, selection, created_at, 'rehearsal'"
+                   " FROM campaigns WHERE id=?", (new, cid))
+        db.execute("UPDATE deliveries SET campaign=? WHERE campaign=?", (new, cid))
+        db.execute("UPDATE schedules SET campaign=? WHERE campaign=?", (new, cid))
+        db.execute("DELETE FROM campaigns WHERE id=?", (cid,))
