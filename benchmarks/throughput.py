@@ -61,7 +61,7 @@ def make_workspace(root: Path, n: int, sendgrid_url: str = "") -> None:
 def child(mode: str, n: int, url: str, baseline: int) -> dict:
     """Runs in a fresh process: one measurement, printed as JSON."""
     from newsletter.audience.selection import Selection
-    from newsletter.content.release import load_release
+    from newsletter.content.parser import load_release
     from newsletter.delivery.sending import SendRequest, plan_send, send
     from newsletter.workspace.config import load_workspace
 

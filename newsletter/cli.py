@@ -14,7 +14,8 @@ from newsletter import __version__
 from newsletter.audience.lists import read_list
 from newsletter.audience.selection import Selection, parse_where
 from newsletter.audience.tokens import address_id
-from newsletter.content.release import Release, load_release
+from newsletter.content.parser import load_release
+from newsletter.content.release import Release
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import DB_NAME, REASONS, Ledger
 from newsletter.delivery.reports import write_report_csv

@@ -6,7 +6,7 @@ from email import message_from_bytes, policy
 import pytest
 
 from newsletter.audience.selection import Selection
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import DeliveryError, ReleaseError
 from tests.conftest import EXAMPLE_RELEASE

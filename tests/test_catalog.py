@@ -4,7 +4,7 @@ import subprocess
 
 from babel.messages.pofile import read_po
 
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.translation.catalog import extract_release, po_path, pot_path, read_catalog
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 

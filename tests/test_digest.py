@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 from click.testing import CliRunner
 
 from newsletter.cli import cli
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.errors import ReleaseError
 from newsletter.publish import digest as digests
 from newsletter.render.renderer import Renderer

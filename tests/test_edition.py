@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from babel.messages.pofile import read_po
 
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.errors import LanguageError
 from newsletter.translation.catalog import po_path, write_catalog
 from newsletter.translation.editions import FALLBACK, SOURCE, TRANSLATED, build_edition, coverage

@@ -10,7 +10,7 @@ import pytest
 from newsletter.audience.lists import Recipient
 from newsletter.audience.selection import Selection, load_audience, make_plan
 from newsletter.audience.tokens import Signer
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.delivery.mime import MessageBuilder, encode_address, encode_text, prepare
 from newsletter.errors import DeliveryError
 from newsletter.render.renderer import Renderer

@@ -4,15 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.content.release import (
-    Figure,
-    Heading,
-    ListBlock,
-    Paragraph,
-    Quote,
-    load_release,
-    parse_release,
-)
+from newsletter.content.parser import load_release, parse_release
+from newsletter.content.release import Figure, Heading, ListBlock, Paragraph, Quote
 from newsletter.errors import ReleaseError
 from tests.conftest import EXAMPLE_RELEASE
 

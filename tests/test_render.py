@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from babel.messages.pofile import read_po
 
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.errors import LanguageError, RenderError
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url
 from newsletter.translation.catalog import extract_release, po_path, write_catalog

@@ -7,7 +7,7 @@ from click.testing import CliRunner
 
 from newsletter.audience.selection import Selection
 from newsletter.cli import cli
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.scheduling import cancel, dispatch, parse_at, schedule_send
 from newsletter.delivery.sending import SendRequest

@@ -8,7 +8,7 @@ from click.testing import CliRunner
 import newsletter.render.renderer as render_module
 from newsletter.audience.selection import Selection, load_audience, make_plan
 from newsletter.cli import cli
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import AudienceError, RecipientError
 from tests.conftest import EXAMPLE_RELEASE

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from newsletter.audience.selection import Selection
 from newsletter.cli import cli
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.delivery.transports import TransportStop

@@ -6,7 +6,7 @@ import pytest
 import trustme
 
 from newsletter.audience.selection import Selection
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.sending import SendRequest, plan_send, send

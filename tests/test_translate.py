@@ -8,7 +8,7 @@ import pytest
 from click.testing import CliRunner
 
 from newsletter.cli import cli
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.errors import ConfigError
 from newsletter.translation.catalog import extract_release, po_path, read_catalog
 from newsletter.translation.drafting import translate_release

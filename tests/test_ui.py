@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from markupsafe import Markup
 
 from newsletter.cli import cli
-from newsletter.content.release import load_release
+from newsletter.content.parser import load_release
 from newsletter.errors import CatalogError
 from newsletter.publish.archive import build_archive
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url

@@ -10,7 +10,8 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from newsletter.audience.selection import Selection
-from newsletter.content.release import Release, load_release
+from newsletter.content.parser import load_release
+from newsletter.content.release import Release
 from newsletter.delivery.ledger import DB_NAME, Ledger
 from newsletter.delivery.sending import SendRequest, SendResult, check_embargo, plan_send, send
 from newsletter.errors import DeliveryError

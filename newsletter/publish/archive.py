@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from newsletter import __version__
-from newsletter.content.release import Figure, Release, load_release
+from newsletter.content.parser import load_release
+from newsletter.content.release import Figure, Release
 from newsletter.content.segments import to_html
 from newsletter.errors import RenderError
 from newsletter.render.bidi import text_filter

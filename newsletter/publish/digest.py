@@ -17,7 +17,8 @@ from typing import Any
 from babel.dates import format_date
 
 from newsletter.audience.selection import Plan, Selection, load_audience, reader_language
-from newsletter.content.release import Release, load_release
+from newsletter.content.parser import load_release
+from newsletter.content.release import Release
 from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.delivery.campaigns import with_rehearsal
 from newsletter.delivery.mime import Prepared
