@@ -63,7 +63,7 @@ def child(mode: str, n: int, url: str, baseline: int) -> dict:
     from newsletter.audience.selection import Selection
     from newsletter.content.parser import load_release
     from newsletter.delivery.sending import SendRequest, plan_send, send
-    from newsletter.workspace.config import load_workspace
+    from newsletter.workspace.loading import load_workspace
 
     os.environ["NEWSLETTER_SECRET"] = "benchmark-secret-" + "b" * 32
     os.environ["SENDGRID_API_KEY"] = "SG.benchmark"

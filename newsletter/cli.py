@@ -39,9 +39,10 @@ from newsletter.translation.engines import ENGINES, RetryPolicy, make_engine
 from newsletter.translation.progress import export_tmx, release_status
 from newsletter.translation.uistrings import extract_ui
 from newsletter.workspace.addresses import AddressError, normalize_address
-from newsletter.workspace.config import Workspace, load_workspace, resolve_inside
+from newsletter.workspace.config import Workspace, resolve_inside
 from newsletter.workspace.languages import language
 from newsletter.workspace.languages import language as language_info
+from newsletter.workspace.loading import load_workspace
 
 # Wide enough for paths when output goes to a file or CI log (rich assumes 80 there).
 # emoji=False: "messages.po:100:" in a message must not turn into an emoji

@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.workspace.config import Workspace, load_workspace
+from newsletter.workspace.config import Workspace
+from newsletter.workspace.loading import load_workspace
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"

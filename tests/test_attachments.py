@@ -74,7 +74,7 @@ def test_attachments_travel_in_multipart_mixed(ws):
 
 
 def test_size_budget_says_what_to_do(ws_root):
-    from newsletter.workspace.config import load_workspace
+    from newsletter.workspace.loading import load_workspace
     cfg = ws_root / "newsletter.toml"
     cfg.write_text(cfg.read_text(encoding="utf-8").replace(
         'outbox = "outbox"\n', 'outbox = "outbox"\nattachment_budget_mb = 0.001\n', 1),

@@ -5,7 +5,8 @@ from pathlib import Path
 import pytest
 
 from newsletter.errors import ConfigError, WorkspaceError
-from newsletter.workspace.config import CONFIG_NAME, find_workspace, load_config, load_workspace
+from newsletter.workspace.config import CONFIG_NAME
+from newsletter.workspace.loading import find_workspace, load_config, load_workspace
 
 
 def _edit(root: Path, old: str, new: str) -> Path:

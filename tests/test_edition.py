@@ -82,7 +82,7 @@ def _set_policy(ws_root, lang, policy):
     text = path.read_text(encoding="utf-8").replace(
         '[languages.policy]\nku = "reviewed"', f'[languages.policy]\n{lang} = "{policy}"')
     path.write_text(text, encoding="utf-8")
-    from newsletter.workspace.config import load_workspace
+    from newsletter.workspace.loading import load_workspace
     return load_workspace(ws_root)
 
 

@@ -108,7 +108,7 @@ def test_long_non_ascii_names_survive_folding():
 
 
 def test_list_unsubscribe_stays_readable_with_a_long_token(ws_root, release):
-    from newsletter.workspace.config import load_workspace
+    from newsletter.workspace.loading import load_workspace
     path = ws_root / "newsletter.toml"
     text = path.read_text(encoding="utf-8").replace(
         'unsubscribe_url = "https://verbund.example.org/newsletter/abmelden"',

@@ -188,7 +188,7 @@ def test_html_structure_matches_golden(ws, renderer, release, lang):
 
 
 def test_machine_edition_carries_a_notice_with_a_link_to_the_original(ws_root, release):
-    from newsletter.workspace.config import load_workspace
+    from newsletter.workspace.loading import load_workspace
     path = ws_root / "newsletter.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
         '[languages.policy]\nku = "reviewed"', '[languages.policy]\nku = "machine"'),

@@ -16,7 +16,7 @@ from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.delivery.transports import TransportStop
 from newsletter.delivery.transports.sendgrid import SendGridTransport, split_budget
 from newsletter.errors import ConfigError
-from newsletter.workspace.config import load_workspace
+from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_sendgrid import FakeSendGrid, problems
 

@@ -11,7 +11,7 @@ from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import ConfigError
-from newsletter.workspace.config import load_workspace
+from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_smtp import Behaviour, Recorder, SmtpServer
 

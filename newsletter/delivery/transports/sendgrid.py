@@ -38,7 +38,8 @@ from newsletter.delivery.transports.base import (
     TransportStop,
 )
 from newsletter.errors import ConfigError, DeliveryError
-from newsletter.workspace.config import SendGrid, sendgrid_host_problem
+from newsletter.workspace.config import SendGrid
+from newsletter.workspace.loading import sendgrid_host_problem
 
 KEY_ENV = "SENDGRID_API_KEY"
 HOST_ENV = "SENDGRID_API_HOST"
