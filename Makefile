@@ -37,13 +37,15 @@ demo: $(STAMP)
 	$(BIN)/newsletter archive
 
 bench: $(STAMP)
-	$(BIN)/python benchmarks/bench_messages.py
+	$(BIN)/python benchmarks/throughput.py
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 
 test: $(STAMP) gettext
 	$(BIN)/ruff check .
+	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 
 clean:

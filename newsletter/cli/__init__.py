@@ -1,0 +1,13 @@
+"""The ``newsletter`` command line: options in, one call of the application layer,
+tables out, exit codes. It opens no ledger, reads no list and builds no plan."""
+
+from __future__ import annotations
+
+from newsletter.cli import catalogs, mailing, people  # noqa: F401 - they register commands
+from newsletter.cli.base import cli
+
+__all__ = ["cli", "main"]
+
+
+def main() -> None:
+    cli(prog_name="newsletter")

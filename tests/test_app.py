@@ -1,0 +1,59 @@
+"""The application layer called directly: no click, no servers."""
+
+from __future__ import annotations
+
+import pytest
+
+from newsletter.app import mailing, people, translation
+from newsletter.app.workspace import find_release, list_releases, target_codes
+from newsletter.errors import LanguageError, RecipientError, ReleaseError
+from tests.conftest import EXAMPLE_RELEASE
+
+
+@pytest.fixture(autouse=True)
+def _env(monkeypatch):
+    monkeypatch.setenv("NEWSLETTER_SECRET", "app-secret-" + "a" * 30)
+
+
+def test_releases_by_id_or_path_and_listed(ws):
+    assert find_release(ws, EXAMPLE_RELEASE).id == EXAMPLE_RELEASE
+    assert find_release(ws, f"releases/{EXAMPLE_RELEASE}.md").id == EXAMPLE_RELEASE
+    with pytest.raises(ReleaseError, match="no release 'nope'"):
+        find_release(ws, "nope")
+    assert EXAMPLE_RELEASE in [r.id for r in list_releases(ws)]
+
+
+def test_language_codes_are_normalised_and_checked_in_one_place(ws):
+    assert target_codes(ws, ("tr", "ar")) == ("tr", "ar")
+    with pytest.raises(LanguageError, match="not a target language"):
+        target_codes(ws, ("de",), targets_only=True)
+
+
+def test_plan_send_report_and_forget_return_data(ws):
+    plan = mailing.plan_release(ws, EXAMPLE_RELEASE, mailing.MailingOptions(lists=("press",)))
+    assert plan.planned.rehearsal == "outbox" and len(plan.planned.plan) == 8
+    result = mailing.send(ws, plan)
+    assert result.delivered == 8 and result.run.counts["sent"] == 8
+    rep = mailing.report(ws, plan.planned.campaign)
+    assert len(rep.rows) == 8 and rep.counts["sent"] == 8
+    gone = people.forget(ws, "J.Becker@essener-lokalanzeiger.example.com")
+    assert gone.rows == 1 and len(gone.files) == 1 and gone.in_lists == ["recipients/press.csv:2"]
+
+
+def test_suppressions_and_list_summary(ws):
+    assert people.suppress(ws, ("a@example.org",)) == [("a@example.org", True)]
+    assert people.suppress(ws, ("A@example.org",)) == [("A@example.org", False)]
+    assert [s.email for s in people.suppressions(ws)] == ["a@example.org"]
+    assert people.unsuppress(ws, ("a@example.org",)) == [("a@example.org", True)]
+    with pytest.raises(RecipientError, match="not an email address"):
+        people.suppress(ws, ("nope",))
+    summary = people.list_summary(ws)
+    assert {c.name: c.valid for c in summary.lists}["press"] == 8 and not summary.problems
+
+
+def test_status_and_previews(ws, tmp_path):
+    (st,) = translation.status(ws, (EXAMPLE_RELEASE,))
+    assert {c.language for c in st.languages} >= {"tr", "ar", "fa"}
+    done = translation.preview(ws, EXAMPLE_RELEASE, ("fa",), tmp_path / "out")
+    assert done.files[0].edition.language.code == "en"  # fa falls back to en
+    assert (tmp_path / "out" / EXAMPLE_RELEASE / "fa.html").is_file()
