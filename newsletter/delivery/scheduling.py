@@ -70,7 +70,7 @@ def schedule_send(ws: Workspace, release: Release, request: SendRequest, at: dt.
         if at - moment > SENDGRID_MAX_AHEAD:
             raise DeliveryError("SendGrid schedules at most 72 hours ahead; schedule it later, "
                                 "or use another transport with 'newsletter dispatch'")
-        from newsletter.delivery.transports.sendgrid import create_batch
+        from newsletter.delivery.transports.sendgrid_api import create_batch
 
         batch = create_batch(ws.config.delivery.sendgrid)
         held = SendRequest(**{**asdict(request), "selection": request.selection,
@@ -124,7 +124,7 @@ def cancel(ws: Workspace, campaign: str) -> str:
         if transport == "sendgrid":
             if dt.datetime.fromisoformat(at) <= dt.datetime.now(dt.UTC):
                 raise DeliveryError(f"{campaign} was due at {at}: too late to cancel")
-            from newsletter.delivery.transports.sendgrid import cancel_batch
+            from newsletter.delivery.transports.sendgrid_api import cancel_batch
 
             cancel_batch(ws.config.delivery.sendgrid, batch)
         ledger.set_schedule(campaign, "cancelled")

@@ -8,7 +8,7 @@ from python_http_client import exceptions as http
 
 from newsletter.audience.tokens import address_id
 from newsletter.delivery.ledger import Ledger
-from newsletter.delivery.transports.sendgrid import api_client
+from newsletter.delivery.transports.sendgrid_api import api_client
 from newsletter.errors import DeliveryError
 from newsletter.workspace.addresses import AddressError, normalize_address
 from newsletter.workspace.config import SendGrid

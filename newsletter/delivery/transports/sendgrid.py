@@ -10,10 +10,8 @@ Authorization included, at DEBUG level: its logger is held at WARNING).
 from __future__ import annotations
 
 import base64
-import json
 import logging
 import math
-import os
 import random
 import re
 import socket
@@ -33,16 +31,22 @@ from newsletter.delivery.transports.base import (
     SENT,
     UNKNOWN,
     Batch,
+    Item,
     Outcome,
     Transport,
     TransportStop,
 )
-from newsletter.errors import ConfigError, DeliveryError
+from newsletter.delivery.transports.sendgrid_api import (
+    api_client,
+    api_host,
+    api_key,
+    error_list,
+    error_text,
+    errors_of,
+)
+from newsletter.errors import ConfigError
 from newsletter.workspace.config import SendGrid
-from newsletter.workspace.loading import sendgrid_host_problem
 
-KEY_ENV = "SENDGRID_API_KEY"
-HOST_ENV = "SENDGRID_API_HOST"
 MAX_PERSONALIZATIONS = 1000
 MAX_SUBSTITUTION_BYTES = 10_000
 MAX_ISOLATED = 10  # refused recipients a request may hold before splitting gives up
@@ -66,7 +70,7 @@ class SendGridTransport(Transport):
         self.send_at, self.batch_id = send_at, batch_id
         self.sleep, self.clock, self.say = sleep, clock, say
         self.host = api_host(settings)
-        _key("to send through SendGrid")  # refuse at once, before any rendering
+        api_key("to send through SendGrid")  # refuse at once, before any rendering
         self.requests = 0
         self._parts: dict[int, tuple[str, str, list[dict[str, str]]]] = {}
 
@@ -82,43 +86,16 @@ class SendGridTransport(Transport):
     def build(self, batch: Batch) -> tuple[dict[str, Any], list[Outcome]]:
         """The request body, and outcomes for recipients that cannot go in it."""
         prepared, builder = batch.prepared, batch.builder
-        rendered = prepared.rendered
         edition = prepared.edition
         text, html, attachments = self._edition_parts(prepared)
         personalizations, refused, seen = [], [], set()
         for item in batch.items:
-            r = item.recipient
-            if r.email.casefold() in seen:  # each address once per request
+            if item.recipient.email.casefold() in seen:  # each address once per request
                 refused.append(Outcome(item.recipient_id, REJECTED, "duplicate address"))
                 continue
-            seen.add(r.email.casefold())
-            token = builder.signer.token_for_id(item.recipient_id)
-            unsubscribe = builder.unsubscribe_url(token)
-            mailto = (f"mailto:{builder.web.unsubscribe_mailto}"
-                      f"?subject={quote('unsubscribe ' + token)}")
-            subs = {
-                "%%greeting_html%%": str(rendered.greetings.html(r.name)),
-                "%%greeting_text%%": rendered.greetings.text(r.name),
-                "%%unsubscribe_url_html%%": str(escape(unsubscribe)),
-                "%%unsubscribe_url_text%%": unsubscribe,
-            }
-            size = sum(len(k.encode()) + len(v.encode()) for k, v in subs.items())
-            if size > MAX_SUBSTITUTION_BYTES:
-                refused.append(Outcome(item.recipient_id, REJECTED,
-                                       f"substitutions of {size} bytes exceed SendGrid's limit"))
-                continue
-            to: dict[str, str] = {"email": r.email}
-            if r.name:
-                to["name"] = _display_name(r.name)
-            personalizations.append({
-                "to": [to],
-                "substitutions": subs,
-                "custom_args": {"campaign": batch.campaign, "recipient": item.recipient_id},
-                "headers": {
-                    "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
-                    "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
-                },
-            })
+            seen.add(item.recipient.email.casefold())
+            one = _personalization(batch, item)
+            (refused if isinstance(one, Outcome) else personalizations).append(one)
         cfg = builder.sender_config
         body: dict[str, Any] = {
             "personalizations": personalizations,
@@ -213,21 +190,7 @@ class SendGridTransport(Transport):
                 raise halt(err.message, chunk, PENDING, "not attempted") from None
             except _Refused as no:
                 last_error = no.message
-                named = no.named(len(chunk)) if no.status == 400 else {}
-                if named:  # SendGrid said who: refuse those, post the others again
-                    outcomes += [Outcome(_rid(chunk[i]), REJECTED, f"400: {message}")
-                                 for i, message in sorted(named.items())]
-                    others = [p for i, p in enumerate(chunk) if i not in named]
-                    if others:
-                        todo.append(others)
-                elif no.status in (400, 413) and len(chunk) > 1:
-                    half = len(chunk) // 2
-                    todo += [chunk[half:], chunk[:half]]  # the first half goes first
-                elif no.status in (400, 413):
-                    alone += chunk
-                    alone_error[_rid(chunk[0])] = no.message
-                else:
-                    outcomes += _outcomes(chunk, REJECTED, no.message)
+                _narrow(no, chunk, outcomes, todo, alone, alone_error)
             else:
                 outcomes += _outcomes(chunk, SENT, "", provider)
         # everything was answered: whoever was refused alone is refused
@@ -257,7 +220,7 @@ class SendGridTransport(Transport):
                 continue
             except (http.UnauthorizedError, http.ForbiddenError) as err:
                 raise ConfigError(f"SendGrid refused the API key ({err.status_code}): "
-                                  f"{_errors(err)}") from None
+                                  f"{errors_of(err)}") from None
             except http.HTTPError as err:
                 status = getattr(err, "status_code", 0)
                 if status < 500:
@@ -301,8 +264,8 @@ class _Refused(Exception):
     def __init__(self, status: int, err: http.HTTPError | None):
         super().__init__(status)
         self.status = status
-        self.errors = _error_list(err) if err is not None else []
-        self.message = (f"{status}: {_errors(err)}" if err is not None
+        self.errors = error_list(err) if err is not None else []
+        self.message = (f"{status}: {errors_of(err)}" if err is not None
                         else f"unexpected status {status}")
 
     def named(self, size: int) -> dict[int, str]:
@@ -312,7 +275,7 @@ class _Refused(Exception):
         for error in self.errors:
             found = _PERSONALIZATION.match(str(error.get("field") or ""))
             if found:
-                named.setdefault(int(found.group(1)), []).append(_error_text(error))
+                named.setdefault(int(found.group(1)), []).append(error_text(error))
         if any(i >= size for i in named):
             return {}
         return {i: "; ".join(messages) for i, messages in named.items()}
@@ -324,6 +287,58 @@ class _Halt(Exception):
     def __init__(self, message: str, status: str, error: str):
         super().__init__(message)
         self.message, self.status, self.error = message, status, error
+
+
+def _personalization(batch: Batch, item: Item) -> dict[str, Any] | Outcome:
+    """One recipient's part of the request: greeting and links as substitutions."""
+    builder, r = batch.builder, item.recipient
+    greetings = batch.prepared.rendered.greetings
+    token = builder.signer.token_for_id(item.recipient_id)
+    unsubscribe = builder.unsubscribe_url(token)
+    mailto = f"mailto:{builder.web.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}"
+    subs = {
+        "%%greeting_html%%": str(greetings.html(r.name)),
+        "%%greeting_text%%": greetings.text(r.name),
+        "%%unsubscribe_url_html%%": str(escape(unsubscribe)),
+        "%%unsubscribe_url_text%%": unsubscribe,
+    }
+    size = sum(len(k.encode()) + len(v.encode()) for k, v in subs.items())
+    if size > MAX_SUBSTITUTION_BYTES:
+        return Outcome(item.recipient_id, REJECTED,
+                       f"substitutions of {size} bytes exceed SendGrid's limit")
+    to: dict[str, str] = {"email": r.email}
+    if r.name:
+        to["name"] = _display_name(r.name)
+    return {
+        "to": [to],
+        "substitutions": subs,
+        "custom_args": {"campaign": batch.campaign, "recipient": item.recipient_id},
+        "headers": {
+            "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+            "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+        },
+    }
+
+
+def _narrow(no: _Refused, chunk: list[dict[str, Any]], outcomes: list[Outcome],
+            todo: list[list[dict[str, Any]]], alone: list[dict[str, Any]],
+            alone_error: dict[str, str]) -> None:
+    """After a refusal: reject whom SendGrid named, else split the chunk in halves."""
+    named = no.named(len(chunk)) if no.status == 400 else {}
+    if named:  # SendGrid said who: refuse those, post the others again
+        outcomes += [Outcome(_rid(chunk[i]), REJECTED, f"400: {message}")
+                     for i, message in sorted(named.items())]
+        others = [p for i, p in enumerate(chunk) if i not in named]
+        if others:
+            todo.append(others)
+    elif no.status in (400, 413) and len(chunk) > 1:
+        half = len(chunk) // 2
+        todo += [chunk[half:], chunk[:half]]  # the first half goes first
+    elif no.status in (400, 413):
+        alone += chunk
+        alone_error[_rid(chunk[0])] = no.message
+    else:
+        outcomes += _outcomes(chunk, REJECTED, no.message)
 
 
 def split_budget(size: int) -> int:
@@ -351,63 +366,6 @@ def _display_name(name: str) -> str:
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def api_host(settings: SendGrid) -> str:
-    """SENDGRID_API_HOST, else the configured host; the environment value is checked
-    like the configured one, since the key goes wherever it points (never echoed: it
-    might hold a password)."""
-    host = os.environ.get(HOST_ENV) or ""
-    if host:
-        problem = sendgrid_host_problem(host)
-        if problem:
-            raise ConfigError(f"{HOST_ENV}: {problem}")
-    else:
-        host = settings.host
-    return host.rstrip("/")  # the client appends "/v3/..."
-
-
-def api_client(settings: SendGrid, purpose: str):  # type: ignore[no-untyped-def]
-    """The official client: key only from the environment, host configurable, and a
-    timeout on every request (the library's default is none)."""
-    import sendgrid
-
-    api = sendgrid.SendGridAPIClient(api_key=_key(purpose), host=api_host(settings))
-    api.client.timeout = settings.timeout
-    return api
-
-
-def create_batch(settings: SendGrid) -> str:
-    """A batch id, so that a scheduled send can be cancelled as a whole."""
-    api = api_client(settings, "to schedule through SendGrid")
-    try:
-        response = api.client.mail.batch.post()
-    except (http.HTTPError, OSError) as err:
-        raise DeliveryError(f"SendGrid did not create a batch id: {_describe(err)}") from None
-    return str(json.loads(response.body)["batch_id"])
-
-
-def cancel_batch(settings: SendGrid, batch_id: str) -> None:
-    api = api_client(settings, "to cancel through SendGrid")
-    try:
-        api.client.user.scheduled_sends.post(request_body={"batch_id": batch_id,
-                                                           "status": "cancel"})
-    except (http.HTTPError, OSError) as err:
-        raise DeliveryError(f"SendGrid did not cancel batch {batch_id}: "
-                            f"{_describe(err)}") from None
-
-
-def _key(purpose: str) -> str:
-    key = os.environ.get(KEY_ENV, "")
-    if not key:
-        raise ConfigError(f"set {KEY_ENV} {purpose}")
-    return key
-
-
-def _describe(err: Exception) -> str:
-    if isinstance(err, http.HTTPError):
-        return f"{getattr(err, 'status_code', '?')}: {_errors(err)}"
-    return type(err).__name__
-
-
 def _rename(document: str, part: str, fixed: dict[str, str]) -> str:
     """Per-part substitution keys: the HTML gets escaped values, the text plain ones."""
     for key, value in fixed.items():
@@ -425,24 +383,3 @@ def _header(headers: Any, name: str) -> str:
     except AttributeError:
         value = None
     return str(value or "")
-
-
-def _errors(err: http.HTTPError) -> str:
-    """SendGrid's own error messages from the response body (never the request)."""
-    return "; ".join(_error_text(e) for e in _error_list(err)) or "no details"
-
-
-def _error_list(err: http.HTTPError) -> list[dict[str, Any]]:
-    try:
-        data = json.loads(err.body or b"{}")
-        return [e for e in data.get("errors", []) if isinstance(e, dict)]
-    except (ValueError, AttributeError, TypeError):
-        return []
-
-
-def _error_text(error: dict[str, Any]) -> str:
-    """``message (field)``: the field says which recipient SendGrid meant."""
-    message, field = str(error.get("message") or ""), error.get("field")
-    return f"{message} ({field})" if field else message
-
-
