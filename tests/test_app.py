@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+
 import pytest
 
 from newsletter.app import mailing, people, translation
@@ -57,3 +61,14 @@ def test_status_and_previews(ws, tmp_path):
     done = translation.preview(ws, EXAMPLE_RELEASE, ("fa",), tmp_path / "out")
     assert done.files[0].edition.language.code == "en"  # fa falls back to en
     assert (tmp_path / "out" / EXAMPLE_RELEASE / "fa.html").is_file()
+
+
+def test_importing_the_core_changes_nothing_process_wide():
+    """A long-running server imports the core: no patched libraries, no environment."""
+    code = ("import os, requests.adapters as a; orig = a.HTTPAdapter.send;"
+            "import newsletter.app.mailing, newsletter.app.translation, newsletter.cli;"
+            "assert a.HTTPAdapter.send is orig, 'requests patched at import';"
+            "assert 'PREMAILER_CACHE_MAXSIZE' not in os.environ, 'environment changed'")
+    env = {k: v for k, v in os.environ.items() if k != "PREMAILER_CACHE_MAXSIZE"}
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
+    assert done.returncode == 0, done.stderr

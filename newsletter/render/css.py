@@ -4,17 +4,24 @@ from __future__ import annotations
 
 import logging
 import os
-
-# premailer caches parsed CSS in a 128-entry LRU by default; one newsletter template
-# fills most of it, so editions in nine languages would evict each other. The size is
-# read once when premailer is imported, hence before the import.
-os.environ.setdefault("PREMAILER_CACHE_MAXSIZE", "4096")
-
-from premailer import Premailer
+from functools import cache
+from typing import Any
 
 _QUIET = logging.getLogger("newsletter.render.css")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
+
+
+@cache
+def _premailer() -> Any:
+    """premailer, imported on first use: it caches parsed CSS in a 128-entry LRU by
+    default, which one template nearly fills, so editions in nine languages would evict
+    each other. The size is read when premailer is imported, so it is set just before,
+    here and not when this module is imported."""
+    os.environ.setdefault("PREMAILER_CACHE_MAXSIZE", "4096")
+    from premailer import Premailer
+
+    return Premailer
 
 
 def inline_css(html: str) -> str:
@@ -24,7 +31,7 @@ def inline_css(html: str) -> str:
     Call it once per edition, never per recipient: it costs 15-25 ms a document.
     Per-recipient values are plain ``%%name%%`` sentinels, which premailer leaves alone.
     """
-    return Premailer(
+    return _premailer()(
         html,
         remove_classes=False,
         strip_important=False,

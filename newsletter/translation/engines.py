@@ -39,7 +39,12 @@ def _send_with_timeout(self, request, **kwargs):  # type: ignore[no-untyped-def]
     return _original_send(self, request, **kwargs)
 
 
-HTTPAdapter.send = _send_with_timeout  # type: ignore[method-assign]
+def install_timeouts() -> None:
+    """Give every requests call made inside an engine call a timeout (deep-translator
+    sets none). Done when the first engine is made, not at import: a long-running
+    server that never translates keeps requests as it is."""
+    if HTTPAdapter.send is not _send_with_timeout:
+        HTTPAdapter.send = _send_with_timeout  # type: ignore[method-assign]
 
 
 @contextlib.contextmanager
@@ -78,6 +83,7 @@ class Engine(ABC):
     codes: ClassVar[dict[str, str]] = {}
 
     def __init__(self, policy: RetryPolicy | None = None):
+        install_timeouts()
         self.policy = policy or RetryPolicy()
         self.calls = 0  # HTTP-level translate calls made, for reports and tests
 
