@@ -72,3 +72,23 @@ def test_importing_the_core_changes_nothing_process_wide():
     env = {k: v for k, v in os.environ.items() if k != "PREMAILER_CACHE_MAXSIZE"}
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env)
     assert done.returncode == 0, done.stderr
+
+
+def test_send_through_an_in_memory_transport(ws):
+    from newsletter.delivery.transports.base import REJECTED, Outcome
+    from newsletter.delivery.transports.memory import MemoryTransport
+
+    bad = "l.wagner@ruhrblick-online.example.com"
+
+    def handler(item):
+        return Outcome(item.recipient_id, REJECTED, "550 no") if item.email == bad else None
+
+    memory = MemoryTransport(handler)
+    plan = mailing.plan_release(ws, EXAMPLE_RELEASE,
+                                mailing.MailingOptions(lists=("press",), transport="smtp"))
+    result = mailing.send(ws, plan, transport=memory)
+    messages = memory.messages()
+    assert len(messages) == 7 and bad not in messages
+    assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in next(iter(messages.values()))
+    assert [r.email for r in result.run.rejected_now] == [bad]
+    assert result.run.counts["sent"] == 7 and result.run.counts["rejected"] == 1

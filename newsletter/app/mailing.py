@@ -17,6 +17,7 @@ from newsletter.delivery.records import Row
 from newsletter.delivery.reports import write_report_csv
 from newsletter.delivery.sending import Planned, PrepareAll, SendRequest, SendResult, plan_send
 from newsletter.delivery.sending import send as send_planned
+from newsletter.delivery.transports import Transport
 from newsletter.errors import DeliveryError
 from newsletter.publish import digest as digests
 from newsletter.workspace.config import Workspace
@@ -86,9 +87,11 @@ def plan_digest(ws: Workspace, month: str, options: MailingOptions) -> Mailing:
 
 
 def send(ws: Workspace, mailing: Mailing, *, progress: Progress | None = None,
-         say: Say = lambda message: None) -> SendResult:
+         say: Say = lambda message: None, transport: Transport | None = None) -> SendResult:
+    """Send a planned mailing; ``transport`` replaces the one the options name."""
     return send_planned(ws, mailing.release, mailing.request, mailing.planned,
-                        progress=progress, say=say, prepare_all=mailing.prepare_all)
+                        progress=progress, say=say, prepare_all=mailing.prepare_all,
+                        transport=transport)
 
 
 def schedule(ws: Workspace, mailing: Mailing, at: str) -> scheduling.Scheduled:

@@ -20,7 +20,6 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.audience.lists import Recipient
 from newsletter.audience.selection import Assignment
 from newsletter.delivery.ledger import DB_NAME, Ledger, Row, campaign_lock
 from newsletter.delivery.mime import MessageBuilder, Prepared
@@ -30,12 +29,11 @@ from newsletter.delivery.transports.base import (
     REJECTED,
     SENT,
     Batch,
-    Item,
     Outcome,
     Transport,
     TransportStop,
 )
-from newsletter.errors import NewsletterError
+from newsletter.errors import DeliveryError, NewsletterError
 
 MAX_ATTEMPTS = 3
 Progress = Callable[[int, int], None]
@@ -166,20 +164,27 @@ def _send_batch(ledger: Ledger, campaign: str, rows: list[Row], prepared: dict[s
     rows = [r for r in rows if r.recipient not in blocked]
     if not rows:
         return len(blocked)
-    items = tuple(Item(r.recipient, Recipient(email=r.email, name=r.name, language=r.language),
-                       r.message_id) for r in rows)
-    batch = Batch(campaign, prepared[rows[0].language], items, builder)
+    prep = prepared[rows[0].language]
     # Build first: a crash while building leaves the rows pending (they never left).
+    items, unbuilt = [], []
+    for r in rows:
+        try:
+            items.append(builder.item(prep, r.recipient, r.email, r.name, r.message_id,
+                                      mime=transport.wants_mime))
+        except DeliveryError as err:  # a name or address no header may carry
+            unbuilt.append(Outcome(r.recipient, REJECTED, err.message))
+    batch = Batch(campaign, builder.parts(prep), tuple(items))
     payload = transport.build(batch)
-    refused = {o.recipient_id for o in transport.refused(payload)}
+    refused = {o.recipient_id for o in [*unbuilt, *transport.refused(payload)]}
     ledger.mark_sending(campaign, [r.recipient for r in rows if r.recipient not in refused])
     try:
-        outcomes = transport.post(batch, payload)
+        outcomes = unbuilt + transport.post(batch, payload)
     except TransportStop as halt:
-        _record(ledger, campaign, halt.outcomes, rows, result)
+        _record(ledger, campaign, unbuilt + halt.outcomes, rows, result)
         raise
     except NewsletterError as error:  # refused login, bad key: raised before handing over
-        _record(ledger, campaign, [Outcome(r.recipient, PENDING, error.message) for r in rows],
+        _record(ledger, campaign, unbuilt + [Outcome(r.recipient, PENDING, error.message)
+                                             for r in rows if r.recipient not in refused],
                 rows, result)
         raise
     _record(ledger, campaign, outcomes, rows, result)

@@ -22,15 +22,17 @@ import datetime as dt
 import hashlib
 import mimetypes
 import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from email.header import Header
 from email.headerregistry import Address
 from email.utils import format_datetime
 from pathlib import Path
+from typing import Protocol
 from urllib.parse import quote
 
-from newsletter.audience.lists import Recipient
 from newsletter.audience.tokens import Signer
+from newsletter.delivery.links import links_for
+from newsletter.delivery.outgoing import Attachment, EditionParts, Item, Links, Sender
 from newsletter.errors import DeliveryError
 from newsletter.render.renderer import Rendered, Renderer, personalize
 from newsletter.translation.editions import Edition
@@ -68,23 +70,17 @@ def encode_address(name: str, addr: str, header: str) -> str:
     return f"{words}\n <{address.addr_spec}>"
 
 
-@dataclass(frozen=True)
-class Attachment:
-    filename: str
-    content_type: str
-    data: bytes
-
-    def mime_part(self) -> bytes:
-        """The part, file name per RFC 2231 when it is not plain ASCII."""
-        name = self.filename
-        if name.isascii() and not any(c in name for c in '"\\\r\n'):
-            param = f'="{name}"'
-        else:  # RFC 2231, as the email package itself writes it
-            param = f"*=utf-8''{quote(name, safe='')}"
-        head = (f"Content-Type: {self.content_type};\r\n name{param}\r\n"
-                f"Content-Disposition: attachment;\r\n filename{param}\r\n"
-                "Content-Transfer-Encoding: base64\r\n\r\n")
-        return head.encode("ascii") + base64.encodebytes(self.data).replace(b"\n", b"\r\n")
+def mime_part(attachment: Attachment) -> bytes:
+    """The part, file name per RFC 2231 when it is not plain ASCII."""
+    name = attachment.filename
+    if name.isascii() and not any(c in name for c in '"\\\r\n'):
+        param = f'="{name}"'
+    else:  # RFC 2231, as the email package itself writes it
+        param = f"*=utf-8''{quote(name, safe='')}"
+    head = (f"Content-Type: {attachment.content_type};\r\n name{param}\r\n"
+            f"Content-Disposition: attachment;\r\n filename{param}\r\n"
+            "Content-Transfer-Encoding: base64\r\n\r\n")
+    return head.encode("ascii") + base64.encodebytes(attachment.data).replace(b"\n", b"\r\n")
 
 
 def load_attachments(paths: tuple[Path, ...], budget_mb: float) -> tuple[Attachment, ...]:
@@ -126,11 +122,21 @@ def prepare(renderer: Renderer, edition: Edition, ws: Workspace,
     )
 
 
+class Addressee(Protocol):
+    """Whom a message is for: a recipient of a list, or an outgoing item."""
+
+    @property
+    def email(self) -> str: ...
+
+    @property
+    def name(self) -> str: ...
+
+
 @dataclass(frozen=True)
 class Envelope:
     """One message ready for a transport, with what the ledger and reports need."""
 
-    recipient: Recipient
+    recipient: Addressee
     recipient_id: str
     message_id: str
     language: str
@@ -177,12 +183,36 @@ class MessageBuilder:
         self.reply_to = encode_address("", cfg.sender.reply_to, "Reply-To")
         self._heads: dict[int, tuple[bytes, bytes]] = {}
         self._tails: dict[int, bytes] = {}  # attachment parts, encoded once
+        self._parts: dict[int, EditionParts] = {}
 
     def message_id(self, rid: str) -> str:
         return f"<{self.campaign_id}.{rid}@{self.domain}>"
 
-    def unsubscribe_url(self, token: str) -> str:
-        return f"{self.web.unsubscribe_url}?t={token}"
+    def links(self, rid: str) -> Links:
+        return links_for(self.signer, self.web, rid)
+
+    def parts(self, prepared: Prepared) -> EditionParts:
+        """The edition as plain data for transports, made once per edition."""
+        key = id(prepared)
+        if key not in self._parts:
+            sender = self.sender_config
+            self._parts[key] = EditionParts(
+                key=prepared.edition.key, content_languages=prepared.edition.content_languages,
+                subject=prepared.subject, html=prepared.rendered.html,
+                text=prepared.rendered.text, view_online_url=prepared.view_online_url,
+                sender=Sender(sender.from_name, sender.from_address, sender.reply_to),
+                attachments=prepared.attachments)
+        return self._parts[key]
+
+    def item(self, prepared: Prepared, rid: str, email: str, name: str, message_id: str, *,
+             mime: bool) -> Item:
+        """One recipient as a transport gets it; ``mime`` adds the finished message."""
+        greetings = prepared.rendered.greetings
+        item = Item(rid, email, name, message_id, self.links(rid),
+                    str(greetings.html(name)), greetings.text(name))
+        if not mime:
+            return item
+        return replace(item, mime=self.build(prepared, item, rid).data)
 
     def _edition_head(self, prepared: Prepared) -> tuple[bytes, bytes]:
         """Headers shared by every message of an edition, and its MIME boundary."""
@@ -207,14 +237,14 @@ class MessageBuilder:
             self._heads[key] = (head, boundary.encode())
             if prepared.attachments:
                 self._tails[key] = b"".join(
-                    b"\r\n--" + boundary.encode() + b"\r\n" + a.mime_part()
+                    b"\r\n--" + boundary.encode() + b"\r\n" + mime_part(a)
                     for a in prepared.attachments)
         return self._heads[key]
 
-    def build(self, prepared: Prepared, recipient: Recipient, rid: str = "") -> Envelope:
+    def build(self, prepared: Prepared, recipient: Addressee, rid: str = "") -> Envelope:
         rid = rid or self.signer.recipient_id(recipient.email)
-        token = self.signer.token_for_id(rid)
-        unsubscribe = self.unsubscribe_url(token)
+        links = self.links(rid)
+        unsubscribe = links.unsubscribe_url
         greetings = prepared.rendered.greetings
         values = {"view_online_url": prepared.view_online_url, "unsubscribe_url": unsubscribe}
         text = personalize(prepared.rendered.text,
@@ -222,12 +252,11 @@ class MessageBuilder:
         html = personalize(prepared.rendered.html,
                            {**values, "greeting": greetings.html(recipient.name)}, html=True)
         message_id = self.message_id(rid)
-        mailto = f"mailto:{self.web.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}"
         head, boundary = self._edition_head(prepared)
         headers = _header_lines([
             ("To", encode_address(recipient.name, recipient.email, "To")),
             ("Message-ID", message_id),
-            ("List-Unsubscribe", f"<{unsubscribe}>,\n <{mailto}>"),
+            ("List-Unsubscribe", f"<{unsubscribe}>,\n <{links.mailto}>"),
         ])
         inner = boundary + b"-alt" if prepared.attachments else boundary
         alternative = b"".join((

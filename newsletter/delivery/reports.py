@@ -7,7 +7,7 @@ import io
 from pathlib import Path
 
 from newsletter.delivery.ledger import Row
-from newsletter.translation.catalog import atomic_write
+from newsletter.workspace.files import atomic_write
 
 COLUMNS = ("email", "language", "reason", "status", "attempts", "last_error", "message_id",
            "provider_id", "updated_at")

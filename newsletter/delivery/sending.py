@@ -13,7 +13,7 @@ from newsletter.delivery.campaigns import campaign_id, rehearsal_of
 from newsletter.delivery.keys import load_signer
 from newsletter.delivery.loop import Progress, RunResult, run_campaign
 from newsletter.delivery.mime import MessageBuilder, Prepared, load_attachments, prepare
-from newsletter.delivery.transports import make_transport
+from newsletter.delivery.transports import Transport, make_transport
 from newsletter.errors import EmbargoError
 from newsletter.render.renderer import Renderer
 from newsletter.workspace.config import Workspace
@@ -78,14 +78,16 @@ PrepareAll = Callable[[Renderer], dict[str, Prepared]]
 
 def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned,
          progress: Progress | None = None, say: Callable[[str], None] = lambda m: None,
-         now: dt.datetime | None = None, prepare_all: PrepareAll | None = None
-         ) -> SendResult:
+         now: dt.datetime | None = None, prepare_all: PrepareAll | None = None,
+         transport: Transport | None = None) -> SendResult:
     """Send a planned campaign. ``prepare_all`` renders other mailings than one release
-    (the digest); by default every edition of ``release`` is prepared."""
+    (the digest); by default every edition of ``release`` is prepared. ``transport``
+    replaces the one the request names (an in-memory transport in tests)."""
     check_embargo(release, now or dt.datetime.now(dt.UTC))
-    transport = make_transport(ws, request.transport, planned.campaign, outbox=request.outbox,
-                               sandbox=request.sandbox, say=say, send_at=request.send_at,
-                               batch_id=request.batch_id)
+    if transport is None:
+        transport = make_transport(ws, request.transport, planned.campaign,
+                                   outbox=request.outbox, sandbox=request.sandbox, say=say,
+                                   send_at=request.send_at, batch_id=request.batch_id)
     state = ws.state_dir
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.

@@ -22,9 +22,9 @@ from newsletter.content.segments import to_html
 from newsletter.errors import RenderError
 from newsletter.render.bidi import text_filter
 from newsletter.render.renderer import Renderer
-from newsletter.translation.catalog import atomic_write
 from newsletter.translation.editions import Edition, build_edition
 from newsletter.workspace.config import Workspace
+from newsletter.workspace.files import atomic_write
 from newsletter.workspace.languages import Language, language
 
 ATOM = "http://www.w3.org/2005/Atom"

@@ -8,9 +8,9 @@ from pathlib import Path
 from newsletter.content.release import Release
 from newsletter.errors import LanguageError
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url
-from newsletter.translation.catalog import atomic_write
 from newsletter.translation.editions import Edition, build_edition
 from newsletter.workspace.config import Workspace
+from newsletter.workspace.files import atomic_write
 
 
 @dataclass(frozen=True)

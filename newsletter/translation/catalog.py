@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import difflib
 import io
-import os
 import re
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -16,6 +14,7 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from newsletter.content.release import Release
 from newsletter.errors import CatalogError
 from newsletter.workspace.config import Workspace
+from newsletter.workspace.files import atomic_write
 
 # Babel guesses these from the msgid; for prose they are wrong ("20 % der" is not a
 # format string) and make msgfmt -c and Babel's checks reject correct translations.
@@ -246,22 +245,6 @@ def _content(cat: Catalog) -> tuple:
                    if k not in ("POT-Creation-Date", "PO-Revision-Date", "Generated-By"))
     return (header, tuple(entry(m) for m in cat if m.id),
             tuple(entry(m) for m in cat.obsolete.values()))
-
-
-def atomic_write(path: Path, data: bytes, mode: int = 0o644) -> None:
-    """Write through a temporary file in the same folder and rename it into place."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def extract_release(release: Release, ws: Workspace) -> list[UpdateResult]:

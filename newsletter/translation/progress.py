@@ -8,10 +8,10 @@ from pathlib import Path
 
 from newsletter import __version__
 from newsletter.content.release import Release
-from newsletter.translation.catalog import atomic_write
 from newsletter.translation.editions import Coverage, coverage
 from newsletter.translation.memory import reviewed_pairs
 from newsletter.workspace.config import Workspace
+from newsletter.workspace.files import atomic_write
 
 
 @dataclass(frozen=True)

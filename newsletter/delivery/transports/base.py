@@ -12,8 +12,7 @@ from dataclasses import dataclass
 from types import TracebackType
 from typing import Any
 
-from newsletter.audience.lists import Recipient
-from newsletter.delivery.mime import MessageBuilder, Prepared
+from newsletter.delivery.outgoing import Batch, Item
 from newsletter.delivery.records import Status
 from newsletter.errors import DeliveryError
 
@@ -24,23 +23,6 @@ SENT, REJECTED, FAILED, UNKNOWN, PENDING = (Status.SENT, Status.REJECTED, Status
 
 class Unsupported(DeliveryError):
     """The transport cannot do an optional feature that was asked for."""
-
-
-@dataclass(frozen=True)
-class Item:
-    recipient_id: str
-    recipient: Recipient
-    message_id: str
-
-
-@dataclass(frozen=True)
-class Batch:
-    """Recipients of one edition, at most ``Transport.batch_size`` of them."""
-
-    campaign: str
-    prepared: Prepared
-    items: tuple[Item, ...]
-    builder: MessageBuilder
 
 
 @dataclass(frozen=True)
@@ -60,18 +42,6 @@ class TransportStop(DeliveryError):
         self.outcomes = outcomes
 
 
-def build_each(batch: Batch) -> list[bytes | Outcome]:
-    """MIME bytes per item; a recipient whose message cannot be built is rejected alone."""
-    out: list[bytes | Outcome] = []
-    for item in batch.items:
-        try:
-            out.append(batch.builder.build(batch.prepared, item.recipient,
-                                           item.recipient_id).as_bytes())
-        except DeliveryError as err:
-            out.append(Outcome(item.recipient_id, REJECTED, err.message))
-    return out
-
-
 class Transport(ABC):
     name: str = "transport"
     batch_size: int = 1
@@ -80,6 +50,8 @@ class Transport(ABC):
     replays_safely: bool = False
     # Real transports need NEWSLETTER_SECRET; the outbox may keep one in state/.
     needs_env_secret: bool = True
+    # Whether the send loop should hand over each finished MIME message (item.mime).
+    wants_mime: bool = True
     # A rehearsal reaches nobody (outbox files, SendGrid's sandbox): its campaign is
     # never the real one, so a rehearsal cannot count as a real send.
     rehearsal: bool = False
@@ -135,3 +107,7 @@ class Transport(ABC):
     def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
                  tb: TracebackType | None) -> None:
         self.close()
+
+
+__all__ = ["FAILED", "PENDING", "REJECTED", "SENT", "UNKNOWN", "Batch", "Item", "Outcome",
+           "Transport", "TransportStop", "Unsupported"]

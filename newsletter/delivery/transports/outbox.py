@@ -11,9 +11,8 @@ from newsletter.delivery.transports.base import (
     Outcome,
     Transport,
     TransportStop,
-    build_each,
 )
-from newsletter.translation.catalog import atomic_write
+from newsletter.workspace.files import atomic_write
 
 
 class OutboxTransport(Transport):
@@ -43,10 +42,10 @@ class OutboxTransport(Transport):
         # campaign again overwrites the same file, so there is one file per person.
         return self.folder / f"{recipient_id}.eml"
 
-    def build(self, batch: Batch) -> list[bytes | Outcome]:
-        return build_each(batch)
+    def build(self, batch: Batch) -> list[bytes]:
+        return [item.mime for item in batch.items]  # built by the send loop
 
-    def post(self, batch: Batch, payload: list[bytes | Outcome]) -> list[Outcome]:
+    def post(self, batch: Batch, payload: list[bytes]) -> list[Outcome]:
         out = []
         for item, data in zip(batch.items, payload, strict=True):
             if isinstance(data, Outcome):

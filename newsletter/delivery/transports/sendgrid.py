@@ -19,12 +19,11 @@ import time
 import urllib.error
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import quote
 
 from markupsafe import escape
 from python_http_client import exceptions as http
 
-from newsletter.delivery.mime import Prepared
+from newsletter.delivery.outgoing import EditionParts
 from newsletter.delivery.transports.base import (
     PENDING,
     REJECTED,
@@ -56,6 +55,7 @@ logging.getLogger("python_http_client").setLevel(logging.WARNING)
 
 class SendGridTransport(Transport):
     name = "sendgrid"
+    wants_mime = False  # SendGrid assembles the messages from the edition and substitutions
     batch_size = MAX_PERSONALIZATIONS
 
     def __init__(self, settings: SendGrid, *, sandbox: bool = False,
@@ -85,23 +85,22 @@ class SendGridTransport(Transport):
 
     def build(self, batch: Batch) -> tuple[dict[str, Any], list[Outcome]]:
         """The request body, and outcomes for recipients that cannot go in it."""
-        prepared, builder = batch.prepared, batch.builder
-        edition = prepared.edition
-        text, html, attachments = self._edition_parts(prepared)
+        edition = batch.edition
+        text, html, attachments = self._edition_parts(edition)
         personalizations, refused, seen = [], [], set()
         for item in batch.items:
-            if item.recipient.email.casefold() in seen:  # each address once per request
+            if item.email.casefold() in seen:  # each address once per request
                 refused.append(Outcome(item.recipient_id, REJECTED, "duplicate address"))
                 continue
-            seen.add(item.recipient.email.casefold())
+            seen.add(item.email.casefold())
             one = _personalization(batch, item)
             (refused if isinstance(one, Outcome) else personalizations).append(one)
-        cfg = builder.sender_config
+        cfg = edition.sender
         body: dict[str, Any] = {
             "personalizations": personalizations,
             "from": {"email": cfg.from_address, "name": cfg.from_name},
             "reply_to": {"email": cfg.reply_to},
-            "subject": prepared.subject,
+            "subject": edition.subject,
             "content": [{"type": "text/plain", "value": text},
                         {"type": "text/html", "value": html}],
             "headers": {"Content-Language": edition.content_languages,
@@ -124,17 +123,17 @@ class SendGridTransport(Transport):
     def refused(self, payload: tuple[dict[str, Any], list[Outcome]]) -> list[Outcome]:
         return payload[1]
 
-    def _edition_parts(self, prepared: Prepared) -> tuple[str, str, list[dict[str, str]]]:
+    def _edition_parts(self, edition: EditionParts) -> tuple[str, str, list[dict[str, str]]]:
         """Content and attachments of an edition, made once, not once per request."""
-        key = id(prepared)
+        key = id(edition)
         if key not in self._parts:
-            values = {"%%view_online_url%%": prepared.view_online_url}
+            values = {"%%view_online_url%%": edition.view_online_url}
             self._parts[key] = (
-                _rename(prepared.rendered.text, "text", values),
-                _rename(prepared.rendered.html, "html", values),
+                _rename(edition.text, "text", values),
+                _rename(edition.html, "html", values),
                 [{"content": base64.b64encode(a.data).decode("ascii"), "filename": a.filename,
                   "type": a.content_type, "disposition": "attachment"}
-                 for a in prepared.attachments],
+                 for a in edition.attachments],
             )
         return self._parts[key]
 
@@ -291,14 +290,10 @@ class _Halt(Exception):
 
 def _personalization(batch: Batch, item: Item) -> dict[str, Any] | Outcome:
     """One recipient's part of the request: greeting and links as substitutions."""
-    builder, r = batch.builder, item.recipient
-    greetings = batch.prepared.rendered.greetings
-    token = builder.signer.token_for_id(item.recipient_id)
-    unsubscribe = builder.unsubscribe_url(token)
-    mailto = f"mailto:{builder.web.unsubscribe_mailto}?subject={quote('unsubscribe ' + token)}"
+    unsubscribe = item.links.unsubscribe_url
     subs = {
-        "%%greeting_html%%": str(greetings.html(r.name)),
-        "%%greeting_text%%": greetings.text(r.name),
+        "%%greeting_html%%": item.greeting_html,
+        "%%greeting_text%%": item.greeting_text,
         "%%unsubscribe_url_html%%": str(escape(unsubscribe)),
         "%%unsubscribe_url_text%%": unsubscribe,
     }
@@ -306,15 +301,15 @@ def _personalization(batch: Batch, item: Item) -> dict[str, Any] | Outcome:
     if size > MAX_SUBSTITUTION_BYTES:
         return Outcome(item.recipient_id, REJECTED,
                        f"substitutions of {size} bytes exceed SendGrid's limit")
-    to: dict[str, str] = {"email": r.email}
-    if r.name:
-        to["name"] = _display_name(r.name)
+    to: dict[str, str] = {"email": item.email}
+    if item.name:
+        to["name"] = _display_name(item.name)
     return {
         "to": [to],
         "substitutions": subs,
         "custom_args": {"campaign": batch.campaign, "recipient": item.recipient_id},
         "headers": {
-            "List-Unsubscribe": f"<{unsubscribe}>, <{mailto}>",
+            "List-Unsubscribe": item.links.list_unsubscribe,
             "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
         },
     }

@@ -25,7 +25,6 @@ from newsletter.delivery.transports.base import (
     Outcome,
     Transport,
     TransportStop,
-    build_each,
 )
 from newsletter.errors import ConfigError
 from newsletter.workspace.config import Smtp
@@ -112,12 +111,12 @@ class SmtpTransport(Transport):
                 self.conn.close()
             self.conn = None
 
-    def build(self, batch: Batch) -> list[bytes | Outcome]:
-        return build_each(batch)
+    def build(self, batch: Batch) -> list[bytes]:
+        return [item.mime for item in batch.items]  # built by the send loop
 
-    def post(self, batch: Batch, payload: list[bytes | Outcome]) -> list[Outcome]:
+    def post(self, batch: Batch, payload: list[bytes]) -> list[Outcome]:
         return [data if isinstance(data, Outcome) else
-                self._one(item.recipient_id, item.recipient.email, data)
+                self._one(item.recipient_id, item.email, data)
                 for item, data in zip(batch.items, payload, strict=True)]
 
     def _one(self, rid: str, to: str, data: bytes) -> Outcome:
