@@ -74,7 +74,7 @@ def plan_digest(ws: Workspace, month: str, options: MailingOptions) -> Mailing:
     request = options.request(ws)
     plan, audience, items = digests.digest_plan(found, ws, request.selection,
                                                 skip_invalid=request.skip_invalid)
-    planned = Planned(digests.campaign_id(found, request.selection, request.rehearsal),
+    planned = Planned(digests.digest_campaign_id(found, request.selection, request.rehearsal),
                       audience, plan, request.rehearsal)
 
     def prepare_all(renderer):  # type: ignore[no-untyped-def]

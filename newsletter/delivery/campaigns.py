@@ -10,7 +10,7 @@ from newsletter.content.release import Release
 REHEARSALS = ("outbox", "sandbox")
 
 
-def campaign_id(release: Release, selection: Selection, rehearsal: str = "") -> str:
+def release_campaign_id(release: Release, selection: Selection, rehearsal: str = "") -> str:
     """``<release-id>-<8 hex>`` from the release file's bytes and the selection;
     a rehearsal (``outbox`` or ``sandbox``) appends its name.
 

@@ -26,6 +26,7 @@ from newsletter.delivery.records import (
     Campaign,
     Row,
     Schedule,
+    ScheduleState,
     Suppression,
 )
 from newsletter.errors import DeliveryError, StateError
@@ -329,7 +330,7 @@ class Ledger:
         with self.transaction() as db:
             existing = db.execute("SELECT status FROM schedules WHERE campaign=?",
                                   (campaign,)).fetchone()
-            if existing and existing[0] in ("scheduled", "handed over"):
+            if existing and existing[0] in (ScheduleState.SCHEDULED, ScheduleState.HANDED_OVER):
                 raise DeliveryError(f"campaign {campaign} is already scheduled; cancel it first "
                                     f"with 'newsletter cancel {campaign}'")
             db.execute("INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -343,13 +344,14 @@ class Ledger:
         if status:
             sql += " WHERE status=?"
             args = (status,)
-        return [Schedule(*r) for r in self.db.execute(sql + " ORDER BY send_at", args)]
+        return [Schedule(*r[:-1], ScheduleState(r[-1]))
+                for r in self.db.execute(sql + " ORDER BY send_at", args)]
 
     def set_schedule(self, campaign: str, status: str) -> None:
         with self.transaction() as db:
             db.execute("UPDATE schedules SET status=?, updated_at=? WHERE campaign=?",
                        (status, now(), campaign))
-            if status == "cancelled":
+            if status == ScheduleState.CANCELLED:
                 db.execute("UPDATE deliveries SET status='cancelled', updated_at=?,"
                            " last_error='the scheduled send was cancelled'"
                            " WHERE campaign=? AND status IN ('pending', 'sent')",

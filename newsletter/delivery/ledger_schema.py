@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterable, Iterator
 
-from newsletter.delivery.records import STATUSES
+from newsletter.delivery.records import SCHEDULE_STATES, STATUSES
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -54,7 +54,7 @@ CREATE TABLE IF NOT EXISTS schedules (
     send_at TEXT NOT NULL,            -- ISO time with offset
     transport TEXT NOT NULL,
     batch_id TEXT NOT NULL DEFAULT '',  -- SendGrid's, for cancelling
-    status TEXT NOT NULL CHECK (status IN ('scheduled', 'handed over', 'sent', 'cancelled')),
+    status TEXT NOT NULL CHECK (status IN (@SCHEDULE_STATES@)),
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL
 );
@@ -66,7 +66,8 @@ CREATE TABLE IF NOT EXISTS suppressions (
     created_at TEXT NOT NULL
 );
 """.replace(
-    "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES))  # the one list of statuses
+    "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES)).replace(  # one list of each
+    "@SCHEDULE_STATES@", ", ".join(f"'{s}'" for s in SCHEDULE_STATES))
 
 
 def plan_values(campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]],

@@ -19,7 +19,17 @@ class Status(StrEnum):
     CANCELLED = "cancelled"  # a scheduled send that was cancelled
 
 
+class ScheduleState(StrEnum):
+    """A schedule's state (not a delivery's): the SQL CHECK of schedules uses these."""
+
+    SCHEDULED = "scheduled"  # waiting for 'newsletter dispatch'
+    HANDED_OVER = "handed over"  # SendGrid holds the messages until send_at
+    SENT = "sent"
+    CANCELLED = "cancelled"
+
+
 STATUSES = tuple(s.value for s in Status)
+SCHEDULE_STATES = tuple(s.value for s in ScheduleState)
 DONE = (Status.SENT, Status.REJECTED, Status.SUPPRESSED)  # never sent again
 REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
 
@@ -66,4 +76,4 @@ class Schedule:
     send_at: str  # ISO time with offset
     transport: str
     batch_id: str
-    status: str  # scheduled, handed over, sent, cancelled
+    status: ScheduleState

@@ -13,6 +13,7 @@ from newsletter.audience.selection import Selection
 from newsletter.content.parser import load_release
 from newsletter.content.release import Release
 from newsletter.delivery.ledger import DB_NAME, Ledger
+from newsletter.delivery.records import ScheduleState
 from newsletter.delivery.sending import SendRequest, SendResult, check_embargo, plan_send, send
 from newsletter.errors import DeliveryError
 from newsletter.workspace.config import Workspace
@@ -77,12 +78,12 @@ def schedule_send(ws: Workspace, release: Release, request: SendRequest, at: dt.
                               "send_at": int(at.timestamp()), "batch_id": batch})
         with Ledger(state / DB_NAME) as ledger:
             ledger.schedule(planned.campaign, rel_path, _request_json(request), at.isoformat(),
-                            "sendgrid", batch, "handed over")
+                            "sendgrid", batch, ScheduleState.HANDED_OVER)
         result = send(ws, release, held, planned, now=at)
         return Scheduled(planned.campaign, at, "sendgrid", batch, result)
     with Ledger(state / DB_NAME) as ledger:
         ledger.schedule(planned.campaign, rel_path, _request_json(request), at.isoformat(),
-                        request.transport, "", "scheduled")
+                        request.transport, "", ScheduleState.SCHEDULED)
     return Scheduled(planned.campaign, at, request.transport, "", None)
 
 
@@ -92,7 +93,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
     moment = now or dt.datetime.now(dt.UTC)
     state = ws.state_dir
     with Ledger(state / DB_NAME) as ledger:
-        due = [s for s in ledger.schedules("scheduled")
+        due = [s for s in ledger.schedules(ScheduleState.SCHEDULED)
                if dt.datetime.fromisoformat(s.send_at) <= moment]
     done = []
     for entry in due:
@@ -106,7 +107,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
         result = send(ws, release, request, planned, now=moment)
         if not (result.run.stopped or result.run.paused):
             with Ledger(state / DB_NAME) as ledger:
-                ledger.set_schedule(campaign, "sent")
+                ledger.set_schedule(campaign, ScheduleState.SENT)
         done.append((campaign, result))
     return done
 
@@ -119,7 +120,7 @@ def cancel(ws: Workspace, campaign: str) -> str:
             raise DeliveryError(f"no scheduled campaign {campaign!r}")
         entry = rows[campaign]
         at, transport, batch, status = entry.send_at, entry.transport, entry.batch_id, entry.status
-        if status in ("sent", "cancelled"):
+        if status in (ScheduleState.SENT, ScheduleState.CANCELLED):
             raise DeliveryError(f"{campaign} is already {status}")
         if transport == "sendgrid":
             if dt.datetime.fromisoformat(at) <= dt.datetime.now(dt.UTC):
@@ -127,5 +128,5 @@ def cancel(ws: Workspace, campaign: str) -> str:
             from newsletter.delivery.transports.sendgrid_api import cancel_batch
 
             cancel_batch(ws.config.delivery.sendgrid, batch)
-        ledger.set_schedule(campaign, "cancelled")
+        ledger.set_schedule(campaign, ScheduleState.CANCELLED)
     return f"{campaign} cancelled ({transport}, was due at {at})"

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from newsletter.audience.selection import Audience, Plan, Selection, load_audience, make_plan
 from newsletter.content.release import Release
-from newsletter.delivery.campaigns import campaign_id, rehearsal_of
+from newsletter.delivery.campaigns import rehearsal_of, release_campaign_id
 from newsletter.delivery.keys import load_signer
 from newsletter.delivery.loop import Progress, RunResult, run_campaign
 from newsletter.delivery.mime import MessageBuilder, Prepared, load_attachments, prepare
@@ -69,8 +69,8 @@ def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
     """Everything up to the first message: what --dry-run shows. Writes nothing."""
     audience = load_audience(ws, request.selection, skip_invalid=request.skip_invalid)
     plan = make_plan(release, ws, audience.recipients, request.selection.langs)
-    return Planned(campaign_id(release, request.selection, request.rehearsal), audience, plan,
-                   request.rehearsal)
+    campaign = release_campaign_id(release, request.selection, request.rehearsal)
+    return Planned(campaign, audience, plan, request.rehearsal)
 
 
 PrepareAll = Callable[[Renderer], dict[str, Prepared]]

@@ -71,7 +71,7 @@ def collect(ws: Workspace, month: dt.date, now: dt.datetime | None = None) -> Di
     return Digest(month, tuple(found), tuple(embargoed))
 
 
-def campaign_id(digest: Digest, selection: Selection, rehearsal: str = "") -> str:
+def digest_campaign_id(digest: Digest, selection: Selection, rehearsal: str = "") -> str:
     h = hashlib.sha256()
     for rel in digest.releases:
         h.update(rel.path.read_bytes() + b"\0")
@@ -80,7 +80,7 @@ def campaign_id(digest: Digest, selection: Selection, rehearsal: str = "") -> st
 
 
 @dataclass(frozen=True)
-class Item:
+class DigestItem:
     edition: Edition  # the item as this reader gets it
     anchor: str
     url: str  # "read more" in the web archive
@@ -90,7 +90,7 @@ class Item:
         return self.edition.language.code != self.edition.requested.code
 
 
-def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[Item, ...]]:
+def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[DigestItem, ...]]:
     """The digest edition for readers of ``reader``: a frame in their language and items."""
     lang = language(reader)
     month_name = format_date(digest.month, format="LLLL y", locale=lang.code)
@@ -101,7 +101,7 @@ def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[It
     status = SOURCE if reader == ws.config.languages.source else TRANSLATED
     edition = Edition(synthetic, lang, lang, status)
     items = tuple(
-        Item(ed, f"item-{n}", ws.config.web.view_online(rel.id, ed.language.code))
+        DigestItem(ed, f"item-{n}", ws.config.web.view_online(rel.id, ed.language.code))
         for n, rel in enumerate(digest.releases, start=1)
         for ed in [build_edition(rel, ws, reader)]
     )
@@ -109,10 +109,10 @@ def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[It
 
 
 def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_invalid: bool
-                ) -> tuple[Plan, Any, dict[str, tuple[Item, ...]]]:
+                ) -> tuple[Plan, Any, dict[str, tuple[DigestItem, ...]]]:
     audience = load_audience(ws, selection, skip_invalid=skip_invalid)
     only = {language(c).code for c in selection.langs}
-    frames: dict[str, tuple[Edition, tuple[Item, ...]]] = {}
+    frames: dict[str, tuple[Edition, tuple[DigestItem, ...]]] = {}
     chosen, readers, reasons = [], [], []
     left_out = 0
     for r in audience.recipients:
@@ -131,7 +131,7 @@ def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_inv
 
 
 def prepare_digest(renderer: Renderer, ws: Workspace, edition: Edition,
-                   items: tuple[Item, ...]) -> Prepared:
+                   items: tuple[DigestItem, ...]) -> Prepared:
     """Render a digest edition once: HTML (CSS inlined) and text, like a release edition."""
     lang = edition.language
     ctx = renderer.context(edition)
