@@ -92,3 +92,14 @@ def test_send_through_an_in_memory_transport(ws):
     assert b"List-Unsubscribe-Post: List-Unsubscribe=One-Click" in next(iter(messages.values()))
     assert [r.email for r in result.run.rejected_now] == [bad]
     assert result.run.counts["sent"] == 7 and result.run.counts["rejected"] == 1
+
+
+def test_plan_reasons_carry_a_code_and_parameters(ws):
+    plan = mailing.plan_release(ws, EXAMPLE_RELEASE, mailing.MailingOptions(lists=("members",)))
+    reasons = {a.reason.code: a.reason for a in plan.planned.plan if a.reason}
+    fa = reasons["fallback"]
+    assert fa.params["edition"] in ("en", "de") and str(fa).startswith(fa.params["reader"])
+    (passed,) = [p for p in fa.params["passed"] if p.params["language"] == fa.params["reader"]]
+    assert passed.code == "passed_over"
+    assert passed.params["problems"][0].code == "untranslated"
+    assert passed.params["problems"][0].params == {"missing": 24, "total": 24}

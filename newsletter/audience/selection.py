@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
+from newsletter import reasons as reasons_
 from newsletter.audience.lists import Merged, Recipient, RowProblem, merge, read_list
 from newsletter.content.release import Release
 from newsletter.errors import AudienceError, RecipientError
@@ -156,10 +157,9 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
                               else build_edition(release, ws, reader))
         edition = by_reader[key]
         if journalist and not reason and edition.language.code != reader:
-            reason = (f"press: {reader} → {edition.language.code} (journalists get the "
-                      "original, and English readers the English edition with it)")
+            reason = reasons_.press_original(reader, edition.language.code)
         elif edition.is_fallback and not reason:
-            reason = f"{reader} → {edition.language.code} ({'; '.join(edition.reasons)})"
+            reason = reasons_.fallback(reader, edition.language.code, edition.reasons)
         reason = shared.setdefault((reader, reason), reason)
         if only and edition.language.code not in only:
             left_out += 1
@@ -195,10 +195,10 @@ def reader_language(r: Recipient, ws: Workspace) -> tuple[str, str]:
     """The workspace language a recipient reads, and why if it is not their own."""
     langs = ws.config.languages
     if not r.language:
-        return langs.source, f"no language given → {langs.source}"
+        return langs.source, reasons_.no_language(langs.source)
     if r.language in langs.all:
         return r.language, ""
     base = r.language.split("_")[0]  # de_AT reads de
     if base in langs.all:
         return base, ""
-    return langs.source, f"{r.language} is not offered → {langs.source}"
+    return langs.source, reasons_.not_offered(r.language, langs.source)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from newsletter import reasons
 from newsletter.content.release import Release
 from newsletter.content.segments import Segment
 from newsletter.errors import LanguageError
+from newsletter.reasons import Reason
 from newsletter.translation.catalog import messages_by_key, po_path, read_catalog
 from newsletter.translation.checks import check_translation
 from newsletter.workspace.config import Workspace
@@ -45,13 +47,13 @@ class Coverage:
     def percent(self) -> int:
         return round(100 * self.reviewed / self.total) if self.total else 0
 
-    def problems(self) -> tuple[str, ...]:
-        out = [self.note] if self.note else []
+    def problems(self) -> tuple[Reason, ...]:
+        out = [reasons.catalog_note(self.note)] if self.note else []
         if self.missing:
-            out.append(f"{self.missing} of {self.total} entries not translated")
+            out.append(reasons.untranslated(self.missing, self.total))
         if self.drafts and self.policy == "reviewed":
-            out.append(f"{self.drafts} of {self.total} entries not reviewed")
-        out += [f"fails a check: {f}" for f in self.failing]
+            out.append(reasons.unreviewed(self.drafts, self.total))
+        out += [reasons.fails_check(f) for f in self.failing]
         return tuple(out)
 
 
@@ -63,7 +65,7 @@ class Edition:
     requested: Language  # the reader's language
     language: Language  # the language of the content and of the UI strings
     status: str  # SOURCE, TRANSLATED or FALLBACK
-    reasons: tuple[str, ...] = ()  # why earlier languages of the chain were passed over
+    reasons: tuple[Reason, ...] = ()  # why earlier languages of the chain were passed over
     machine: bool = False  # contains unreviewed machine drafts (policy "machine")
     original: Release | None = None  # press: the source text, sent along with this edition
     original_lang: str = ""  # the source language, when ``original`` is set
@@ -124,18 +126,18 @@ def build_edition(release: Release, ws: Workspace, reader_lang: str) -> Edition:
     if requested.code not in langs.all:
         raise LanguageError(f"{reader_lang!r} is not a language of this workspace "
                             f"({', '.join(langs.all)})")
-    reasons: list[str] = []
+    passed: list[Reason] = []
     for candidate in langs.chain(requested.code):
         if candidate == langs.source:
             status = SOURCE if candidate == requested.code else FALLBACK
-            return Edition(release, requested, language(candidate), status, tuple(reasons))
+            return Edition(release, requested, language(candidate), status, tuple(passed))
         cov = coverage(release, ws, candidate)
         if cov.publishable:
             translated = release.translated(_lookup(cov.usable))
             status = TRANSLATED if candidate == requested.code else FALLBACK
-            return Edition(translated, requested, language(candidate), status, tuple(reasons),
+            return Edition(translated, requested, language(candidate), status, tuple(passed),
                            machine=cov.uses_drafts)
-        reasons.append(f"{candidate}: {'; '.join(cov.problems())}")
+        passed.append(reasons.passed_over(candidate, cov.problems()))
     raise AssertionError("a fallback chain always ends with the source language")
 
 

@@ -1,0 +1,70 @@
+"""Reasons the tool gives (why a fallback, why not publishable) as data and as English.
+
+A ``Reason`` is the English sentence the command line prints (it *is* a ``str``, so
+tables, counters and tests keep working) and also a code with parameters, so that
+the web pages can say the same in the officer's or the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+
+class Reason(str):
+    code: str
+    params: Mapping[str, Any]
+
+    def __new__(cls, code: str, text: str, **params: Any) -> Reason:
+        obj = super().__new__(cls, text)
+        obj.code = code
+        obj.params = params
+        return obj
+
+    def __repr__(self) -> str:
+        return f"Reason({self.code!r}, {str(self)!r})"
+
+
+# Coverage of one language's catalog
+def untranslated(missing: int, total: int) -> Reason:
+    return Reason("untranslated", f"{missing} of {total} entries not translated",
+                  missing=missing, total=total)
+
+
+def unreviewed(drafts: int, total: int) -> Reason:
+    return Reason("unreviewed", f"{drafts} of {total} entries not reviewed",
+                  drafts=drafts, total=total)
+
+
+def fails_check(failing: str) -> Reason:
+    return Reason("fails_check", f"fails a check: {failing}", failing=failing)
+
+
+def catalog_note(note: str) -> Reason:
+    return Reason("catalog_note", note, note=note)
+
+
+# Why a language of the chain was passed over, and why a reader gets another language
+def passed_over(language: str, problems: tuple[Reason, ...]) -> Reason:
+    return Reason("passed_over", f"{language}: {'; '.join(problems)}", language=language,
+                  problems=problems)
+
+
+def no_language(source: str) -> Reason:
+    return Reason("no_language", f"no language given → {source}", source=source)
+
+
+def not_offered(language: str, source: str) -> Reason:
+    return Reason("not_offered", f"{language} is not offered → {source}", language=language,
+                  source=source)
+
+
+def press_original(reader: str, edition: str) -> Reason:
+    return Reason("press_original", f"press: {reader} → {edition} (journalists get the "
+                  "original, and English readers the English edition with it)",
+                  reader=reader, edition=edition)
+
+
+def fallback(reader: str, edition: str, passed: tuple[Reason, ...]) -> Reason:
+    return Reason("fallback", f"{reader} → {edition} ({'; '.join(passed)})", reader=reader,
+                  edition=edition, passed=passed)
