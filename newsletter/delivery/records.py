@@ -30,7 +30,6 @@ class ScheduleState(StrEnum):
 
 STATUSES = tuple(s.value for s in Status)
 SCHEDULE_STATES = tuple(s.value for s in ScheduleState)
-DONE = (Status.SENT, Status.REJECTED, Status.SUPPRESSED)  # never sent again
 REASONS = ("unsubscribe", "bounce", "complaint", "block", "manual", "erased")
 
 

@@ -19,10 +19,6 @@ class ReleaseStatus:
     release: Release
     languages: tuple[Coverage, ...]
 
-    @property
-    def publishable_everywhere(self) -> bool:
-        return all(c.publishable for c in self.languages)
-
 
 def release_status(release: Release, ws: Workspace) -> ReleaseStatus:
     return ReleaseStatus(release, tuple(coverage(release, ws, lang)
