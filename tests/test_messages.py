@@ -49,7 +49,7 @@ def test_headers_parse_back(ws, release):
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     token = SIGNER.unsubscribe_token("ayse@example.org")
     assert msg["List-Unsubscribe"] == (
-        f"<https://verbund.example.org/newsletter/abmelden?t={token}>, "
+        f"<https://verbund.example.org/newsletter/app/unsubscribe?t={token}>, "
         f"<mailto:abmelden@verbund.example.org?subject=unsubscribe%20{token}>")
     assert msg.get_content_type() == "multipart/alternative"
     parts = [p.get_content_type() for p in msg.iter_parts()]
@@ -111,9 +111,9 @@ def test_list_unsubscribe_stays_readable_with_a_long_token(ws_root, release):
     from newsletter.workspace.loading import load_workspace
     path = ws_root / "newsletter.toml"
     text = path.read_text(encoding="utf-8").replace(
-        'unsubscribe_url = "https://verbund.example.org/newsletter/abmelden"',
+        'unsubscribe_mailto =',
         'unsubscribe_url = "https://verbund.example.org/newsletter/abmelden/'
-        + "sehr-lange-adresse-" * 6 + 'ende"')
+        + "sehr-lange-adresse-" * 6 + 'ende"\nunsubscribe_mailto =')
     path.write_text(text, encoding="utf-8")
     ws = load_workspace(ws_root)
     env, msg = _message(ws, release, Recipient(email="a@example.org", language="de"))

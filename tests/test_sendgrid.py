@@ -86,7 +86,7 @@ def test_requests_of_at_most_1000_unique_recipients_per_edition(ws_root):
             assert p["custom_args"]["campaign"] == planned.campaign
             assert p["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
             assert p["headers"]["List-Unsubscribe"].startswith(
-                "<https://verbund.example.org/newsletter/abmelden?t=")
+                "<https://verbund.example.org/newsletter/app/unsubscribe?t=")
             name = p["to"][0]["name"]
             assert name in subs["%%greeting_text%%"] and name in subs["%%greeting_html%%"]
         if body["headers"]["Content-Language"] == "tr":

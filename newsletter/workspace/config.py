@@ -88,11 +88,19 @@ class Languages:
 
 @dataclass(frozen=True)
 class Web:
-    """Where readers land: the web archive ("read online") and the unsubscribe endpoints."""
+    """Where readers land: the web archive ("read online"), the web app and its pages."""
 
     archive_url: str  # <archive_url><release-id>/<lang>.html
     unsubscribe_url: str  # <unsubscribe_url>?t=<token>
     unsubscribe_mailto: str
+    public_url: str = ""  # the web app's external base, ends with '/'
+    topics: dict[str, dict[str, str]] = field(default_factory=dict)  # tag -> lang -> label
+    trusted_proxies: tuple[str, ...] = ("127.0.0.1",)  # whose X-Forwarded-For is believed
+    source_url: str = "https://example.org/newsletter-source"  # AGPL: where the code is
+
+    def page(self, route: str) -> str:
+        """An absolute URL of the web app (``route`` relative to public_url)."""
+        return f"{self.public_url}{route}"
 
     def view_online(self, release_id: str, lang: str) -> str:
         return f"{self.archive_url}{release_id}/{lang}.html"

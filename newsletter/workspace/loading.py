@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import ipaddress
 import os
 import tomllib
@@ -132,13 +133,14 @@ def load_config(file: Path) -> Config:
     top = _Reader(file, raw)
     top.only("organization", "sender", "languages", "lists", "delivery", "web", "translation")
     root = file.parent.resolve()
+    languages = _languages(top.table("languages"))
     return Config(
         organization=_organization(top.table("organization")),
         sender=_sender(top.table("sender")),
-        languages=_languages(top.table("languages")),
+        languages=languages,
         lists=_lists(top.table("lists"), root),
         delivery=_delivery(top.table("delivery"), root),
-        web=_web(top.table("web")),
+        web=_web(top.table("web"), languages.all),
         translation=_translation(top.table("translation", required=False)),
     )
 
@@ -267,16 +269,55 @@ def _https(t: _Reader, name: str) -> str:
     return value
 
 
-def _web(t: _Reader) -> Web:
-    t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto")
+def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
+    t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto", "public_url", "topics",
+           "trusted_proxies", "source_url")
     archive = _https(t, "archive_url")
     if not archive.endswith("/"):
         raise t.fail("archive_url", "must end with '/' (pages live below it)")
-    unsubscribe = _https(t, "unsubscribe_url")
+    public = _app_url(t, "public_url") if "public_url" in t.data else ""
+    if public and not public.endswith("/"):
+        raise t.fail("public_url", "must end with '/' (the pages live below it)")
+    if "unsubscribe_url" in t.data or not public:
+        unsubscribe = _app_url(t, "unsubscribe_url")
+    else:
+        unsubscribe = f"{public}unsubscribe"
     if "?" in unsubscribe or "#" in unsubscribe:
         raise t.fail("unsubscribe_url", "must not contain '?' or '#' (the token is appended)")
     return Web(archive_url=archive, unsubscribe_url=unsubscribe,
-               unsubscribe_mailto=_email(t, "unsubscribe_mailto"))
+               unsubscribe_mailto=_email(t, "unsubscribe_mailto"), public_url=public,
+               topics=_topics(t.table("topics", required=False), languages),
+               trusted_proxies=t.str_list("trusted_proxies", required=False) or ("127.0.0.1",),
+               source_url=_https(t, "source_url") if "source_url" in t.data
+               else Web.source_url)
+
+
+def _app_url(t: _Reader, name: str) -> str:
+    """https, or http only to a loopback host (tests and local trials)."""
+    value = t.str(name)
+    parts = urlsplit(value)
+    loopback = parts.hostname == "localhost"
+    with contextlib.suppress(ValueError):  # a name, not an address
+        loopback = loopback or ipaddress.ip_address(parts.hostname or "").is_loopback
+    if any(c.isspace() or c in '<>"' for c in value) or not parts.hostname or not (
+            parts.scheme == "https" or (parts.scheme == "http" and loopback)):
+        raise t.fail(name, f"must be an https:// URL (http:// only for a loopback host), "
+                           f"got {value!r}")
+    return value
+
+
+def _topics(t: _Reader, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """[web.topics] tag = { de = "…", en = "…" }: every language needs its label."""
+    out = {}
+    for tag in t.data:
+        labels = t.table(tag)
+        for lang in labels.data:
+            labels.lang(lang, lang)
+        missing = [lang for lang in languages if lang not in labels.data]
+        if missing:
+            raise t.fail(tag, f"no label for {', '.join(missing)}")
+        out[tag] = {lang: labels.str(lang) for lang in labels.data}
+    return out
 
 
 def _number(t: _Reader, name: str, default: float, low: float, high: float) -> float:
