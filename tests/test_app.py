@@ -103,3 +103,13 @@ def test_plan_reasons_carry_a_code_and_parameters(ws):
     assert passed.code == "passed_over"
     assert passed.params["problems"][0].code == "untranslated"
     assert passed.params["problems"][0].params == {"missing": 24, "total": 24}
+
+
+def test_unsubscribe_by_recipient_id_is_idempotent(ws):
+    from newsletter.delivery.keys import load_address_key
+
+    key = load_address_key(ws.state_dir)
+    rid = people.address_id(key, "l.wagner@ruhrblick-online.example.com")
+    assert people.unsubscribe_recipient(ws, rid, source="test") is True
+    assert people.unsubscribe_recipient(ws, rid, source="test") is False
+    assert [s.reason for s in people.suppressions(ws)] == ["unsubscribe"]

@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
-from newsletter.delivery import erasure
+from newsletter.delivery import erasure, subscribers
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.delivery.records import REASONS, Suppression
@@ -90,3 +90,19 @@ def list_summary(ws: Workspace) -> ListSummary:
         problems += [str(p) for p in f.problems]
     languages = sorted({lang for c in counts for lang in c.by_language})
     return ListSummary(counts, languages, problems)
+
+
+def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,
+                          reason: str = "unsubscribe", ip: str = "", user_agent: str = ""
+                          ) -> bool:
+    """Suppress a recipient known only by id (a token, a webhook, a mailbox): their
+    sign-up ends and the consent trail records how. Returns whether this was new;
+    repeating it changes nothing."""
+    with open_ledger(ws.state_dir) as ledger:
+        added = ledger.suppress(recipient_id, subscribers.email_of(ledger, recipient_id),
+                                reason, source)
+        if added:
+            subscribers.set_status(ledger, recipient_id, "unsubscribed")
+            subscribers.record_consent(ledger, recipient_id, "unsubscribe", ip=ip,
+                                       user_agent=user_agent, route=source, reason=reason)
+    return added

@@ -20,7 +20,9 @@ import hmac
 from dataclasses import dataclass
 
 SECRET_ENV = "NEWSLETTER_SECRET"  # noqa: S105 - the variable's name, not a secret
-_VERSION = b"\x01"
+_VERSION = b"\x01"  # unsubscribe links (the format every sent mail carries)
+_STAMPED = b"\x02"  # other purposes: recipient id, issue time in minutes, MAC
+PURPOSES = ("unsubscribe", "preferences", "confirm")
 _ID_BYTES = 10
 _MAC_BYTES = 10
 MIN_SECRET = 16
@@ -59,8 +61,39 @@ class Signer:
             return None
         return body[1:].hex()
 
-    def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self.key, b"unsubscribe\0" + body, hashlib.sha256).digest()[:_MAC_BYTES]
+    def _mac(self, body: bytes, purpose: str = "unsubscribe") -> bytes:
+        return hmac.new(self.key, purpose.encode() + b"\0" + body,
+                        hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def token(self, purpose: str, recipient_id: str, now: float) -> str:
+        """A token for ``purpose`` (preferences, confirm): a page link that cannot be
+        used for another purpose, and whose age can be checked."""
+        if purpose not in PURPOSES or purpose == "unsubscribe":
+            raise ValueError(f"unknown token purpose {purpose!r}")
+        minutes = int(now // 60).to_bytes(4, "big")
+        body = _STAMPED + bytes.fromhex(recipient_id) + minutes
+        return base64.urlsafe_b64encode(body + self._mac(body, purpose)).decode().rstrip("=")
+
+    def check(self, purpose: str, token: str, *, now: float, max_age: float | None = None
+              ) -> str | None:
+        """The recipient id of a valid ``purpose`` token not older than ``max_age``
+        seconds; None for anything forged, altered, of another purpose, or expired."""
+        if purpose == "unsubscribe":
+            return self.verify(token)
+        try:
+            raw = base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
+        except (binascii.Error, ValueError):
+            return None
+        size = 1 + _ID_BYTES + 4
+        if len(raw) != size + _MAC_BYTES or raw[:1] != _STAMPED:
+            return None
+        body, mac = raw[:size], raw[size:]
+        if not hmac.compare_digest(mac, self._mac(body, purpose)):
+            return None
+        issued = int.from_bytes(body[-4:], "big") * 60
+        if max_age is not None and not -300 <= now - issued <= max_age:
+            return None
+        return body[1:1 + _ID_BYTES].hex()
 
 
 def address_id(address_key: bytes, email: str) -> str:

@@ -19,7 +19,7 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.delivery.ledger_schema import SCHEMA, migrate_campaigns, plan_values
+from newsletter.delivery.ledger_schema import SCHEMA, migrate_campaigns, plan_values, statements
 from newsletter.delivery.records import (
     REASONS,
     STATUSES,
@@ -96,9 +96,8 @@ class Ledger:
         # checkpoint in larger steps: a campaign rewrites every row twice
         self.db.execute("PRAGMA wal_autocheckpoint=16384")
         with self.transaction() as db:
-            for statement in SCHEMA.split(";"):
-                if statement.strip():
-                    db.execute(statement)
+            for statement in statements(SCHEMA):
+                db.execute(statement)
             columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
             if "kind" not in columns:
                 migrate_campaigns(db)

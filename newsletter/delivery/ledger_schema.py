@@ -65,6 +65,39 @@ CREATE TABLE IF NOT EXISTS suppressions (
     source TEXT NOT NULL,
     created_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS subscribers (  -- the built-in list 'web' (double opt-in)
+    key TEXT PRIMARY KEY,             -- keyed hash of the address
+    email TEXT NOT NULL,
+    name TEXT NOT NULL DEFAULT '',
+    language TEXT NOT NULL,
+    topics TEXT NOT NULL DEFAULT '',  -- comma-separated public topics
+    status TEXT NOT NULL CHECK (status IN ('pending', 'confirmed', 'unsubscribed')),
+    created_at TEXT NOT NULL,
+    confirmed_at TEXT NOT NULL DEFAULT '',
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS preferences (  -- what a reader chose, members of CSV lists too
+    key TEXT PRIMARY KEY,
+    language TEXT NOT NULL DEFAULT '',  -- '' keeps the list's language
+    topics TEXT,                        -- NULL: never chosen, keep the list's tags
+    updated_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS consent (  -- append-only proof of consent (BGH I ZR 164/09)
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    key TEXT NOT NULL,
+    event TEXT NOT NULL,              -- signup, confirmation sent, confirmed, preferences...
+    at TEXT NOT NULL,                 -- exact time, UTC
+    ip TEXT NOT NULL DEFAULT '',
+    user_agent TEXT NOT NULL DEFAULT '',
+    details TEXT NOT NULL DEFAULT '{}'  -- JSON: language, topics, consent text, route...
+);
+CREATE INDEX IF NOT EXISTS consent_key ON consent (key, seq);
+CREATE TRIGGER IF NOT EXISTS consent_append_only BEFORE UPDATE ON consent
+BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
+CREATE TABLE IF NOT EXISTS webhook_events (  -- SendGrid retries: each event once
+    id TEXT PRIMARY KEY,
+    received_at TEXT NOT NULL
+);
 """.replace(
     "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES)).replace(  # one list of each
     "@SCHEDULE_STATES@", ", ".join(f"'{s}'" for s in SCHEDULE_STATES))
@@ -103,3 +136,15 @@ def migrate_campaigns(db: sqlite3.Connection) -> None:
         db.execute("UPDATE deliveries SET campaign=? WHERE campaign=?", (new, cid))
         db.execute("UPDATE schedules SET campaign=? WHERE campaign=?", (new, cid))
         db.execute("DELETE FROM campaigns WHERE id=?", (cid,))
+
+
+def statements(script: str) -> Iterator[str]:
+    """The statements of a script one by one (a trigger body holds ';' of its own), so
+    that they run inside one transaction, unlike executescript, which commits first."""
+    pending = ""
+    for piece in script.split(";"):
+        pending += piece + ";"
+        if sqlite3.complete_statement(pending):
+            if pending.strip(" \n;"):
+                yield pending
+            pending = ""
