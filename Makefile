@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RELEASE ?= releases/2018-08-23-kooperationsvertrag.md
 
-.PHONY: demo test lint setup gettext clean bench
+.PHONY: demo test lint setup gettext clean bench e2e chromium
 
 setup: $(STAMP)
 
@@ -47,6 +47,17 @@ test: $(STAMP) gettext
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
+
+# Debian's Chromium and fonts with Arabic, Farsi and Kurdish glyphs, for the browser tests
+# (Playwright drives it through executable_path; 'playwright install' cannot download here).
+chromium:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; \
+	  else echo "Chromium is missing: install the 'chromium' package (the e2e tests skip without it)" >&2; fi; }
+
+e2e: $(STAMP) gettext chromium
+	$(BIN)/python -m pytest -q -m e2e
 
 clean:
 	rm -rf build outbox site .pytest_cache .ruff_cache
