@@ -113,3 +113,28 @@ def test_unsubscribe_by_recipient_id_is_idempotent(ws):
     assert people.unsubscribe_recipient(ws, rid, source="test") is True
     assert people.unsubscribe_recipient(ws, rid, source="test") is False
     assert [s.reason for s in people.suppressions(ws)] == ["unsubscribe"]
+
+
+@pytest.mark.parametrize("retention", ["keep", "delete"])
+def test_forget_keeps_the_consent_trail_only_as_configured(ws_root, retention):
+    from newsletter.delivery import subscribers
+    from newsletter.delivery.keys import load_address_key
+    from newsletter.delivery.ledger import open_ledger
+    from newsletter.workspace.loading import load_workspace
+
+    cfg = ws_root / "newsletter.toml"
+    cfg.write_text(cfg.read_text(encoding="utf-8").replace(
+        "trusted_proxies =", f'consent_after_erasure = "{retention}"\ntrusted_proxies ='),
+        encoding="utf-8")
+    ws = load_workspace(ws_root)
+    key = people.address_id(load_address_key(ws.state_dir), "new@example.org")
+    with open_ledger(ws.state_dir) as ledger:
+        subscribers.add_pending(ledger, key, "new@example.org", "Neu", "tr", ("youth",))
+        subscribers.record_consent(ledger, key, "signup", ip="127.0.0.1", form="subscribe")
+    people.forget(ws, "new@example.org")
+    with open_ledger(ws.state_dir) as ledger:
+        assert subscribers.subscriber(ledger, key) is None
+        trail = subscribers.consent_trail(ledger, key)
+    assert [e.event for e in trail] == (["signup"] if retention == "keep" else [])
+    state = b"".join(p.read_bytes() for p in ws.state_dir.rglob("*") if p.is_file())
+    assert b"new@example.org" not in state

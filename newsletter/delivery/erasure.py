@@ -17,6 +17,7 @@ from pathlib import Path
 
 from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
+from newsletter.delivery import subscribers
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.workspace.config import Workspace
@@ -30,6 +31,7 @@ class Erasure:
     unreachable: list[str] = field(default_factory=list)  # folders or files we could not clean
     exports: list[Path] = field(default_factory=list)  # report CSVs that may hold the address
     in_lists: list[str] = field(default_factory=list)  # "recipients/x.csv:12"
+    consent_kept: bool = False  # the consent trail stays as proof ([web] setting)
 
 
 def forget(ws: Workspace, address: str) -> Erasure:
@@ -40,7 +42,10 @@ def forget(ws: Workspace, address: str) -> Erasure:
     with open_ledger(ws.state_dir) as ledger:
         folders = {Path(f) for f in ledger.outbox_folders()}
         exports = ledger.exports()
+        keep = ws.config.web.consent_after_erasure == "keep"
+        subscribers.forget_person(ledger, rid, keep_consent=keep)  # before the vacuum
         done.rows = ledger.forget(rid, "forget")
+        done.consent_kept = keep
     default = ws.config.delivery.outbox
     if default.is_dir():  # campaigns recorded before folders were, and today's default
         folders.update(p for p in default.iterdir() if p.is_dir())

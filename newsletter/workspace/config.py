@@ -97,6 +97,8 @@ class Web:
     topics: dict[str, dict[str, str]] = field(default_factory=dict)  # tag -> lang -> label
     trusted_proxies: tuple[str, ...] = ("127.0.0.1",)  # whose X-Forwarded-For is believed
     source_url: str = "https://example.org/newsletter-source"  # AGPL: where the code is
+    # After 'forget': keep the consent trail as proof (the default) or delete it too.
+    consent_after_erasure: str = "keep"
 
     def page(self, route: str) -> str:
         """An absolute URL of the web app (``route`` relative to public_url)."""

@@ -271,7 +271,10 @@ def _https(t: _Reader, name: str) -> str:
 
 def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
     t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto", "public_url", "topics",
-           "trusted_proxies", "source_url")
+           "trusted_proxies", "source_url", "consent_after_erasure")
+    retention = t.str("consent_after_erasure", required=False, default="keep")
+    if retention not in ("keep", "delete"):
+        raise t.fail("consent_after_erasure", f"must be 'keep' or 'delete', got {retention!r}")
     archive = _https(t, "archive_url")
     if not archive.endswith("/"):
         raise t.fail("archive_url", "must end with '/' (pages live below it)")
@@ -289,7 +292,7 @@ def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
                topics=_topics(t.table("topics", required=False), languages),
                trusted_proxies=t.str_list("trusted_proxies", required=False) or ("127.0.0.1",),
                source_url=_https(t, "source_url") if "source_url" in t.data
-               else Web.source_url)
+               else Web.source_url, consent_after_erasure=retention)
 
 
 def _app_url(t: _Reader, name: str) -> str:
