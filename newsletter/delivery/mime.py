@@ -32,7 +32,7 @@ from urllib.parse import quote
 
 from newsletter.audience.tokens import Signer
 from newsletter.delivery.links import links_for
-from newsletter.delivery.outgoing import Attachment, EditionParts, Item, Links, Sender
+from newsletter.delivery.outgoing import Attachment, EditionParts, Item, Links
 from newsletter.errors import DeliveryError
 from newsletter.render.renderer import Rendered, Renderer, personalize
 from newsletter.translation.editions import Edition
@@ -195,12 +195,11 @@ class MessageBuilder:
         """The edition as plain data for transports, made once per edition."""
         key = id(prepared)
         if key not in self._parts:
-            sender = self.sender_config
             self._parts[key] = EditionParts(
                 key=prepared.edition.key, content_languages=prepared.edition.content_languages,
                 subject=prepared.subject, html=prepared.rendered.html,
                 text=prepared.rendered.text, view_online_url=prepared.view_online_url,
-                sender=Sender(sender.from_name, sender.from_address, sender.reply_to),
+                sender=self.sender_config,
                 attachments=prepared.attachments)
         return self._parts[key]
 

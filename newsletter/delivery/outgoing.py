@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from newsletter.workspace.config import Sender
+
 
 @dataclass(frozen=True)
 class Attachment:
@@ -32,13 +34,6 @@ class Links:
     def list_unsubscribe(self) -> str:
         """The List-Unsubscribe value: https first, then mailto (Outlook)."""
         return f"<{self.unsubscribe_url}>, <{self.mailto}>"
-
-
-@dataclass(frozen=True)
-class Sender:
-    from_name: str
-    from_address: str
-    reply_to: str
 
 
 @dataclass(frozen=True)
