@@ -99,10 +99,5 @@ def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,
     sign-up ends and the consent trail records how. Returns whether this was new;
     repeating it changes nothing."""
     with open_ledger(ws.state_dir) as ledger:
-        added = ledger.suppress(recipient_id, subscribers.email_of(ledger, recipient_id),
-                                reason, source)
-        if added:
-            subscribers.set_status(ledger, recipient_id, "unsubscribed")
-            subscribers.record_consent(ledger, recipient_id, "unsubscribe", ip=ip,
-                                       user_agent=user_agent, route=source, reason=reason)
-    return added
+        return subscribers.withdraw(ledger, recipient_id, reason=reason, source=source, ip=ip,
+                                    user_agent=user_agent)
