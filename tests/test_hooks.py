@@ -1,4 +1,4 @@
-"""SendGrid's Event Webhook, posted to the hooks over Starlette's test
+"""SendGrid's Event Webhook and Inbound Parse, posted to the hooks over Starlette's test
 client: batches signed here with a P-256 key made here, as SendGrid signs them."""
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from starlette.testclient import TestClient
 from newsletter.app import hooks as app_hooks
 from newsletter.app import people
 from newsletter.delivery import webhooks
-from newsletter.delivery.keys import load_address_key
+from newsletter.delivery.keys import load_address_key, load_signer
 from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import StateError
 from newsletter.web import hooks
@@ -245,3 +245,62 @@ def test_a_batch_is_applied_whole_or_not_at_all(ws, rids, private_key, monkeypat
     assert suppressed(ws) == {}
     with open_ledger(ws.state_dir) as led:  # the events were not remembered either
         assert led.db.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0
+
+
+def inbound(client, **fields: str):
+    # Inbound Parse posts multipart/form-data; files= makes the test client send that
+    return client.post("/hooks/inbound", data=fields,
+                       files={"attachment1": ("note.txt", b"hello", "text/plain")})
+
+
+def test_a_mailto_unsubscribe_with_a_token_suppresses(client, ws):
+    signer = load_signer(ws.state_dir, allow_state_secret=False)
+    token = signer.unsubscribe_token("ana@example.org")
+    answer = inbound(client, **{"from": "Ana <ana@example.org>",
+                                "to": "abmelden@verbund.example.org",
+                                "subject": f"unsubscribe {token}", "text": ""})
+    assert answer.status_code == 200 and answer.text == "unsubscribed"
+    assert suppressed(ws) == {None: ("unsubscribe", "mailto")}  # the address is not known
+    tagged = signer.unsubscribe_token("berk@example.org")  # the token in the address tag
+    answer = inbound(client, **{"from": "someone@else.example", "subject": "Abmelden",
+                                "to": f"<abmelden+{tagged}@verbund.example.org>"})
+    assert answer.text == "unsubscribed"
+    again = inbound(client, **{"from": "x@y.example", "subject": f"Re: unsubscribe {token}"})
+    assert again.status_code == 200 and again.text == "already suppressed"
+    assert {s.key for s in people.suppressions(ws)} == {signer.recipient_id("ana@example.org"),
+                                                        signer.recipient_id("berk@example.org")}
+    assert app_hooks.kept_mail(ws) == []
+
+
+def test_a_mail_without_a_valid_token_is_kept_for_the_officer(client, ws):
+    body = "Bitte nehmen Sie mich aus dem Verteiler.\nMfG"
+    answer = inbound(client, **{"from": "Fremd <fremd@example.net>",
+                                "to": "abmelden@verbund.example.org",
+                                "subject": "Abmeldung", "text": body})
+    assert answer.status_code == 200 and answer.text == "kept"
+    forged = inbound(client, **{"from": "fremd@example.net",
+                                "subject": "unsubscribe AQIDBAUGBwgJCgsMDQ4PEBESExQV"})
+    assert forged.text == "kept"
+    first, second = app_hooks.kept_mail(ws)
+    assert (first.sender, first.subject, first.text) == ("Fremd <fremd@example.net>",
+                                                         "Abmeldung", body)
+    assert first.why == "no unsubscribe token" and "does not verify" in second.why
+    assert not first.known and not first.suppressed
+    assert suppressed(ws) == {}  # nothing done, and nothing sent:
+    assert not ws.config.delivery.outbox.exists()
+    with open_ledger(ws.state_dir) as led:
+        assert led.campaigns() == []
+    assert app_hooks.dismiss_mail(ws, first.seq) and not app_hooks.dismiss_mail(ws, first.seq)
+    people.forget(ws, "fremd@example.net")  # erasure reaches the kept mail too
+    assert app_hooks.kept_mail(ws) == []
+
+
+def test_a_raw_mime_post_is_read_too(client, ws):
+    signer = load_signer(ws.state_dir, allow_state_secret=False)
+    token = signer.unsubscribe_token("cem@example.org")
+    raw = ("From: Cem <cem@example.org>\r\nTo: abmelden@verbund.example.org\r\n"
+           f"Subject: unsubscribe {token}\r\n\r\nbitte abmelden\r\n")
+    answer = inbound(client, email=raw, envelope=json.dumps(
+        {"to": ["abmelden@verbund.example.org"], "from": "cem@example.org"}))
+    assert answer.text == "unsubscribed"
+    assert [s.source for s in people.suppressions(ws)] == ["mailto"]

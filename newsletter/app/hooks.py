@@ -1,4 +1,5 @@
-"""What mail providers post to the web app: SendGrid's event batches.
+"""What mail providers post to the web app: SendGrid's event batches, and the mails
+readers send to the unsubscribe address (Inbound Parse); the mails kept for the officer.
 
 Errors, for the web boundary to map: SignatureRejected (401), HookError (400),
 LedgerBusy (503: the provider retries), ConfigError and StateError (500).
@@ -7,8 +8,12 @@ LedgerBusy (503: the provider retries), ConfigError and StateError (500).
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
+from dataclasses import dataclass
 
-from newsletter.delivery import webhooks
+from newsletter.app.people import unsubscribe_recipient
+from newsletter.delivery import inbound, webhooks
+from newsletter.delivery.keys import load_signer
 from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import ConfigError, SignatureRejected
 from newsletter.workspace.config import Workspace
@@ -20,6 +25,7 @@ TIMESTAMP_HEADER = webhooks.TIMESTAMP_HEADER
 HOOK_WAIT = 5.0  # seconds a hook waits for another writer before answering "busy"
 
 Applied = webhooks.Applied
+KeptMail = inbound.KeptMail
 
 
 def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
@@ -40,3 +46,41 @@ def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
         # the ledger checked the key against its fingerprint; no key: nobody was sent to
         address_key = read_key(ws.state_dir / ADDRESS_KEY)
         return webhooks.apply_events(ledger, address_key, events)
+
+
+@dataclass(frozen=True)
+class InboundResult:
+    outcome: str  # "unsubscribed", "already suppressed" or "kept"
+    kept: int = 0  # the kept mail's number, for the officer's list
+
+
+def receive_mail(ws: Workspace, fields: Mapping[str, str], *,
+                 busy_timeout: float = HOOK_WAIT) -> InboundResult:
+    """A mail to the unsubscribe address: a valid token suppresses its recipient (source
+    'mailto'); any other mail is kept for the officer. Nobody is ever answered."""
+    mail = inbound.read_post(fields)
+    signer = load_signer(ws.state_dir, allow_state_secret=True, busy_timeout=busy_timeout)
+    candidates = inbound.tokens(mail, ws.config.web.unsubscribe_mailto)
+    for token in candidates:
+        rid = signer.verify(token)
+        if rid is not None:
+            added = unsubscribe_recipient(ws, rid, source="mailto", busy_timeout=busy_timeout)
+            return InboundResult("unsubscribed" if added else "already suppressed")
+    why = ("a token that does not verify (altered, or signed with another secret)"
+           if candidates else "no unsubscribe token")
+    sender = inbound.sender_address(mail)
+    sender_key = signer.recipient_id(sender) if sender else ""
+    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
+        return InboundResult("kept", inbound.keep(ledger, mail, sender_key, why))
+
+
+def kept_mail(ws: Workspace) -> list[KeptMail]:
+    """Mails to the unsubscribe address that no token explained, oldest first."""
+    with open_ledger(ws.state_dir) as ledger:
+        return inbound.kept(ledger)
+
+
+def dismiss_mail(ws: Workspace, number: int) -> bool:
+    """The officer has dealt with kept mail ``number``: it goes (personal data)."""
+    with open_ledger(ws.state_dir) as ledger:
+        return inbound.dismiss(ledger, number)

@@ -415,6 +415,7 @@ class Ledger:
         """Erase a person: their rows go, a bare key stays suppressed. Returns rows removed."""
         with self.transaction() as db:
             removed = db.execute("DELETE FROM deliveries WHERE recipient=?", (key,)).rowcount
+            db.execute("DELETE FROM inbound_mail WHERE sender_key=?", (key,))
             db.execute("INSERT INTO suppressions VALUES (?, NULL, 'erased', ?, ?)"
                        " ON CONFLICT(key) DO UPDATE SET email=NULL, reason='erased'",
                        (key, source, now()))

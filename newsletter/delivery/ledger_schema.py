@@ -98,6 +98,16 @@ CREATE TABLE IF NOT EXISTS webhook_events (  -- SendGrid retries: each event onc
     id TEXT PRIMARY KEY,
     received_at TEXT NOT NULL
 );
+CREATE TABLE IF NOT EXISTS inbound_mail (  -- mails to the unsubscribe address without a
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- valid token: kept for the officer, never answered
+    received_at TEXT NOT NULL,
+    sender_key TEXT NOT NULL DEFAULT '',  -- keyed hash of the From address ('' if none): erasure
+    sender TEXT NOT NULL DEFAULT '',      -- the From header as it came
+    recipients TEXT NOT NULL DEFAULT '',  -- To and envelope addresses
+    subject TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT '',        -- the plain text, cut short
+    why TEXT NOT NULL DEFAULT ''          -- why it was not acted on
+);
 """.replace(
     "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES)).replace(  # one list of each
     "@SCHEDULE_STATES@", ", ".join(f"'{s}'" for s in SCHEDULE_STATES))

@@ -1,4 +1,4 @@
-"""The posts of mail providers: SendGrid's Event Webhook.
+"""The posts of mail providers: SendGrid's Event Webhook and Inbound Parse.
 
 ``routes`` is mounted by the app factory, which must set ``app.state.ws`` to the
 Workspace; ``app.state.hook_wait`` (seconds, optional) is how long a hook waits for
@@ -7,10 +7,12 @@ another writer of the ledger before answering 503.
     POST /hooks/sendgrid  a signed event batch   200 applied (JSON counts), 400 not a
                           batch, 401 header missing or bad signature, 413 too large,
                           500 no key configured (logged), 503 ledger busy
+    POST /hooks/inbound   a mail, as Inbound     200 handled (suppressed, or kept for the
+                          Parse posts it         officer), 400 unreadable, 503 busy
 
-Never a redirect. A 5xx makes SendGrid post again (events for 24 hours), so an
-answer is 2xx only once everything is committed. The work runs in Starlette's thread
-pool: SQLite and the signature check are blocking calls.
+Never a redirect. A 5xx makes SendGrid post again (events for 24 hours, mails for 3
+days), so an answer is 2xx only once everything is committed. The work runs in
+Starlette's thread pool: SQLite and the signature check are blocking calls.
 """
 
 from __future__ import annotations
@@ -29,6 +31,7 @@ from newsletter.errors import HookError, LedgerBusy, NewsletterError, SignatureR
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 4 * 1024 * 1024  # SendGrid posts at most 768 KB per batch
+MAX_MAIL = 32 * 1024 * 1024  # Inbound Parse posts mails of up to 30 MB
 RETRY_AFTER = "10"  # seconds, with a 503
 
 
@@ -81,6 +84,22 @@ async def sendgrid_events(request: Request) -> Response:
     return JSONResponse(asdict(applied))
 
 
+async def inbound_mail(request: Request) -> Response:
+    fields: dict[str, str] = {}
+    # a broken multipart body is Starlette's 400; attachments (files) are not read
+    async with request.form(max_files=200, max_fields=200, max_part_size=MAX_MAIL) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, str):
+                fields.setdefault(name, value)
+    try:
+        result = await run_in_threadpool(hooks.receive_mail, request.app.state.ws, fields,
+                                         busy_timeout=_wait(request))
+    except NewsletterError as err:
+        return _failure("hooks/inbound", err)
+    return PlainTextResponse(result.outcome)
+
+
 routes = [
     Route("/hooks/sendgrid", sendgrid_events, methods=["POST"]),
+    Route("/hooks/inbound", inbound_mail, methods=["POST"]),
 ]
