@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 -- status is not in the index: a status change then rewrites the row, not the index
 CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (campaign, language, seq);
+-- one person across campaigns: webhook events and unsubscribes (email_of, repeated
+-- blocks) and erasure; never rewritten by a status change either
+CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient);
 CREATE TABLE IF NOT EXISTS schedules (
     campaign TEXT PRIMARY KEY,
     release TEXT NOT NULL,            -- the release file, relative to the workspace
