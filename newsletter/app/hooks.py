@@ -8,6 +8,7 @@ LedgerBusy (503: the provider retries), ConfigError and StateError (500).
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -15,7 +16,7 @@ from newsletter.app.people import unsubscribe_recipient
 from newsletter.delivery import inbound, webhooks
 from newsletter.delivery.keys import load_signer
 from newsletter.delivery.ledger import open_ledger
-from newsletter.errors import ConfigError, SignatureRejected
+from newsletter.errors import ConfigError, LedgerBusy, SignatureRejected
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.state import ADDRESS_KEY, read_key
 
@@ -23,6 +24,9 @@ PUBLIC_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 SIGNATURE_HEADER = webhooks.SIGNATURE_HEADER
 TIMESTAMP_HEADER = webhooks.TIMESTAMP_HEADER
 HOOK_WAIT = 5.0  # seconds a hook waits for another writer before answering "busy"
+# One batch at a time per process: the threads of the web app queue here in order,
+# rather than in SQLite's busy handler, which polls with growing sleeps (long tails).
+_BATCHES = threading.Lock()
 
 Applied = webhooks.Applied
 KeptMail = inbound.KeptMail
@@ -42,10 +46,15 @@ def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
         raise SignatureRejected(f"missing header {', '.join(missing)}" if missing else
                                 "the signature does not match SendGrid's key")
     events = webhooks.parse_batch(body)
-    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
-        # the ledger checked the key against its fingerprint; no key: nobody was sent to
-        address_key = read_key(ws.state_dir / ADDRESS_KEY)
-        return webhooks.apply_events(ledger, address_key, events)
+    if not _BATCHES.acquire(timeout=busy_timeout):
+        raise LedgerBusy("another event batch is being applied; try again")
+    try:
+        with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
+            # the ledger checked the key against its fingerprint; no key: nobody was sent to
+            address_key = read_key(ws.state_dir / ADDRESS_KEY)
+            return webhooks.apply_events(ledger, address_key, events)
+    finally:
+        _BATCHES.release()
 
 
 @dataclass(frozen=True)
