@@ -110,7 +110,7 @@ def test_a_signed_batch_is_applied(client, private_key, ws, rids):
              event("dropped", cem, rids[cem], reason="Invalid SMTPAPI header"),
              event("delivered", dara, rids[dara], response="250 OK")]
     body = json.dumps(batch).encode()
-    stamp = "1764000000"
+    stamp = str(int(time.time()))
     signature = sign(private_key, body, stamp)  # SendGrid's own helper accepts it
     assert EventWebhook(public_key_text(private_key)).verify_signature(
         body.decode(), signature, stamp)
@@ -135,6 +135,9 @@ def test_a_tampered_body_is_refused(client, private_key, ws, rids):
     assert post(client, private_key, None, body=forged, headers=headers).status_code == 401
     other_time = {SIG: headers[SIG], TS: str(int(stamp) + 1)}
     assert post(client, private_key, None, body=body, headers=other_time).status_code == 401
+    stale = str(int(stamp) - 8 * 86400)  # older than the event ids we remember
+    old = {SIG: sign(private_key, body, stale), TS: stale}
+    assert post(client, private_key, None, body=body, headers=old).status_code == 401
     assert suppressed(ws) == {}
 
 
@@ -240,8 +243,9 @@ def test_a_batch_is_applied_whole_or_not_at_all(ws, rids, private_key, monkeypat
 
     monkeypatch.setitem(webhooks.HANDLERS, "spamreport", broken)
     body = json.dumps(batch).encode()
+    stamp = str(int(time.time()))
     with pytest.raises(StateError):
-        app_hooks.sendgrid_events(ws, body, sign(private_key, body, "1"), "1")
+        app_hooks.sendgrid_events(ws, body, sign(private_key, body, stamp), stamp)
     assert suppressed(ws) == {}
     with open_ledger(ws.state_dir) as led:  # the events were not remembered either
         assert led.db.execute("SELECT count(*) FROM webhook_events").fetchone()[0] == 0

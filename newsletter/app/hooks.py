@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -24,8 +25,8 @@ PUBLIC_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 SIGNATURE_HEADER = webhooks.SIGNATURE_HEADER
 TIMESTAMP_HEADER = webhooks.TIMESTAMP_HEADER
 HOOK_WAIT = 5.0  # seconds a hook waits for another writer before answering "busy"
-# One batch at a time per process: the threads of the web app queue here in order,
-# rather than in SQLite's busy handler, which polls with growing sleeps (long tails).
+# One batch at a time per process: the threads of the web app wait here rather than in
+# SQLite's busy handler, which polls with growing sleeps (long tails under load).
 _BATCHES = threading.Lock()
 
 Applied = webhooks.Applied
@@ -45,6 +46,9 @@ def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
                    if not v]
         raise SignatureRejected(f"missing header {', '.join(missing)}" if missing else
                                 "the signature does not match SendGrid's key")
+    if not webhooks.fresh(timestamp, time.time()):
+        raise SignatureRejected(f"the batch was signed at {timestamp}, more than "
+                                f"{webhooks.KEEP_EVENT_IDS.days} days ago (or in the future)")
     events = webhooks.parse_batch(body)
     if not _BATCHES.acquire(timeout=busy_timeout):
         raise LedgerBusy("another event batch is being applied; try again")

@@ -90,6 +90,16 @@ def signature_valid(public_key: str, body: bytes, signature: str | None,
         return False
 
 
+def fresh(timestamp: str | None, moment: float) -> bool:
+    """Whether a batch was signed after the oldest event id we still remember: an older
+    signed batch, posted again, could undo the officer's work (a lifted suppression)."""
+    try:
+        signed = int(timestamp or "")
+    except ValueError:
+        return False
+    return moment - KEEP_EVENT_IDS.total_seconds() < signed < moment + 3600
+
+
 def parse_batch(body: bytes) -> list[dict[str, Any]]:
     try:
         events = json.loads(body)
