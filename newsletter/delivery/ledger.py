@@ -43,8 +43,6 @@ LEFT_LISTS = "no longer in the selected lists"
 IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
 
 
-
-
 class CampaignLocked(DeliveryError):
     """Another process is sending the same campaign."""
 
