@@ -15,6 +15,9 @@ escaping is a bug and should show one.
     ├── AudienceError          the selection is empty or names an unknown list
     ├── SecretError            NEWSLETTER_SECRET is missing where it is required
     ├── StateError             state/ is missing, damaged, unwritable or does not belong together
+    │   └── LedgerBusy         another process held the ledger's write lock too long: try again
+    ├── HookError              a provider's post (webhook, inbound mail) is malformed
+    │   └── SignatureRejected  a webhook post without a valid signature
     ├── DeliveryError          a message could not be handed to the transport
     │   ├── CampaignLocked     another process is sending the same campaign
     │   ├── TransportStop      the transport stops the run cleanly; a later run continues
@@ -96,6 +99,22 @@ class StateError(NewsletterError):
     Never answered by deleting anything: the ledger is the memory of who got what,
     who unsubscribed and who was erased; the advice is to restore state/ from the backup.
     """
+
+
+class LedgerBusy(StateError):
+    """Another process held the ledger's write lock for longer than the caller would wait.
+
+    Nothing was written; the same request can simply be made again (a web hook answers
+    503 so that the provider retries).
+    """
+
+
+class HookError(NewsletterError, ValueError):
+    """A post from a mail provider (webhook, inbound mail) that cannot be read."""
+
+
+class SignatureRejected(HookError):
+    """A webhook post whose signature is missing or does not verify."""
 
 
 class DeliveryError(NewsletterError):

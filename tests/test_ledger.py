@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 import csv
+import sqlite3
 
 import pytest
 
 from newsletter.delivery.ledger import CampaignLocked, Ledger, campaign_lock
 from newsletter.delivery.reports import cell, write_report_csv
+from newsletter.errors import LedgerBusy
 
 
 @pytest.fixture
@@ -33,6 +35,32 @@ def test_plan_is_recorded_once(ledger):
     rows = {r.recipient: r for r in ledger.rows("c")}
     assert rows["r1"].status == "sent" and rows["r2"].language == "tr"
     assert rows["r3"].status == "rejected" and rows["r3"].last_error.startswith("no longer")
+
+
+def test_a_transaction_inside_another_commits_with_it_or_not_at_all(ledger):
+    with ledger.transaction():
+        ledger.suppress("k1", None, "bounce", "test")
+        with pytest.raises(RuntimeError), ledger.transaction() as db:  # a savepoint
+            db.execute("INSERT INTO suppressions VALUES ('k2', NULL, 'bounce', 'test', '')")
+            raise RuntimeError
+        assert [s.key for s in ledger.suppressions()] == ["k1"]  # only the inner step undone
+    with pytest.raises(RuntimeError), ledger.transaction():
+        ledger.suppress("k3", None, "bounce", "test")
+        raise RuntimeError
+    assert [s.key for s in ledger.suppressions()] == ["k1"]
+
+
+def test_a_write_lock_held_too_long_is_ledger_busy(tmp_path):
+    path = tmp_path / "state" / "ledger.sqlite3"
+    Ledger(path).close()
+    other = sqlite3.connect(path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    try:
+        with pytest.raises(LedgerBusy, match="database is locked"):
+            Ledger(path, busy_timeout=0.05)
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
 
 
 def test_rows_left_sending_become_unknown(ledger):

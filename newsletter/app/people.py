@@ -93,16 +93,12 @@ def list_summary(ws: Workspace) -> ListSummary:
 
 
 def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,
-                          reason: str = "unsubscribe", ip: str = "", user_agent: str = ""
-                          ) -> bool:
+                          reason: str = "unsubscribe", ip: str = "", user_agent: str = "",
+                          busy_timeout: float = 30.0) -> bool:
     """Suppress a recipient known only by id (a token, a webhook, a mailbox): their
     sign-up ends and the consent trail records how. Returns whether this was new;
-    repeating it changes nothing."""
-    with open_ledger(ws.state_dir) as ledger:
-        added = ledger.suppress(recipient_id, subscribers.email_of(ledger, recipient_id),
-                                reason, source)
-        if added:
-            subscribers.set_status(ledger, recipient_id, "unsubscribed")
-            subscribers.record_consent(ledger, recipient_id, "unsubscribe", ip=ip,
-                                       user_agent=user_agent, route=source, reason=reason)
-    return added
+    repeating it changes nothing. ``busy_timeout``: seconds to wait for another writer
+    before LedgerBusy (a web request waits less than a command)."""
+    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
+        return subscribers.withdraw(ledger, recipient_id, reason=reason, source=source, ip=ip,
+                                    user_agent=user_agent)

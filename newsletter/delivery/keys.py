@@ -24,23 +24,24 @@ from newsletter.workspace.state import (
 STATE_SECRET = "secret"  # noqa: S105 - a file name
 
 
-def load_address_key(state_dir: Path) -> bytes:
+def load_address_key(state_dir: Path, *, busy_timeout: float = 30.0) -> bytes:
     """The never-rotated key that names addresses; created on first use, owner-only.
 
     The ledger is opened first: it refuses a missing key when it was kept with one,
     and records the fingerprint of a new key, so key and ledger vouch for each other.
     """
-    with open_ledger(state_dir):
+    with open_ledger(state_dir, busy_timeout=busy_timeout):
         pass
     key = read_key(state_dir / ADDRESS_KEY)
     if key is None:
         key = create_key(state_dir / ADDRESS_KEY)
-        with open_ledger(state_dir):  # records the new key's fingerprint
+        with open_ledger(state_dir, busy_timeout=busy_timeout):  # records its fingerprint
             pass
     return key
 
 
-def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
+def load_signer(state_dir: Path, *, allow_state_secret: bool, busy_timeout: float = 30.0
+                ) -> Signer:
     """The signer from ``NEWSLETTER_SECRET``; for outbox runs a random secret in state/.
 
     Real transports refuse to start without the variable: links in mails that went out
@@ -52,11 +53,13 @@ def load_signer(state_dir: Path, *, allow_state_secret: bool) -> Signer:
             raise SecretError(f"{SECRET_ENV} is too short: use at least {MIN_SECRET} random "
                               "characters (e.g. python -c 'import secrets; "
                               "print(secrets.token_urlsafe(32))')")
-        return Signer(value.encode(), load_address_key(state_dir), "environment")
+        return Signer(value.encode(), load_address_key(state_dir, busy_timeout=busy_timeout),
+                      "environment")
     if not allow_state_secret:
         raise SecretError(f"set {SECRET_ENV} to a long random value before sending through "
                           "this transport; it signs the unsubscribe links")
-    return Signer(_state_secret(state_dir / STATE_SECRET), load_address_key(state_dir),
+    return Signer(_state_secret(state_dir / STATE_SECRET),
+                  load_address_key(state_dir, busy_timeout=busy_timeout),
                   str(state_dir / STATE_SECRET))
 
 

@@ -43,15 +43,17 @@ LEFT_LISTS = "no longer in the selected lists"
 IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
 
 
-
-
 class CampaignLocked(DeliveryError):
     """Another process is sending the same campaign."""
 
 
-def open_ledger(state_dir: Path) -> Ledger:
-    """The workspace's ledger, checked against its address key."""
-    return Ledger(state_dir / DB_NAME)
+def open_ledger(state_dir: Path, *, busy_timeout: float = 30.0) -> Ledger:
+    """The workspace's ledger, checked against its address key.
+
+    ``busy_timeout``: how many seconds to wait for another process's write to finish
+    before giving up with LedgerBusy (a web request waits less than a command).
+    """
+    return Ledger(state_dir / DB_NAME, busy_timeout=busy_timeout)
 
 
 def now() -> str:
@@ -59,8 +61,9 @@ def now() -> str:
 
 
 class Ledger:
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0):
         self.path = path
+        self._savepoints = 0
         key_path = path.parent / ADDRESS_KEY
         key = read_key(key_path)
         exists = path.exists()
@@ -74,7 +77,7 @@ class Ledger:
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
         with state_errors(path, "open the ledger"):
             # isolation_level=None: we open transactions ourselves, so a commit is explicit
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=30)
+            self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
             if not exists:
                 os.chmod(path, 0o600)  # addresses and delivery history are personal data
             self._setup()
@@ -140,6 +143,12 @@ class Ledger:
 
     @contextmanager
     def transaction(self) -> Iterator[sqlite3.Connection]:
+        """One write transaction; inside another it is a savepoint of that one, so that
+        several steps (a whole webhook batch) commit together or not at all."""
+        if self.db.in_transaction:
+            with self._savepoint():
+                yield self.db
+            return
         with state_errors(self.path, "write the ledger"):
             self.db.execute("BEGIN IMMEDIATE")
             try:
@@ -149,6 +158,19 @@ class Ledger:
                     self.db.execute("ROLLBACK")
                 raise
             self.db.execute("COMMIT")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"step{self._savepoints}"
+        self.db.execute(f"SAVEPOINT {name}")
+        try:
+            yield
+        except BaseException:
+            self.db.execute(f"ROLLBACK TO {name}")
+            self.db.execute(f"RELEASE {name}")
+            raise
+        self.db.execute(f"RELEASE {name}")
 
     # --- campaigns and deliveries -----------------------------------------------------
 
@@ -391,6 +413,7 @@ class Ledger:
         """Erase a person: their rows go, a bare key stays suppressed. Returns rows removed."""
         with self.transaction() as db:
             removed = db.execute("DELETE FROM deliveries WHERE recipient=?", (key,)).rowcount
+            db.execute("DELETE FROM inbound_mail WHERE sender_key=?", (key,))
             db.execute("INSERT INTO suppressions VALUES (?, NULL, 'erased', ?, ?)"
                        " ON CONFLICT(key) DO UPDATE SET email=NULL, reason='erased'",
                        (key, source, now()))

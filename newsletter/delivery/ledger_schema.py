@@ -47,6 +47,9 @@ CREATE TABLE IF NOT EXISTS deliveries (
 );
 -- status is not in the index: a status change then rewrites the row, not the index
 CREATE INDEX IF NOT EXISTS deliveries_order ON deliveries (campaign, language, seq);
+-- one person across campaigns: webhook events and unsubscribes (email_of, repeated
+-- blocks) and erasure; never rewritten by a status change either
+CREATE INDEX IF NOT EXISTS deliveries_recipient ON deliveries (recipient);
 CREATE TABLE IF NOT EXISTS schedules (
     campaign TEXT PRIMARY KEY,
     release TEXT NOT NULL,            -- the release file, relative to the workspace
@@ -97,6 +100,16 @@ BEGIN SELECT RAISE(ABORT, 'consent records are append-only'); END;
 CREATE TABLE IF NOT EXISTS webhook_events (  -- SendGrid retries: each event once
     id TEXT PRIMARY KEY,
     received_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS inbound_mail (  -- mails to the unsubscribe address without a
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,  -- valid token: kept for the officer, never answered
+    received_at TEXT NOT NULL,
+    sender_key TEXT NOT NULL DEFAULT '',  -- keyed hash of the From address ('' if none): erasure
+    sender TEXT NOT NULL DEFAULT '',      -- the From header as it came
+    recipients TEXT NOT NULL DEFAULT '',  -- To and envelope addresses
+    subject TEXT NOT NULL DEFAULT '',
+    body TEXT NOT NULL DEFAULT '',        -- the plain text, cut short
+    why TEXT NOT NULL DEFAULT ''          -- why it was not acted on
 );
 """.replace(
     "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES)).replace(  # one list of each

@@ -90,6 +90,20 @@ def set_status(ledger: Ledger, key: str, status: str) -> None:
                    (status, now(), key))
 
 
+def withdraw(ledger: Ledger, key: str, *, reason: str, source: str, ip: str = "",
+             user_agent: str = "") -> bool:
+    """Suppress a recipient known only by id: their sign-up ends and the consent trail
+    records how, all in one transaction. Whether this was new; repeating it changes
+    nothing."""
+    with ledger.transaction():
+        added = ledger.suppress(key, email_of(ledger, key), reason, source)
+        if added:
+            set_status(ledger, key, "unsubscribed")
+            record_consent(ledger, key, "unsubscribe", ip=ip, user_agent=user_agent,
+                           route=source, reason=reason)
+    return added
+
+
 def expire_pending(ledger: Ledger, moment: dt.datetime | None = None) -> int:
     """Delete sign-ups never confirmed within PENDING_DAYS; their consent trail goes too."""
     cutoff = ((moment or dt.datetime.now(dt.UTC)) - dt.timedelta(days=PENDING_DAYS)

@@ -21,7 +21,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.errors import StateError
+from newsletter.errors import LedgerBusy, StateError
 
 ADDRESS_KEY = "address.key"
 DB_NAME = "ledger.sqlite3"
@@ -91,6 +91,9 @@ def state_errors(path: Path, doing: str) -> Iterator[None]:
         yield
     except sqlite3.DatabaseError as err:
         text = str(err)
+        if getattr(err, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+            raise LedgerBusy(f"cannot {doing}: {text} (another process is writing to it; "
+                             "try again)", path=path) from None
         if "not a database" in text or "malformed" in text:
             raise StateError(f"not a readable ledger database ({text}); {RESTORE}",
                              path=path) from None

@@ -1,0 +1,105 @@
+"""The posts of mail providers: SendGrid's Event Webhook and Inbound Parse.
+
+``routes`` is mounted by the app factory, which must set ``app.state.ws`` to the
+Workspace; ``app.state.hook_wait`` (seconds, optional) is how long a hook waits for
+another writer of the ledger before answering 503.
+
+    POST /hooks/sendgrid  a signed event batch   200 applied (JSON counts), 400 not a
+                          batch, 401 header missing or bad signature, 413 too large,
+                          500 no key configured (logged), 503 ledger busy
+    POST /hooks/inbound   a mail, as Inbound     200 handled (suppressed, or kept for the
+                          Parse posts it         officer), 400 unreadable, 503 busy
+
+Never a redirect. A 5xx makes SendGrid post again (events for 24 hours, mails for 3
+days), so an answer is 2xx only once everything is committed. The work runs in
+Starlette's thread pool: SQLite and the signature check are blocking calls.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, PlainTextResponse, Response
+from starlette.routing import Route
+
+from newsletter.app import hooks
+from newsletter.errors import HookError, LedgerBusy, NewsletterError, SignatureRejected
+
+log = logging.getLogger(__name__)
+
+MAX_BATCH = 4 * 1024 * 1024  # SendGrid posts at most 768 KB per batch
+MAX_MAIL = 32 * 1024 * 1024  # Inbound Parse posts mails of up to 30 MB
+RETRY_AFTER = "10"  # seconds, with a 503
+
+
+def _wait(request: Request) -> float:
+    return float(getattr(request.app.state, "hook_wait", hooks.HOOK_WAIT))
+
+
+async def _body(request: Request, limit: int) -> bytes | None:
+    """The raw body (signatures are over the exact bytes), None when over ``limit``."""
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        return None
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _failure(hook: str, err: NewsletterError) -> Response:
+    """An error of the tree as an answer; what the operator must fix is logged."""
+    if isinstance(err, SignatureRejected):
+        log.warning("%s: refused a post: %s", hook, err)
+        return PlainTextResponse("signature missing or invalid", status_code=401)
+    if isinstance(err, LedgerBusy):
+        log.warning("%s: %s; the provider will post again", hook, err)
+        return PlainTextResponse("busy, try again", status_code=503,
+                                 headers={"Retry-After": RETRY_AFTER})
+    if isinstance(err, HookError):
+        log.warning("%s: refused a post: %s", hook, err)
+        return PlainTextResponse(str(err), status_code=400)
+    log.error("%s: cannot handle posts: %s", hook, err)  # ConfigError, StateError
+    return PlainTextResponse("not configured or state unusable; see the server log",
+                             status_code=500)
+
+
+async def sendgrid_events(request: Request) -> Response:
+    body = await _body(request, MAX_BATCH)
+    if body is None:
+        return PlainTextResponse("batch too large", status_code=413)
+    try:
+        applied = await run_in_threadpool(
+            hooks.sendgrid_events, request.app.state.ws, body,
+            request.headers.get(hooks.SIGNATURE_HEADER),
+            request.headers.get(hooks.TIMESTAMP_HEADER), busy_timeout=_wait(request))
+    except NewsletterError as err:
+        return _failure("hooks/sendgrid", err)
+    return JSONResponse(asdict(applied))
+
+
+async def inbound_mail(request: Request) -> Response:
+    fields: dict[str, str] = {}
+    # a broken multipart body is Starlette's 400; attachments (files) are not read
+    async with request.form(max_files=200, max_fields=200, max_part_size=MAX_MAIL) as form:
+        for name, value in form.multi_items():
+            if isinstance(value, str):
+                fields.setdefault(name, value)
+    try:
+        result = await run_in_threadpool(hooks.receive_mail, request.app.state.ws, fields,
+                                         busy_timeout=_wait(request))
+    except NewsletterError as err:
+        return _failure("hooks/inbound", err)
+    return PlainTextResponse(result.outcome)
+
+
+routes = [
+    Route("/hooks/sendgrid", sendgrid_events, methods=["POST"]),
+    Route("/hooks/inbound", inbound_mail, methods=["POST"]),
+]
