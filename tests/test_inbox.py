@@ -46,6 +46,13 @@ def test_headers_are_decoded_and_cleaned():
     assert mail.message_id == "<m1@example.org>"
 
 
+def test_raw_8bit_headers_are_read_as_utf8_else_latin1():
+    utf8 = read_mail("9", "From: Jürgen <j@example.org>\r\nSubject: Grüße\r\n\r\n".encode())
+    assert utf8.subject == "Grüße"
+    latin1 = read_mail("9", "Subject: Grüße\r\n\r\n".encode("latin-1"))
+    assert latin1.subject == "Grüße"
+
+
 def test_broken_headers_give_empty_fields():
     mail = read_mail("8", b"From: <<<\r\nSubject: =?x-unknown?q?abc?=\r\nTo: ,,,\r\n\r\n")
     assert mail.recipients == ()

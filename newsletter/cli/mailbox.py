@@ -6,7 +6,7 @@ import click
 from rich.table import Table
 from rich.text import Text
 
-from newsletter.app import mailbox as inbox
+from newsletter.app import mailbox as mailbox_app
 from newsletter.cli.base import cli, out, workspace_of
 
 
@@ -22,7 +22,7 @@ def mailbox_poll(ctx: click.Context) -> None:
     listed (and kept in state/) for you to answer yourself. Nothing is replied to.
     Run it from cron as often as you like; the password comes from IMAP_PASSWORD."""
     ws = workspace_of(ctx)
-    result = inbox.poll(ws)
+    result = mailbox_app.poll(ws)
     table = Table("new mails", "unsubscribed", "already unsubscribed", "for you to read")
     table.add_row(str(result.read), str(result.unsubscribed), str(result.already),
                   str(len(result.unmatched)))

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass
 from email import policy
 from email.errors import HeaderParseError
 from email.header import decode_header, make_header
-from email.parser import BytesHeaderParser
+from email.parser import HeaderParser
 from email.utils import getaddresses, parseaddr
 from pathlib import Path
 
@@ -53,7 +53,11 @@ class Mail:
 
 def read_mail(uid: str, headers: bytes) -> Mail:
     """A mail from its raw header block; broken headers give empty fields, not errors."""
-    msg = BytesHeaderParser(policy=policy.compat32).parsebytes(headers)
+    try:  # raw 8-bit headers: UTF-8 from today's clients, else Latin-1 from old ones
+        text = headers.decode("utf-8")
+    except UnicodeDecodeError:
+        text = headers.decode("latin-1")
+    msg = HeaderParser(policy=policy.compat32).parsestr(text)
     raw = [str(v) for name in RECIPIENT_HEADERS for v in msg.get_all(name) or []]
     return Mail(
         uid=uid,
