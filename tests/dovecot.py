@@ -4,13 +4,14 @@ temporary folder, its own base and state folders, a log file).
 
 As root, dovecot drops to its system users (dovecot, dovenull), so the folder lives
 in /tmp, readable by them, and the maildir belongs to the dovecot user. As anyone
-else it runs every process as that user.
+else it runs every process as that user, without chroot.
 """
 
 from __future__ import annotations
 
 import contextlib
 import getpass
+import grp
 import imaplib
 import os
 import pwd
@@ -73,12 +74,13 @@ class Dovecot:
         if os.geteuid() == 0:
             user = pwd.getpwnam("dovecot")
             os.chown(mail, user.pw_uid, user.pw_gid)
-            identity = "mail_uid = dovecot\nmail_gid = dovecot\n"
+            identity, chroot = "mail_uid = dovecot\nmail_gid = dovecot\n", ""
         else:
-            me = getpass.getuser()
+            me, group = getpass.getuser(), grp.getgrgid(os.getgid()).gr_name
             identity = (f"mail_uid = {os.getuid()}\nmail_gid = {os.getgid()}\n"
                         f"default_internal_user = {me}\ndefault_login_user = {me}\n"
-                        f"default_internal_group = {me}\n")
+                        f"default_internal_group = {group}\n")
+            chroot = "  chroot =\n"  # only root may chroot
         users = self.dir / "users"
         users.write_text(f"{USER}:{{PLAIN}}{PASSWORD}::::{mail}/{USER}\n", encoding="utf-8")
         users.chmod(0o644)
@@ -104,12 +106,12 @@ userdb {{
   args = {users}
 }}
 service anvil {{  # no growing delay for logins after the wrong-password test
-  unix_listener anvil-auth-penalty {{
+{chroot}  unix_listener anvil-auth-penalty {{
     mode = 0
   }}
 }}
 service imap-login {{
-  inet_listener imap {{
+{chroot}  inet_listener imap {{
     port = {0 if self.security == "tls" else self.port}
   }}
   inet_listener imaps {{
