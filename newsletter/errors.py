@@ -23,6 +23,7 @@ escaping is a bug and should show one.
     │   ├── TransportStop      the transport stops the run cleanly; a later run continues
     │   └── Unsupported        the transport cannot do an optional feature that was asked for
     ├── EmbargoError           a release under embargo was to leave before its time
+    ├── MailboxError           the unsubscribe mailbox (IMAP) is unreachable or refuses us
     └── EngineError            a machine translation engine failed
         ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
         └── EngineRejected     refused this one segment (4xx, empty answer): go on
@@ -123,6 +124,10 @@ class DeliveryError(NewsletterError):
 
 class EmbargoError(NewsletterError):
     """A release under embargo was to be sent or published before its time."""
+
+
+class MailboxError(NewsletterError):
+    """The unsubscribe mailbox cannot be reached, refuses the login, or cannot be read."""
 
 
 class EngineError(NewsletterError):

@@ -63,6 +63,8 @@ def forget(ctx: click.Context, email: str) -> None:
     done = people.forget(workspace_of(ctx), email)
     out.print(f"Erased: {done.rows} ledger row(s), {len(done.files)} outbox file(s); the "
               "address is suppressed by its keyed hash only.")
+    if done.notes:
+        out.print(f"Removed {done.notes} note(s) about their mails to the unsubscribe mailbox.")
     if done.orphans:
         out.print(f"Removed {len(done.orphans)} temporary file(s) a stopped run left in the "
                   "outbox.")

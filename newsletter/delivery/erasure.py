@@ -2,7 +2,8 @@
 
 The ledger rows go (vacuumed, WAL truncated) and a keyed hash stays on the
 suppression list, so a list that still holds the row can never mail them again.
-Their messages go from every outbox folder a rehearsal wrote to (recorded per
+Mails they sent to the unsubscribe mailbox leave the officer's notes. Their
+messages go from every outbox folder a rehearsal wrote to (recorded per
 campaign, so ``--outbox DIR`` folders are found too), with temporary files a crash
 left behind there. Report CSVs and list files are the user's own files: they are
 named, not edited.
@@ -18,6 +19,7 @@ from pathlib import Path
 from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
 from newsletter.delivery import subscribers
+from newsletter.delivery.inbox import forget_sender
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.workspace.config import Workspace
@@ -32,6 +34,7 @@ class Erasure:
     exports: list[Path] = field(default_factory=list)  # report CSVs that may hold the address
     in_lists: list[str] = field(default_factory=list)  # "recipients/x.csv:12"
     consent_kept: bool = False  # the consent trail stays as proof ([web] setting)
+    notes: int = 0  # notes about their mails to the unsubscribe mailbox, deleted
 
 
 def forget(ws: Workspace, address: str) -> Erasure:
@@ -46,6 +49,7 @@ def forget(ws: Workspace, address: str) -> Erasure:
         subscribers.forget_person(ledger, rid, keep_consent=keep)  # before the vacuum
         done.rows = ledger.forget(rid, "forget")
         done.consent_kept = keep
+    done.notes = forget_sender(ws.state_dir, address)
     default = ws.config.delivery.outbox
     if default.is_dir():  # campaigns recorded before folders were, and today's default
         folders.update(p for p in default.iterdir() if p.is_dir())

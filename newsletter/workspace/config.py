@@ -87,6 +87,26 @@ class Languages:
 
 
 @dataclass(frozen=True)
+class Mailbox:
+    """[web.mailbox]: the IMAP mailbox behind unsubscribe_mailto (password: IMAP_PASSWORD)."""
+
+    host: str
+    username: str
+    port: int = 993
+    security: str = "tls"  # "tls" (implicit), "starttls", or "none" (loopback hosts only)
+    folder: str = "INBOX"
+    ca_file: str = ""  # a private CA for the server's certificate, if any
+    processed_folder: str = ""  # handled mails move here; without it they stay, marked read
+    timeout: float = 30.0
+
+    @property
+    def address(self) -> str:
+        """Where the mailbox is, for messages: never the password."""
+        scheme = "imaps" if self.security == "tls" else "imap"
+        return f"{scheme}://{self.username}@{self.host}:{self.port}/{self.folder}"
+
+
+@dataclass(frozen=True)
 class Web:
     """Where readers land: the web archive ("read online"), the web app and its pages."""
 
@@ -99,6 +119,7 @@ class Web:
     source_url: str = "https://example.org/newsletter-source"  # AGPL: where the code is
     # After 'forget': keep the consent trail as proof (the default) or delete it too.
     consent_after_erasure: str = "keep"
+    mailbox: Mailbox | None = None  # None: mailto unsubscribes are not polled
 
     def page(self, route: str) -> str:
         """An absolute URL of the web app (``route`` relative to public_url)."""

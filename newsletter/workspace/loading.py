@@ -33,6 +33,7 @@ from newsletter.workspace.config import (
     Workspace,
     resolve_inside,
 )
+from newsletter.workspace.imap_settings import mailbox_settings
 from newsletter.workspace.languages import language
 
 
@@ -271,7 +272,7 @@ def _https(t: _Reader, name: str) -> str:
 
 def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
     t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto", "public_url", "topics",
-           "trusted_proxies", "source_url", "consent_after_erasure")
+           "trusted_proxies", "source_url", "consent_after_erasure", "mailbox")
     retention = t.str("consent_after_erasure", required=False, default="keep")
     if retention not in ("keep", "delete"):
         raise t.fail("consent_after_erasure", f"must be 'keep' or 'delete', got {retention!r}")
@@ -292,7 +293,8 @@ def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
                topics=_topics(t.table("topics", required=False), languages),
                trusted_proxies=t.str_list("trusted_proxies", required=False) or ("127.0.0.1",),
                source_url=_https(t, "source_url") if "source_url" in t.data
-               else Web.source_url, consent_after_erasure=retention)
+               else Web.source_url, consent_after_erasure=retention,
+               mailbox=mailbox_settings(t.table("mailbox")) if "mailbox" in t.data else None)
 
 
 def _app_url(t: _Reader, name: str) -> str:
