@@ -20,9 +20,15 @@ escaping is a bug and should show one.
     │   ├── TransportStop      the transport stops the run cleanly; a later run continues
     │   └── Unsupported        the transport cannot do an optional feature that was asked for
     ├── EmbargoError           a release under embargo was to leave before its time
+    ├── FormError              a field of a web form is missing or invalid (carries the field)
+    ├── TokenError             a link's token is forged, altered, expired or of another kind
+    ├── RateLimited            too many requests from one place in a short time
     └── EngineError            a machine translation engine failed
         ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
         └── EngineRejected     refused this one segment (4xx, empty answer): go on
+
+The web app maps these at its boundary (FormError 422, TokenError 400, RateLimited 429,
+ConfigError 500); the core never speaks HTTP.
 
 Configuration problems of an engine (missing key, unsupported language) are
 ``ConfigError``s: they are reported before any call is made.
@@ -116,3 +122,22 @@ class EngineUnavailable(EngineError):
 
 class EngineRejected(EngineError):
     """The engine refused one segment; other segments may still work."""
+
+
+class FormError(NewsletterError, ValueError):
+    """A field of a web form is missing or invalid; ``field`` names it for the page."""
+
+    def __init__(self, field: str, message: str):
+        self.field = field
+        super().__init__(message)
+
+
+class TokenError(NewsletterError, ValueError):
+    """A link's token is forged, altered, expired, or meant for another page.
+
+    The message is for logs; pages say only that the link is not valid (anything more
+    would help someone guessing tokens)."""
+
+
+class RateLimited(NewsletterError):
+    """Too many requests from one network address (or for one mailbox) in a short time."""
