@@ -20,7 +20,7 @@ escaping is a bug and should show one.
     │   ├── TransportStop      the transport stops the run cleanly; a later run continues
     │   └── Unsupported        the transport cannot do an optional feature that was asked for
     ├── EmbargoError           a release under embargo was to leave before its time
-    ├── FormError              a field of a web form is missing or invalid (carries the field)
+    ├── FormError              fields of a web form are missing or invalid (names them)
     ├── TokenError             a link's token is forged, altered, expired or of another kind
     ├── RateLimited            too many requests from one place in a short time
     └── EngineError            a machine translation engine failed
@@ -125,10 +125,10 @@ class EngineRejected(EngineError):
 
 
 class FormError(NewsletterError, ValueError):
-    """A field of a web form is missing or invalid; ``field`` names it for the page."""
+    """Fields of a web form are missing or invalid; ``fields`` name them for the page."""
 
-    def __init__(self, field: str, message: str):
-        self.field = field
+    def __init__(self, fields: str | tuple[str, ...], message: str):
+        self.fields = (fields,) if isinstance(fields, str) else tuple(fields)
         super().__init__(message)
 
 
