@@ -10,11 +10,12 @@ its Message-ID and time instead.
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from dataclasses import dataclass
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import format_datetime
 
 from newsletter.audience.tokens import Signer
 from newsletter.delivery.links import links_for
@@ -67,7 +68,8 @@ def send(ws: Workspace, signer: Signer, mail: MailContent, recipient_id: str, em
     if transport is None:
         transport = make_transport(ws, ws.config.delivery.transport, CAMPAIGN)
     domain = ws.config.sender.from_address.rpartition("@")[2]
-    message_id = make_msgid(idstring=CAMPAIGN, domain=domain)
+    # short enough for one header line: a folded Message-ID comes back with a space
+    message_id = f"<confirm.{secrets.token_hex(10)}@{domain}>"
     data = build(ws, mail, email, name, message_id, moment) if transport.wants_mime else b""
     sender = ws.config.sender
     parts = EditionParts(key=mail.language, content_languages=mail.language,

@@ -28,7 +28,9 @@ from newsletter.translation.catalog import (
 from newsletter.workspace.config import Workspace
 
 DOMAIN = "messages"
-WEB_FOLDER = "web"  # templates/web: the web app's pages, a domain of their own (webstrings)
+WEB_DOMAIN = "web"  # the web app's pages (webstrings.py), from templates/web
+WEB_FOLDER = "web"
+UI_DOMAINS = (DOMAIN, WEB_DOMAIN)  # catalogs of English UI strings, not of releases
 # Jinja2 ships a Babel extractor; new-style gettext lets templates write _("x %(n)s", n=1).
 _JINJA = "jinja2.ext:babel_extract"
 _METHOD_MAP = [(f"{WEB_FOLDER}/**", "ignore"), ("**.j2", _JINJA)]

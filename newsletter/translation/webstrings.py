@@ -18,6 +18,7 @@ from babel.support import NullTranslations
 from newsletter.errors import LanguageError
 from newsletter.translation.catalog import UpdateResult
 from newsletter.translation.uistrings import (
+    WEB_DOMAIN,
     WEB_FOLDER,
     reviewed_translations,
     template_strings,
@@ -25,7 +26,7 @@ from newsletter.translation.uistrings import (
 )
 from newsletter.workspace.config import Workspace
 
-DOMAIN = "web"
+DOMAIN = WEB_DOMAIN
 SOURCE = "en"  # the language of the msgids
 
 

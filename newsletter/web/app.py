@@ -96,7 +96,7 @@ def create_app(ws: Workspace, extra_routes: Sequence[BaseRoute] = (), *,
 def _error(request: Request, status: int, problem: str) -> Response:
     try:
         return render(request, "error.html.j2", language(request), status=status,
-                      problem=problem)
+                      keep_query=False, problem=problem)
     except Exception:  # the error page itself failed (a broken template): say it plainly
         log.exception("the error page could not be rendered")
         return PlainTextResponse(f"{status}", status_code=status)

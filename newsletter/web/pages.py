@@ -60,9 +60,10 @@ def language(request: Request, *known: str | None) -> str:
 
 
 def render(request: Request, template: str, lang: str, *, status: int = 200,
-           **values: Any) -> HTMLResponse:
-    """A page; the switcher links to the same page (same query) in each language."""
-    query = dict(request.query_params)
+           keep_query: bool = True, **values: Any) -> HTMLResponse:
+    """A page; the switcher links to the same page (same query, unless ``keep_query``
+    is off: an error page does not repeat a refused token) in each language."""
+    query = dict(request.query_params) if keep_query else {}
 
     def link(code: str) -> str:
         return "?" + urlencode({**query, "lang": code})
