@@ -470,3 +470,17 @@ def test_extract_ui_writes_the_web_domain(ws_root):
     assert result.exit_code == 0, result.output
     assert "locales/web.pot" in result.output and pot.exists()
     assert "locales/de/LC_MESSAGES/web.po" in result.output
+
+
+def test_forget_erases_a_web_sign_up_and_keeps_the_pseudonymous_proof(ws, client):
+    _sign_up(client)
+    client.post(_confirm_path(ws, "nina@example.org"), headers=SAME_ORIGIN)
+    done = people.forget(ws, "nina@example.org")
+    assert len(done.files) == 1  # the confirmation mail in the outbox went too
+    rid = _signer(ws).recipient_id("nina@example.org")
+    with open_ledger(ws.state_dir) as ledger:
+        assert subscribers.subscriber(ledger, rid) is None
+        assert [e.event for e in subscribers.consent_trail(ledger, rid)][0] == "signup"
+    assert b"nina@example.org" not in (ws.state_dir / "ledger.sqlite3").read_bytes()
+    plan = mailing.plan_release(ws, EXAMPLE_RELEASE, mailing.MailingOptions(lists=("web",)))
+    assert len(plan.planned.plan) == 0

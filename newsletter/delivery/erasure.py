@@ -17,6 +17,7 @@ from pathlib import Path
 
 from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
+from newsletter.delivery import subscribers
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.workspace.config import Workspace
@@ -40,7 +41,10 @@ def forget(ws: Workspace, address: str) -> Erasure:
     with open_ledger(ws.state_dir) as ledger:
         folders = {Path(f) for f in ledger.outbox_folders()}
         exports = ledger.exports()
-        done.rows = ledger.forget(rid, "forget")
+        # the web sign-up and preferences go; the consent trail stays, keyed by the hash
+        # only (no address in it): it proves past mailings were consented to
+        subscribers.forget_person(ledger, rid, keep_consent=True)
+        done.rows = ledger.forget(rid, "forget")  # then vacuumed: nothing lingers
     default = ws.config.delivery.outbox
     if default.is_dir():  # campaigns recorded before folders were, and today's default
         folders.update(p for p in default.iterdir() if p.is_dir())
