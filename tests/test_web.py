@@ -484,3 +484,28 @@ def test_forget_erases_a_web_sign_up_and_keeps_the_pseudonymous_proof(ws, client
     assert b"nina@example.org" not in (ws.state_dir / "ledger.sqlite3").read_bytes()
     plan = mailing.plan_release(ws, EXAMPLE_RELEASE, mailing.MailingOptions(lists=("web",)))
     assert len(plan.planned.plan) == 0
+
+
+def test_the_confirmation_mail_through_sendgrid(ws_root, monkeypatch):
+    from tests.fake_sendgrid import FakeSendGrid
+    from tests.test_sendgrid import configure
+
+    monkeypatch.setenv("NEWSLETTER_SECRET", "web-secret-" + "s" * 30)  # real transports
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.test-key")
+    path = ws_root / "newsletter.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'transport = "outbox"', 'transport = "sendgrid"'), encoding="utf-8")
+    with FakeSendGrid() as fake:
+        ws = configure(ws_root, fake.url)
+        client = TestClient(create_app(ws), base_url=SITE)
+        assert _sign_up(client, language="pl").status_code == 200
+    (body,) = fake.bodies
+    (person,) = body["personalizations"]
+    assert person["to"] == [{"email": "nina@example.org", "name": "Nina Koval"}]
+    assert body["subject"] == "Prosimy o potwierdzenie subskrypcji"
+    assert body["custom_args"]["campaign"] == "confirmations"
+    text = body["content"][0]["value"]
+    cancel = person["headers"]["List-Unsubscribe"].split(">")[0].lstrip("<")
+    assert f"{SITE}{BASE}confirm?t=" in text and cancel in text
+    sent = subscriptions.consent(ws, "nina@example.org").events[-1]
+    assert sent.event == "confirmation sent" and sent.details["transport"] == "sendgrid"
