@@ -480,7 +480,7 @@ def test_forget_erases_a_web_sign_up_and_keeps_the_pseudonymous_proof(ws, client
     rid = _signer(ws).recipient_id("nina@example.org")
     with open_ledger(ws.state_dir) as ledger:
         assert subscribers.subscriber(ledger, rid) is None
-        assert [e.event for e in subscribers.consent_trail(ledger, rid)][0] == "signup"
+        assert subscribers.consent_trail(ledger, rid)[0].event == "signup"
     assert b"nina@example.org" not in (ws.state_dir / "ledger.sqlite3").read_bytes()
     plan = mailing.plan_release(ws, EXAMPLE_RELEASE, mailing.MailingOptions(lists=("web",)))
     assert len(plan.planned.plan) == 0

@@ -148,7 +148,7 @@ class _Checked:
     topics: tuple[str, ...]
 
 
-def check_form(ws: Workspace, form: SignupForm) -> _Checked:
+def _check_form(ws: Workspace, form: SignupForm) -> _Checked:
     """Every field checked at once (the page marks them all); FormError names them."""
     bad: list[str] = []
     try:
@@ -180,7 +180,7 @@ def subscribe(ws: Workspace, form: SignupForm, visitor: Visitor, *, pages: WebPa
     if form.trap.strip():
         return Signup("ignored")
     limits.check_ip(visitor.ip)
-    checked = check_form(ws, form)
+    checked = _check_form(ws, form)
     keys = signer(ws)
     rid = keys.recipient_id(checked.email)
     if not limits.allow_address(rid):
