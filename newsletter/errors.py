@@ -24,9 +24,15 @@ escaping is a bug and should show one.
     │   └── Unsupported        the transport cannot do an optional feature that was asked for
     ├── EmbargoError           a release under embargo was to leave before its time
     ├── MailboxError           the unsubscribe mailbox (IMAP) is unreachable or refuses us
+    ├── FormError              fields of a web form are missing or invalid (names them)
+    ├── TokenError             a link's token is forged, altered, expired or of another kind
+    ├── RateLimited            too many requests from one place in a short time
     └── EngineError            a machine translation engine failed
         ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
         └── EngineRejected     refused this one segment (4xx, empty answer): go on
+
+The web app maps these at its boundary (FormError 422, TokenError 400, RateLimited 429,
+ConfigError 500); the core never speaks HTTP.
 
 Configuration problems of an engine (missing key, unsupported language) are
 ``ConfigError``s: they are reported before any call is made.
@@ -140,3 +146,22 @@ class EngineUnavailable(EngineError):
 
 class EngineRejected(EngineError):
     """The engine refused one segment; other segments may still work."""
+
+
+class FormError(NewsletterError, ValueError):
+    """Fields of a web form are missing or invalid; ``fields`` name them for the page."""
+
+    def __init__(self, fields: str | tuple[str, ...], message: str):
+        self.fields = (fields,) if isinstance(fields, str) else tuple(fields)
+        super().__init__(message)
+
+
+class TokenError(NewsletterError, ValueError):
+    """A link's token is forged, altered, expired, or meant for another page.
+
+    The message is for logs; pages say only that the link is not valid (anything more
+    would help someone guessing tokens)."""
+
+
+class RateLimited(NewsletterError):
+    """Too many requests from one network address (or for one mailbox) in a short time."""

@@ -255,3 +255,57 @@ def test_english_press_message_carries_the_original(ws, release):
     assert "Immigrantenverbund und Stadt Essen besiegeln" in text
     assert "Photo in print quality" in html
     assert "releases/images/2018-08-23-unterzeichnung-druck.png" in html
+
+
+def _ledger_with(ws, emails_languages_topics, prefs=()):
+    """Confirmed web sign-ups and preferences, as the web pages leave them."""
+    from newsletter.audience.tokens import address_id
+    from newsletter.delivery import subscribers
+    from newsletter.delivery.keys import load_address_key
+    from newsletter.delivery.ledger import open_ledger
+
+    key = load_address_key(ws.state_dir)
+    with open_ledger(ws.state_dir) as ledger:
+        for email, lang, topics in emails_languages_topics:
+            rid = address_id(key, email)
+            subscribers.add_pending(ledger, rid, email, "", lang, topics)
+            subscribers.confirm(ledger, rid)
+        for email, lang, topics in prefs:
+            subscribers.save_preference(ledger, address_id(key, email), language=lang,
+                                        topics=topics)
+
+
+def test_the_list_web_is_the_confirmed_sign_ups(ws):
+    from newsletter.delivery import audiences
+
+    none = audiences.load(ws, Selection(lists=("web",)), skip_invalid=False)
+    assert none.recipients == () and not ws.state_dir.exists()  # read only, never created
+    _ledger_with(ws, [("new@example.org", "uk", ("culture",))])
+    web = audiences.load(ws, Selection(lists=("web",), tags=("culture",)), skip_invalid=False)
+    (r,) = web.recipients
+    assert (r.email, r.language, r.lists) == ("new@example.org", "uk", ("web",))
+
+
+def test_preferences_replace_language_and_public_topics_only(ws):
+    from newsletter.delivery import audiences
+
+    # the list says tr with tags youth;sports; the reader chose ru and culture
+    _ledger_with(ws, [], prefs=[("jugend@elternverein-katernberg.example.org", "ru",
+                                 ("culture",))])
+    aud = audiences.load(ws, Selection(lists=("members",)), skip_invalid=False)
+    (r,) = [r for r in aud.recipients if r.email.startswith("jugend@")]
+    assert r.language == "ru" and r.tags == {"sports", "culture"}  # 'sports' is the office's
+    youth = audiences.load(ws, Selection(lists=("members",), tags=("youth",)),
+                           skip_invalid=False)
+    assert "jugend@elternverein-katernberg.example.org" not in _emails(youth)
+
+
+def test_a_list_may_not_be_called_web(ws_root):
+    from newsletter.errors import ConfigError
+    from newsletter.workspace.loading import load_workspace
+
+    path = ws_root / "newsletter.toml"
+    path.write_text(path.read_text(encoding="utf-8").replace(
+        'press = "recipients/press.csv"', 'web = "recipients/press.csv"'), encoding="utf-8")
+    with pytest.raises(ConfigError, match="built-in list of the web sign-ups"):
+        load_workspace(ws_root)

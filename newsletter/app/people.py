@@ -8,7 +8,7 @@ from pathlib import Path
 
 from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
-from newsletter.delivery import erasure, subscribers
+from newsletter.delivery import audiences, erasure, subscribers
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.delivery.records import REASONS, Suppression
@@ -80,13 +80,16 @@ class ListSummary:
 
 
 def list_summary(ws: Workspace) -> ListSummary:
-    """Every list of newsletter.toml: valid and invalid rows, people per language."""
+    """Every list of newsletter.toml, and the web sign-ups (the list 'web'): valid and
+    invalid rows, people per language."""
     source = ws.config.languages.source
     counts, problems = [], []
-    for name, path in ws.config.lists.items():
-        f = read_list(name, path)
+    files = [read_list(name, path) for name, path in ws.config.lists.items()]
+    files += audiences.ledger_extras(ws)[0].values()
+    for f in files:
         langs = Counter(r.language or source for r in f.recipients)
-        counts.append(ListCount(name, path, len(f.recipients), len(f.problems), dict(langs)))
+        counts.append(ListCount(f.name, f.path, len(f.recipients), len(f.problems),
+                                dict(langs)))
         problems += [str(p) for p in f.problems]
     languages = sorted({lang for c in counts for lang in c.by_language})
     return ListSummary(counts, languages, problems)

@@ -14,18 +14,21 @@ from newsletter.translation.editions import coverage
 from newsletter.translation.engines import ENGINES, RetryPolicy, make_engine
 from newsletter.translation.progress import ReleaseStatus, export_tmx, release_status
 from newsletter.translation.uistrings import extract_ui
+from newsletter.translation.webstrings import extract_web
 from newsletter.workspace.config import Workspace
 
 ENGINE_NAMES = tuple(ENGINES)
 
 
 def extract(ws: Workspace, refs: tuple[str, ...], *, ui: bool) -> list[UpdateResult]:
-    """Write the catalogs of the named releases (and the UI strings with ``ui``)."""
+    """Write the catalogs of the named releases (and with ``ui`` the UI strings: the
+    mails' and the archive's, domain 'messages', and the web app's, domain 'web')."""
     results: list[UpdateResult] = []
     for ref in refs:
         results += extract_release(find_release(ws, ref), ws)
     if ui:
         results += extract_ui(ws)
+        results += extract_web(ws)
     return results
 
 

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 
 from newsletter import reasons as reasons_
-from newsletter.audience.lists import Merged, Recipient, RowProblem, merge, read_list
+from newsletter.audience.lists import ListFile, Merged, Recipient, RowProblem, merge, read_list
+from newsletter.audience.tokens import address_id
 from newsletter.content.release import Release
 from newsletter.errors import AudienceError, RecipientError
 from newsletter.translation.editions import Edition, build_edition
@@ -60,26 +61,60 @@ class Audience:
     not_tagged: int  # valid recipients left out by --tag or --where
 
 
-def load_audience(ws: Workspace, selection: Selection, *, skip_invalid: bool) -> Audience:
-    """Read the chosen lists, merge people, apply tags. Invalid rows fail the whole
-    selection unless ``skip_invalid``: nothing is sent to half a list by accident."""
+@dataclass(frozen=True)
+class Wish:
+    """What a reader chose on the preferences page."""
+
+    language: str  # "" keeps the list's language
+    topics: tuple[str, ...] | None  # None: never chosen, the list's tags stand
+
+
+@dataclass(frozen=True)
+class Wishes:
+    """Every reader's choices, by recipient id (the ledger knows people only by it)."""
+
+    by_id: Mapping[str, Wish]
+    address_key: bytes
+    topics: frozenset[str]  # the public topics ([web.topics]) a choice replaces
+
+    def apply(self, r: Recipient) -> Recipient:
+        """The reader as they asked to be: their language, and their public topics in
+        place of the list's (tags that are not public topics stay: the office set them)."""
+        wish = self.by_id.get(address_id(self.address_key, r.email))
+        if wish is None:
+            return r
+        tags = r.tags if wish.topics is None else (r.tags - self.topics) | frozenset(
+            wish.topics)
+        return replace(r, language=wish.language or r.language, tags=tags)
+
+
+def load_audience(ws: Workspace, selection: Selection, *, skip_invalid: bool,
+                  extra: Mapping[str, ListFile] | None = None,
+                  wishes: Wishes | None = None) -> Audience:
+    """Read the chosen lists, merge people, apply their wishes, then tags. Invalid rows
+    fail the whole selection unless ``skip_invalid``: nothing is sent to half a list by
+    accident. ``extra`` lists are not files of newsletter.toml (the web sign-ups)."""
+    extra = extra or {}
+    known = [*ws.config.lists, *(n for n in extra if n not in ws.config.lists)]
     if not selection.lists:
-        raise AudienceError("choose at least one list with --list "
-                            f"(known: {', '.join(ws.config.lists) or 'none'})")
-    unknown = [n for n in selection.lists if n not in ws.config.lists]
+        raise AudienceError(f"choose at least one list with --list (known: "
+                            f"{', '.join(known) or 'none'})")
+    unknown = [n for n in selection.lists if n not in known]
     if unknown:
-        raise AudienceError(f"unknown list {unknown[0]!r} (known: {', '.join(ws.config.lists)})")
-    merged: Merged = merge(read_list(n, ws.config.lists[n]) for n in dict.fromkeys(
-        selection.lists))
+        raise AudienceError(f"unknown list {unknown[0]!r} (known: {', '.join(known)})")
+    merged: Merged = merge(extra[n] if n in extra else read_list(n, ws.config.lists[n])
+                           for n in dict.fromkeys(selection.lists))
     if merged.problems and not skip_invalid:
         shown = "\n  ".join(str(p) for p in merged.problems[:20])
         more = f"\n  ... and {len(merged.problems) - 20} more" if len(merged.problems) > 20 else ""
         raise RecipientError(f"{len(merged.problems)} invalid row(s); fix them or pass "
                              f"--skip-invalid:\n  {shown}{more}")
+    people = merged.recipients
+    if wishes is not None and wishes.by_id:
+        people = tuple(wishes.apply(r) for r in people)
     wanted = {t.lower() for t in selection.tags}
-    chosen = tuple(r for r in merged.recipients
-                   if wanted <= r.tags and _matches(r, selection.where))
-    return Audience(chosen, merged.problems, merged.notes, len(merged.recipients) - len(chosen))
+    chosen = tuple(r for r in people if wanted <= r.tags and _matches(r, selection.where))
+    return Audience(chosen, merged.problems, merged.notes, len(people) - len(chosen))
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,8 @@ from newsletter.errors import EngineRejected, EngineUnavailable, LanguageError
 @cli.command()
 @click.argument("releases", nargs=-1)
 @click.option("--ui", is_flag=True, help="Also extract the templates' UI strings into "
-              "locales/messages.pot and update every language's messages.po.")
+              "locales/messages.pot and locales/web.pot (the web app's pages) and update "
+              "every language's messages.po and web.po.")
 @click.pass_context
 def extract(ctx: click.Context, releases: tuple[str, ...], ui: bool) -> None:
     """Write the catalogs of RELEASES: locales/<id>.pot and one PO file per target language.

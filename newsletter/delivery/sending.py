@@ -7,8 +7,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience.selection import Audience, Plan, Selection, load_audience, make_plan
+from newsletter.audience.selection import Audience, Plan, Selection, make_plan
 from newsletter.content.release import Release
+from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import rehearsal_of, release_campaign_id
 from newsletter.delivery.keys import load_signer
 from newsletter.delivery.loop import Progress, RunResult, run_campaign
@@ -66,8 +67,9 @@ def check_embargo(release: Release, now: dt.datetime) -> None:
 
 
 def plan_send(ws: Workspace, release: Release, request: SendRequest) -> Planned:
-    """Everything up to the first message: what --dry-run shows. Writes nothing."""
-    audience = load_audience(ws, request.selection, skip_invalid=request.skip_invalid)
+    """Everything up to the first message: what --dry-run shows. Writes nothing (the
+    ledger's sign-ups and preferences are read only when it exists)."""
+    audience = audiences.load(ws, request.selection, skip_invalid=request.skip_invalid)
     plan = make_plan(release, ws, audience.recipients, request.selection.langs)
     campaign = release_campaign_id(release, request.selection, request.rehearsal)
     return Planned(campaign, audience, plan, request.rehearsal)

@@ -155,6 +155,48 @@ def save_preference(ledger: Ledger, key: str, *, language: str | None = None,
     return new
 
 
+def suppression_reason(ledger: Ledger, key: str) -> str | None:
+    row = ledger.db.execute("SELECT reason FROM suppressions WHERE key=?", (key,)).fetchone()
+    return row[0] if row else None
+
+
+def lift_unsubscribe(ledger: Ledger, key: str) -> bool:
+    """A new, explicit consent ends an earlier unsubscribe, and only that: bounces,
+    complaints, manual entries and erasures stay on the suppression list."""
+    with ledger.transaction() as db:
+        return db.execute("DELETE FROM suppressions WHERE key=? AND reason='unsubscribe'",
+                          (key,)).rowcount == 1
+
+
+def resubscribe(ledger: Ledger, key: str) -> bool:
+    """Back on purpose: the unsubscribe is lifted and an ended sign-up is confirmed again.
+    False when another kind of suppression stands (the office has to decide)."""
+    stamp = now()
+    with ledger.transaction() as db:
+        row = db.execute("SELECT reason FROM suppressions WHERE key=?", (key,)).fetchone()
+        if row and row[0] != "unsubscribe":
+            return False
+        db.execute("DELETE FROM suppressions WHERE key=? AND reason='unsubscribe'", (key,))
+        db.execute("UPDATE subscribers SET status='confirmed', updated_at=?, confirmed_at="
+                   "CASE WHEN confirmed_at='' THEN ? ELSE confirmed_at END"
+                   " WHERE key=? AND status='unsubscribed'", (stamp, stamp, key))
+    return True
+
+
+def reader_language(ledger: Ledger, key: str) -> str:
+    """The language a reader reads, as far as the ledger knows: their choice, their
+    sign-up, else the edition they were sent last ("" when nothing is known)."""
+    chosen = preference(ledger, key)
+    if chosen and chosen.language:
+        return chosen.language
+    known = subscriber(ledger, key)
+    if known and known.language:
+        return known.language
+    row = ledger.db.execute("SELECT language FROM deliveries WHERE recipient=?"
+                            " ORDER BY updated_at DESC LIMIT 1", (key,)).fetchone()
+    return row[0].split("+")[0] if row else ""  # "en+de": English with the original
+
+
 def record_consent(ledger: Ledger, key: str, event: str, *, ip: str = "",
                    user_agent: str = "", **details: Any) -> None:
     with ledger.transaction() as db:

@@ -16,10 +16,11 @@ from typing import Any
 
 from babel.dates import format_date
 
-from newsletter.audience.selection import Plan, Selection, load_audience, reader_language
+from newsletter.audience.selection import Plan, Selection, reader_language
 from newsletter.content.parser import load_release
 from newsletter.content.release import Release
 from newsletter.content.segments import Segment, to_html, to_text
+from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import with_rehearsal
 from newsletter.delivery.mime import Prepared
 from newsletter.errors import ReleaseError
@@ -110,7 +111,7 @@ def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[Di
 
 def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_invalid: bool
                 ) -> tuple[Plan, Any, dict[str, tuple[DigestItem, ...]]]:
-    audience = load_audience(ws, selection, skip_invalid=skip_invalid)
+    audience = audiences.load(ws, selection, skip_invalid=skip_invalid)
     only = {language(c).code for c in selection.langs}
     frames: dict[str, tuple[Edition, tuple[DigestItem, ...]]] = {}
     chosen, readers, reasons = [], [], []

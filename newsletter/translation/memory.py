@@ -11,7 +11,7 @@ from newsletter.content.segments import PSEUDO_TAG, Segment, Tag, check_tags
 from newsletter.errors import CatalogError
 from newsletter.translation.catalog import is_reviewed, read_catalog
 from newsletter.translation.checks import check_translation
-from newsletter.translation.uistrings import DOMAIN as UI_DOMAIN
+from newsletter.translation.uistrings import UI_DOMAINS
 from newsletter.workspace.config import Workspace
 
 NEAR = 0.85
@@ -79,7 +79,7 @@ def reviewed_pairs(ws: Workspace, lang: str):
     """Reviewed, check-passing pairs from every release catalog of ``lang`` (obsolete too)."""
     folder = ws.locales_dir / lang / "LC_MESSAGES"
     for path in sorted(folder.glob("*.po")) if folder.exists() else []:
-        if path.stem == UI_DOMAIN:
+        if path.stem in UI_DOMAINS:  # English UI strings, not pairs from the source language
             continue
         try:
             cat = read_catalog(path, locale=lang)

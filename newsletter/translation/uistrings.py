@@ -28,8 +28,12 @@ from newsletter.translation.catalog import (
 from newsletter.workspace.config import Workspace
 
 DOMAIN = "messages"
+WEB_DOMAIN = "web"  # the web app's pages (webstrings.py), from templates/web
+WEB_FOLDER = "web"
+UI_DOMAINS = (DOMAIN, WEB_DOMAIN)  # catalogs of English UI strings, not of releases
 # Jinja2 ships a Babel extractor; new-style gettext lets templates write _("x %(n)s", n=1).
-_METHOD_MAP = [("**.j2", "jinja2.ext:babel_extract")]
+_JINJA = "jinja2.ext:babel_extract"
+_METHOD_MAP = [(f"{WEB_FOLDER}/**", "ignore"), ("**.j2", _JINJA)]
 _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
                       "trimmed": "true"}}
 # One %-directive as Python's % operator reads it. The renderer applies % to every UI
@@ -39,35 +43,46 @@ _DIRECTIVE = re.compile(r"%(?:\((?P<name>[^()]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\
 _TAG = re.compile(r"<[^<>]*>")
 
 
-def ui_template(ws: Workspace) -> Catalog:
-    """Extract every translatable string of the templates into a fresh catalog."""
-    cat = new_catalog(locale=None, domain=DOMAIN, source_lang="en",
+def template_strings(ws: Workspace, domain: str, folder: Path,
+                     method_map: list[tuple[str, str]] | None = None) -> Catalog:
+    """Every translatable string of the templates under ``folder``, in a fresh catalog."""
+    cat = new_catalog(locale=None, domain=domain, source_lang="en",
                       contact=ws.config.organization.email)
+    where = ws.relative(folder)
     for filename, lineno, message, comments, context in extract_from_dir(
-        ws.templates_dir, method_map=_METHOD_MAP, options_map=_OPTIONS,
+        folder, method_map=method_map or [("**.j2", _JINJA)], options_map=_OPTIONS,
         comment_tags=("Translators:",), strip_comment_tags=True,
     ):
         # Every UI string goes through %; with the flag, msgfmt -c, Poedit and Weblate
         # check a translation's placeholders. (Babel drops it again from ids without any.)
-        cat.add(message, locations=[(f"templates/{filename}", lineno)],
+        cat.add(message, locations=[(f"{where}/{filename}", lineno)],
                 auto_comments=comments, context=context, flags={"python-format"})
     return cat
 
 
-def extract_ui(ws: Workspace) -> list[UpdateResult]:
-    """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po."""
-    template = ui_template(ws)
-    out = [UpdateResult(pot_path(ws, DOMAIN), None, write_catalog(pot_path(ws, DOMAIN), template),
+def ui_template(ws: Workspace) -> Catalog:
+    """Extract every translatable string of the mail and archive templates."""
+    return template_strings(ws, DOMAIN, ws.templates_dir, _METHOD_MAP)
+
+
+def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateResult]:
+    """Write locales/<domain>.pot and update locales/<lang>/LC_MESSAGES/<domain>.po."""
+    out = [UpdateResult(pot_path(ws, domain), None, write_catalog(pot_path(ws, domain), template),
                         sum(1 for m in template if m.id), 0, 0)]
     for lang in ws.config.languages.all:
-        path = po_path(ws, DOMAIN, lang)
+        path = po_path(ws, domain, lang)
         old = read_catalog(path, locale=lang, prose=False) if path.exists() else None
-        cat = update_catalog(template, old, lang=lang, domain=DOMAIN, source_lang="en",
+        cat = update_catalog(template, old, lang=lang, domain=domain, source_lang="en",
                              contact=ws.config.organization.email, prose=False)
         done = sum(1 for m in cat if m.id and m.string and not m.fuzzy)
         out.append(UpdateResult(path, lang, write_catalog(path, cat),
                                 sum(1 for m in cat if m.id), done, len(cat.obsolete)))
     return out
+
+
+def extract_ui(ws: Workspace) -> list[UpdateResult]:
+    """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po."""
+    return write_domain(ws, DOMAIN, ui_template(ws))
 
 
 def load_ui(ws: Workspace, lang: str) -> Translations:
@@ -77,14 +92,21 @@ def load_ui(ws: Workspace, lang: str) -> Translations:
     found, which would send a Farsi reader English buttons. We read the PO ourselves
     and insist that every string of messages.pot has a reviewed translation.
     """
-    path = po_path(ws, DOMAIN, lang)
+    return reviewed_translations(ws, DOMAIN, lang)
+
+
+def reviewed_translations(ws: Workspace, domain: str, lang: str) -> Translations:
+    """The translations of ``domain`` in ``lang`` when every string of its template has a
+    reviewed translation with the right placeholders; else a LanguageError (missing or
+    incomplete) or a CatalogError (broken placeholders)."""
+    path = po_path(ws, domain, lang)
     if not path.exists():
         raise LanguageError(
             f"no UI strings for language {lang!r}: {ws.relative(path)} is missing "
             "(run 'newsletter extract --ui' and translate it)"
         )
     cat = read_catalog(path, locale=lang, prose=False)
-    template = read_catalog(pot_path(ws, DOMAIN), prose=False)
+    template = read_catalog(pot_path(ws, domain), prose=False)
     have = {(m.context, m.id): m for m in cat if m.id}
     gaps = []
     for tmsg in template:
@@ -105,7 +127,7 @@ def load_ui(ws: Workspace, lang: str) -> Translations:
     buf = io.BytesIO()
     write_mo(buf, cat, use_fuzzy=False)
     buf.seek(0)
-    return Translations(buf, domain=DOMAIN)
+    return Translations(buf, domain=domain)
 
 
 def format_directives(text: str) -> set[str]:

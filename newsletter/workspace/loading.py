@@ -36,6 +36,8 @@ from newsletter.workspace.config import (
 from newsletter.workspace.imap_settings import mailbox_settings
 from newsletter.workspace.languages import language
 
+BUILTIN_LIST = "web"  # confirmed sign-ups of the web app, kept in the ledger
+
 
 def find_workspace(explicit: Path | str | None = None) -> Path:
     """The workspace folder: ``--workspace``, else ``$NEWSLETTER_WORKSPACE``, else the cwd."""
@@ -252,6 +254,9 @@ def _translation(t: _Reader) -> Translation:
 def _lists(t: _Reader, root: Path) -> dict[str, Path]:
     out: dict[str, Path] = {}
     for name in t.data:
+        if name == BUILTIN_LIST:
+            raise t.fail(name, f"{BUILTIN_LIST!r} is the built-in list of the web sign-ups; "
+                               "give this list another name")
         rel = t.str(name)
         try:
             path = resolve_inside(root, rel, what=f"list {name!r}")

@@ -1,0 +1,63 @@
+"""Commands of the web app: serving the reader's pages, and the proof of consent."""
+
+from __future__ import annotations
+
+import json
+
+import click
+
+from newsletter.app import subscriptions
+from newsletter.cli.base import cli, out, workspace_of
+
+
+@cli.command()
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on: the TLS proxy in front of it connects here.")
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx: click.Context, host: str, port: int) -> None:
+    """Serve the reader's pages (unsubscribe, subscribe, confirm, preferences) below
+    [web] public_url, behind the association's TLS proxy.
+
+    Only the proxies in [web] trusted_proxies may say who the client is
+    (X-Forwarded-For): a sign-up's recorded address cannot be forged by anyone else.
+    """
+    import uvicorn  # only this command needs the server
+
+    from newsletter.web import create_app
+
+    ws = workspace_of(ctx)
+    app = create_app(ws)
+    uvicorn.run(app, host=host, port=port, proxy_headers=True,
+                forwarded_allow_ips=list(ws.config.web.trusted_proxies), server_header=False)
+
+
+@cli.command()
+@click.argument("email")
+@click.pass_context
+def consent(ctx: click.Context, email: str) -> None:
+    """Print the proof of consent of EMAIL: every sign-up, confirmation mail,
+    confirmation, change and withdrawal, with its exact time (UTC), network address and
+    browser, and the consent text as it was shown."""
+    trail = subscriptions.consent(workspace_of(ctx), email)
+    out.print(f"Address: {trail.email}", markup=False)
+    if trail.recipient_id:
+        out.print(f"Recipient id: {trail.recipient_id}", markup=False)
+    s = trail.subscriber
+    if s is not None:
+        out.print(f"Web sign-up: {s.status}, language {s.language}, topics "
+                  f"{', '.join(s.topics) or '(none)'}, since {s.created_at}"
+                  + (f", confirmed {s.confirmed_at}" if s.confirmed_at else ""), markup=False)
+    if trail.suppressed:
+        out.print(f"Suppressed: {trail.suppressed}", markup=False)
+    if not trail.events:
+        out.print("No consent events are recorded for this address.")
+        return
+    for event in trail.events:
+        out.print(f"\n{event.at}  {event.event}", markup=False)
+        if event.ip or event.user_agent:
+            out.print(f"  from {event.ip or '?'}  {event.user_agent or ''}".rstrip(),
+                      markup=False, soft_wrap=True)
+        for key, value in event.details.items():
+            shown = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+            out.print(f"  {key}: {shown}", markup=False, soft_wrap=True)

@@ -1,0 +1,192 @@
+"""The reader's pages: unsubscribe, subscribe, confirm, preferences.
+
+Each endpoint reads the request, calls one use case of the application layer in the
+thread pool (SQLite and the transports are synchronous), and renders the answer in
+the reader's language. Errors are not handled here: the app maps them (app.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, Response
+from starlette.routing import Route
+
+from newsletter.app import subscriptions
+from newsletter.app.limits import RateLimits
+from newsletter.app.pages import WebPages, choose_language
+from newsletter.app.subscriptions import PreferenceChange, SignupForm, Visitor
+from newsletter.app.workspace import Workspace
+from newsletter.errors import FormError
+from newsletter.web.security import read_form, same_site
+
+UA_MAX = 500  # characters of a user agent worth keeping
+
+
+@dataclass(frozen=True)
+class Site:
+    """What every endpoint needs; ``request.app.state.site``."""
+
+    ws: Workspace
+    pages: WebPages
+    limits: RateLimits
+
+
+class CrossSite(Exception):
+    """A form post from another site."""
+
+
+def site_of(request: Request) -> Site:
+    return request.app.state.site
+
+
+def visitor(request: Request) -> Visitor:
+    """The client as the trusted proxy reports it (uvicorn's --proxy-headers)."""
+    return Visitor(request.client.host if request.client else "",
+                   request.headers.get("user-agent", "")[:UA_MAX])
+
+
+def language(request: Request, *known: str | None) -> str:
+    """The page language: ?lang=, then what we know (the form's, the reader's), then
+    the browser's Accept-Language, then the source language."""
+    wanted = [request.query_params.get("lang", ""), *(k or "" for k in known)]
+    return choose_language(site_of(request).ws, *wanted,
+                           accept=request.headers.get("accept-language", ""))
+
+
+def render(request: Request, template: str, lang: str, *, status: int = 200,
+           keep_query: bool = True, **values: Any) -> HTMLResponse:
+    """A page; the switcher links to the same page (same query, unless ``keep_query``
+    is off: an error page does not repeat a refused token) in each language."""
+    query = dict(request.query_params) if keep_query else {}
+
+    def link(code: str) -> str:
+        return "?" + urlencode({**query, "lang": code})
+
+    html = site_of(request).pages.render(template, lang, link, values)
+    return HTMLResponse(html, status_code=status)
+
+
+async def _form_post(request: Request) -> FormData:
+    if not same_site(request, site_of(request).ws.config.web.public_url):
+        raise CrossSite
+    return await read_form(request)
+
+
+def _urls(request: Request, token: str, preferences_token: str) -> dict[str, str]:
+    pages = site_of(request).pages
+    return {"action": f"{request.url.path}?{urlencode({'t': token})}",
+            "preferences_url": pages.url("preferences", t=preferences_token)}
+
+
+async def unsubscribe(request: Request) -> Response:
+    """RFC 8058: GET shows one button and changes nothing; POST (urlencoded or multipart,
+    from a mail client or the button) suppresses and answers 200, never a redirect, no
+    cookie; a repeated POST gets 200 again."""
+    ws = site_of(request).ws
+    token = request.query_params.get("t", "")
+    if request.method == "POST":
+        form = await read_form(request, lenient=True)
+        done = await run_in_threadpool(subscriptions.unsubscribe, ws, token, visitor(request))
+        lang = language(request, str(form.get("lang") or ""), done.reader.language)
+        return render(request, "unsubscribe.html.j2", lang, done=True,
+                      **_urls(request, token, done.reader.preferences_token))
+    reader = await run_in_threadpool(subscriptions.unsubscribe_view, ws, token)
+    return render(request, "unsubscribe.html.j2", language(request, reader.language),
+                  done=False, **_urls(request, token, reader.preferences_token))
+
+
+def _signup_form(form: FormData) -> SignupForm:
+    return SignupForm(email=str(form.get("email") or "").strip(),
+                      name=str(form.get("name") or ""),
+                      language=str(form.get("language") or ""),
+                      topics=tuple(str(t) for t in form.getlist("topics")),
+                      consent=bool(form.get("consent")),  # the box, ticked or not
+                      trap=str(form.get("website") or ""),
+                      shown_in=str(form.get("lang") or ""))
+
+
+async def subscribe(request: Request) -> Response:
+    """The sign-up form; its answer is the same for a new, a known and a robot's address."""
+    site = site_of(request)
+    if request.method == "GET":
+        lang = language(request)
+        return render(request, "subscribe.html.j2", lang, sent=False, errors={},
+                      values={"email": "", "name": "", "language": lang, "topics": ()})
+    posted = _signup_form(await _form_post(request))
+    lang = language(request, posted.shown_in)
+    try:
+        await run_in_threadpool(lambda: subscriptions.subscribe(
+            site.ws, posted, visitor(request), pages=site.pages, limits=site.limits))
+    except FormError as err:  # the form again, every problem marked, the box unticked
+        values = {"email": posted.email, "name": posted.name,
+                  "language": posted.language or lang, "topics": posted.topics}
+        return render(request, "subscribe.html.j2", lang, status=422, sent=False,
+                      errors=dict.fromkeys(err.fields, True), values=values)
+    return render(request, "subscribe.html.j2", lang, sent=True, errors={}, values={})
+
+
+async def confirm(request: Request) -> Response:
+    """GET: a button (mail scanners open links); POST: confirmed, as often as pressed."""
+    ws = site_of(request).ws
+    token = request.query_params.get("t", "")
+    if request.method == "POST":
+        form = await _form_post(request)
+        done = await run_in_threadpool(subscriptions.confirm, ws, token, visitor(request))
+        lang = language(request, str(form.get("lang") or ""), done.reader.language)
+        return render(request, "confirm.html.j2", lang, done=True,
+                      **_urls(request, token, done.reader.preferences_token))
+    reader = await run_in_threadpool(subscriptions.confirm_view, ws, token)
+    return render(request, "confirm.html.j2", language(request, reader.language), done=False,
+                  **_urls(request, token, reader.preferences_token))
+
+
+async def preferences(request: Request) -> Response:
+    """Language and topics; the save changes only the fields the page showed."""
+    ws = site_of(request).ws
+    token = request.query_params.get("t", "")
+    notice = ""
+    form = FormData()
+    if request.method == "POST":
+        form = await _form_post(request)
+        if form.get("action") == "resubscribe":
+            done = await run_in_threadpool(subscriptions.resubscribe, ws, token,
+                                           visitor(request))
+            notice = "resubscribed" if done else "not_resubscribed"
+        else:
+            change = PreferenceChange(
+                language=str(form.get("language") or "") if "language" in form.getlist(
+                    "shown") else None,
+                shown_topics=tuple(str(t) for t in form.getlist("shown_topic")),
+                chosen_topics=tuple(str(t) for t in form.getlist("topics")))
+            await run_in_threadpool(subscriptions.save_preferences, ws, token, change,
+                                    visitor(request))
+            notice = "saved"
+    now = await run_in_threadpool(subscriptions.preferences_view, ws, token)
+    lang = language(request, str(form.get("lang") or ""), now.language)
+    return render(request, "preferences.html.j2", lang, notice=notice, current=now,
+                  unsubscribed=now.unsubscribed,
+                  action=f"{request.url.path}?{urlencode({'t': token})}")
+
+
+async def stylesheet(request: Request) -> Response:
+    css = await run_in_threadpool(site_of(request).pages.stylesheet)
+    return Response(css, media_type="text/css",
+                    headers={"Cache-Control": "public, max-age=3600"})
+
+
+def page_routes() -> list[Route]:
+    """The reader's pages, relative to [web] public_url's path."""
+    both = ["GET", "POST"]
+    return [
+        Route("/unsubscribe", unsubscribe, methods=both),
+        Route("/subscribe", subscribe, methods=both),
+        Route("/confirm", confirm, methods=both),
+        Route("/preferences", preferences, methods=both),
+        Route("/style.css", stylesheet, methods=["GET"]),
+    ]
