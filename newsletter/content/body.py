@@ -10,10 +10,10 @@ from __future__ import annotations
 from collections.abc import Iterator
 from pathlib import Path
 
-from markdown_it import MarkdownIt
 from markdown_it.token import Token
 
 from newsletter.content.frontmatter import resolve_image
+from newsletter.content.markdown import markdown
 from newsletter.content.release import (
     Block,
     Figure,
@@ -34,7 +34,7 @@ from newsletter.errors import ReleaseError
 class BodyParser:
     def __init__(self, path: Path, offset: int, root: Path):
         self.path, self.offset, self.root = path, offset, root
-        self.md = MarkdownIt("commonmark", {"html": False})
+        self.md = markdown()
 
     def line(self, token: Token) -> int:
         return (token.map[0] if token.map else 0) + self.offset + 1
