@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import pytest
+
 from newsletter.content.parser import load_release
-from newsletter.content.release import Paragraph
+from newsletter.content.release import ListBlock, Paragraph
 from newsletter.content.segments import to_html, to_text
 
 FRONT = "---\ntitle: Titel\ndate: 2018-09-23\n---\n"
@@ -32,7 +34,8 @@ def test_gender_star_colon_and_underscore_are_text(ws):
 
 
 def test_deliberate_emphasis_still_works(ws):
-    (par,) = _body(ws, "Das ist *wichtig* und **fett** für Kolleg*innen und *alle* Schüler*innen.\n")
+    (par,) = _body(ws, "Das ist *wichtig* und **fett** für Kolleg*innen und *alle* "
+                       "Schüler*innen.\n")
     assert par.text.text == ("Das ist <1>wichtig</1> und <2>fett</2> für Kolleg*innen und "
                              "<3>alle</3> Schüler*innen.")
     assert [t.kind for t in par.text.tags] == ["em", "strong", "em"]
@@ -43,3 +46,42 @@ def test_gender_star_inside_emphasis_and_code(ws):
     assert par.text.text == "<1>Alle Teilnehmer*innen</1> und <2/> bleiben."
     assert par.text.tags[1].code == "a*b*c"
     assert isinstance(par, Paragraph)
+
+
+# --- a paragraph that opens with a date or a number --------------------------------------
+
+def test_paragraph_opening_with_a_date_is_not_a_list(ws):
+    (par,) = _body(ws, "23. September 2018 – Tag der offenen Tür im Verbundhaus.\n")
+    assert isinstance(par, Paragraph)
+    assert par.text.text == "23. September 2018 – Tag der offenen Tür im Verbundhaus."
+    assert par.line == 5
+
+
+@pytest.mark.parametrize("text", [
+    "3. Okt. – Tag der Deutschen Einheit",
+    "1. Mai – Kundgebung am Hauptbahnhof",
+    "23. 9. 2018: Fest im Verbundhaus",
+    "25. Jubiläum des Verbundes feiern wir im Herbst.",
+    "2018) war ein gutes Jahr.",
+])
+def test_dates_and_lone_numbers_stay_paragraphs(ws, text):
+    (par,) = _body(ws, text + "\n")
+    assert isinstance(par, Paragraph) and par.text.text == text
+
+
+def test_lines_of_dates_stay_lines(ws):
+    blocks = _body(ws, "Termine:\n\n23. September – Tag der offenen Tür\n"
+                       "24. September – Sprachcafé\n\n> 7. Oktober – Fest\n")
+    par, quote = blocks[1], blocks[2]
+    assert isinstance(par, Paragraph) and par.line == 7
+    assert to_text(par.text, []) == ("23. September – Tag der offenen Tür\n"
+                                     "24. September – Sprachcafé")
+    assert quote.parts[0].text == "7. Oktober – Fest"
+
+
+def test_real_numbered_lists_stay_lists(ws):
+    one, two, three = _body(ws, "1. Anmeldung\n2. Beratung\n\nText\n\n1. Einziger Punkt\n\n"
+                                "Mehr\n\n3. drei\n4. vier\n")[0::2]
+    assert isinstance(one, ListBlock) and one.ordered and len(one.items) == 2
+    assert isinstance(two, ListBlock) and two.items[0].parts[0].text == "Einziger Punkt"
+    assert isinstance(three, ListBlock) and three.start == 3

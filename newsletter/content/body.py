@@ -13,7 +13,7 @@ from pathlib import Path
 from markdown_it.token import Token
 
 from newsletter.content.frontmatter import resolve_image
-from newsletter.content.markdown import markdown
+from newsletter.content.markdown import markdown, tokenize
 from newsletter.content.release import (
     Block,
     Figure,
@@ -43,7 +43,7 @@ class BodyParser:
         return ReleaseError(message, path=self.path, line=self.line(token))
 
     def parse(self, body: str) -> tuple[Block, ...]:
-        tokens = self.md.parse(body)
+        tokens = tokenize(self.md, body)
         blocks: list[Block] = []
         i = 0
         while i < len(tokens):
