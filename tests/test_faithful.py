@@ -7,6 +7,7 @@ import pytest
 from newsletter.content.parser import load_release
 from newsletter.content.release import ListBlock, Paragraph
 from newsletter.content.segments import to_html, to_text
+from newsletter.errors import ReleaseError
 
 FRONT = "---\ntitle: Titel\ndate: 2018-09-23\n---\n"
 
@@ -85,3 +86,38 @@ def test_real_numbered_lists_stay_lists(ws):
     assert isinstance(one, ListBlock) and one.ordered and len(one.items) == 2
     assert isinstance(two, ListBlock) and two.items[0].parts[0].text == "Einziger Punkt"
     assert isinstance(three, ListBlock) and three.start == 3
+
+
+# --- ' #' and ': ' inside front-matter values -------------------------------------------
+
+def test_hashtag_in_a_front_matter_value_is_kept(ws):
+    rel = _parse(ws, "---\ntitle: Aktionstag #StarkeMigrationsberatung   # the title\n"
+                     "date: 2018-09-23  # YYYY-MM-DD\n"
+                     "summary: Wir laden ein\n  zum #Aktionstag und zur #Beratung\n"
+                     "location: #Essen\n---\nText\n")
+    assert rel.title.text == "Aktionstag #StarkeMigrationsberatung"
+    assert rel.summary.text == "Wir laden ein zum #Aktionstag und zur #Beratung"
+    assert rel.location.text == "#Essen"
+    assert rel.date.isoformat() == "2018-09-23"
+    assert rel.lines["summary"] == 4 and rel.lines["location"] == 6
+
+
+def test_colon_in_a_front_matter_value_is_kept(ws):
+    rel = _parse(ws, "---\ntitle: Einladung: Tag der offenen Tür # title\ndate: 2018-09-23\n"
+                     "summary: Programm: Führungen, Essen\n  und Musik: ab 14 Uhr\n"
+                     "contact:\n  name: Leyla Demir\n  role: Presse: \"Team\" \\ Web\n---\nText\n")
+    assert rel.title.text == "Einladung: Tag der offenen Tür"
+    assert rel.summary.text == "Programm: Führungen, Essen und Musik: ab 14 Uhr"
+    assert rel.contact.role.text == 'Presse: "Team" \\ Web'
+    assert rel.lines["contact"] == 6
+
+
+def test_yaml_comments_with_a_space_stay_comments(ws):
+    rel = _parse(ws, "---\ntitle: Titel # required\ndate: 2018-09-23 # YYYY-MM-DD\n---\nText\n")
+    assert rel.title.text == "Titel"
+
+
+def test_front_matter_that_cannot_be_repaired_names_line_and_quoting(ws):
+    with pytest.raises(ReleaseError) as err:
+        _parse(ws, "---\ntitle: Titel\ndate: 2018-09-23\nsummary: [Liste: offen\n---\nText\n")
+    assert err.value.line == 4 and "quotes" in str(err.value)

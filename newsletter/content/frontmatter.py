@@ -11,6 +11,7 @@ from typing import Any
 
 import yaml
 
+from newsletter.content import yamltext
 from newsletter.content.release import (
     CONTACT_KEYS,
     FRONT_KEYS,
@@ -49,14 +50,13 @@ _Loader.yaml_implicit_resolvers = {
 
 def load_front_matter(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
     try:
-        node = yaml.compose(text, Loader=_Loader)
+        text, node = yamltext.compose(text, _Loader)
         data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
     except yaml.YAMLError as err:
-        mark = getattr(err, "problem_mark", None)
-        line = mark.line + 2 if mark is not None else 1
         problem = getattr(err, "problem", None) or str(err)
-        raise ReleaseError(f"front matter is not valid YAML: {problem}", path=path,
-                           line=line) from err
+        raise ReleaseError(f"front matter is not valid YAML: {problem} (a value with special "
+                           'characters can be put in quotes: title: "...")', path=path,
+                           line=_error_line(text, err)) from err
     if data is None:
         data = {}
     if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode | type(None)):
@@ -66,6 +66,15 @@ def load_front_matter(text: str, path: Path) -> tuple[dict[str, Any], dict[str, 
         for key_node, _value in node.value:
             lines[str(key_node.value)] = key_node.start_mark.line + 2  # +1 for '---', +1 1-based
     return data, lines
+
+
+def _error_line(text: str, err: yaml.YAMLError) -> int:
+    """The file line of a YAML error: where it started when YAML only noticed at the end."""
+    mark = getattr(err, "problem_mark", None)
+    context = getattr(err, "context_mark", None)
+    if mark is not None and context is not None and mark.index >= len(text.rstrip()):
+        mark = context
+    return mark.line + 2 if mark is not None else 1  # +1 for '---', +1 1-based
 
 
 class FrontMatter:
