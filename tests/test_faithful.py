@@ -121,3 +121,63 @@ def test_front_matter_that_cannot_be_repaired_names_line_and_quoting(ws):
     with pytest.raises(ReleaseError) as err:
         _parse(ws, "---\ntitle: Titel\ndate: 2018-09-23\nsummary: [Liste: offen\n---\nText\n")
     assert err.value.line == 4 and "quotes" in str(err.value)
+
+
+# --- typed line breaks ----------------------------------------------------------------------
+
+CONTACT_LIST = ("- Leyla Demir\n  Tel. 0201 1234567\n  presse@verbund.example.org\n"
+                "- Pavel Nowak\\\n  Vorstand\n")
+
+
+def test_lines_of_a_list_item_stay_lines(ws):
+    (lst,) = _body(ws, CONTACT_LIST)
+    first, second = (item.parts[0] for item in lst.items)
+    assert first.text == "Leyla Demir<1/>Tel. 0201 1234567<2/>presse@verbund.example.org"
+    assert [t.kind for t in first.tags] == ["br", "br"]
+    assert to_text(first, []) == "Leyla Demir\nTel. 0201 1234567\npresse@verbund.example.org"
+    assert to_html(first) == "Leyla Demir<br>Tel. 0201 1234567<br>presse@verbund.example.org"
+    assert second.text == "Pavel Nowak<1/>Vorstand"
+
+
+def test_hard_breaks_in_paragraphs_and_soft_wrapping(ws):
+    hard, soft = _body(ws, "Erste Zeile\\\nzweite Zeile  \ndritte Zeile\n\nein langer\nSatz\n")
+    assert to_text(hard.text, []) == "Erste Zeile\nzweite Zeile\ndritte Zeile"
+    assert soft.text.text == "ein langer Satz"  # a single newline in a paragraph is a space
+
+
+def test_a_translation_must_keep_the_line_breaks(ws):
+    from newsletter.translation.checks import check_translation
+
+    (lst,) = _body(ws, CONTACT_LIST)
+    seg = lst.items[0].parts[0]
+    assert check_translation(seg, "Leyla Demir<1/>Tel. 0201 1234567<2/>presse@verbund.example.org"
+                             ) == []
+    problems = check_translation(seg, "Leyla Demir, Tel. 0201 1234567<2/>"
+                                      "presse@verbund.example.org")
+    assert problems == ["missing <1/>"]
+
+
+def test_catalog_says_which_tags_are_line_breaks(ws):
+    from newsletter.translation.catalog import extract_release, pot_path, read_catalog
+
+    rel = _parse(ws, FRONT + CONTACT_LIST)
+    extract_release(rel, ws)
+    pot = read_catalog(pot_path(ws, rel.id))
+    entry = next(m for m in pot if m.id and m.id.startswith("Leyla"))
+    assert entry.auto_comments == ["list item", "<1/> <2/>: line breaks"]
+    assert next(m for m in pot if m.id == "Pavel Nowak<1/>Vorstand").auto_comments == [
+        "list item", "<1/>: line break"]
+
+
+def _render(ws, rel, lang="de"):
+    from newsletter.render.renderer import Renderer, relative_asset_url
+    from newsletter.translation.editions import build_edition
+
+    return Renderer(ws, relative_asset_url(ws.build_dir)).render(build_edition(rel, ws, lang))
+
+
+def test_line_breaks_in_the_rendered_edition(ws):
+    out = _render(ws, _parse(ws, FRONT + CONTACT_LIST))
+    assert ("- Leyla Demir\n  Tel. 0201 1234567\n  presse@verbund.example.org\n"
+            "- Pavel Nowak\n  Vorstand\n") in out.text
+    assert "Leyla Demir<br>Tel. 0201 1234567<br>presse@verbund.example.org" in out.html

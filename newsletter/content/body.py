@@ -107,7 +107,7 @@ class BodyParser:
                     if t.type in ("bullet_list_open", "ordered_list_open"):
                         nested.extend(self.list_items(inner[j + 1 : t_end], depth + 1))
                     elif t.type == "paragraph_open":
-                        parts.append(self.inline(inner[j + 1]))
+                        parts.append(self.inline(inner[j + 1], lines=True))
                     elif t.type in ("fence", "code_block"):
                         raise self.error(t, "code blocks inside list items are not supported")
                     j = t_end + 1
@@ -116,8 +116,13 @@ class BodyParser:
                 yield from nested
             i = end + 1
 
-    def inline(self, token: Token) -> Segment:
-        """Turn an inline token into a segment with numbered pseudo-tags."""
+    def inline(self, token: Token, *, lines: bool = False) -> Segment:
+        """Turn an inline token into a segment with numbered pseudo-tags.
+
+        A hard break (two spaces or ``\\`` at the end of a line) is a line break, a
+        self-closing tag of kind "br". With ``lines`` (list items: a name, then the
+        phone number and the address below it) every newline is one.
+        """
         out: list[str] = []
         tags: list[Tag] = []
         for child in token.children or []:
@@ -128,11 +133,12 @@ class BodyParser:
                     raise self.error(token, f"the text {clash.group(0)!r} is reserved for markup "
                                      "placeholders; write it as `code`")
                 out.append(child.content)
-            elif kind == "softbreak":
+            elif kind == "softbreak" and not lines:
                 out.append(" ")
-            elif kind in ("hardbreak", "code_inline"):
-                tag = Tag(len(tags) + 1, "br" if kind == "hardbreak" else "code",
-                          code=child.content)
+            elif kind in ("softbreak", "hardbreak", "code_inline"):
+                code = kind == "code_inline"
+                tag = Tag(len(tags) + 1, "code" if code else "br",
+                          code=child.content if code else "")
                 tags.append(tag)
                 out.append(f"<{tag.number}/>")
             elif kind in ("em_open", "strong_open", "link_open"):
