@@ -181,3 +181,66 @@ def test_line_breaks_in_the_rendered_edition(ws):
     assert ("- Leyla Demir\n  Tel. 0201 1234567\n  presse@verbund.example.org\n"
             "- Pavel Nowak\n  Vorstand\n") in out.text
     assert "Leyla Demir<br>Tel. 0201 1234567<br>presse@verbund.example.org" in out.html
+
+
+# --- tables -----------------------------------------------------------------------------------
+
+TABLE = ("Programm:\n\n| Uhrzeit | Programm | Eintritt |\n|:--|---|--:|\n"
+         "| 10:00 | Begrüßung durch *Muhammet Balaban* | frei |\n| 14:00 | Beratung | 5 € |\n"
+         "| 16:00 | | |\n")
+
+
+def test_table_cells_are_translation_units(ws):
+    from newsletter.content.release import Table
+
+    rel = _parse(ws, FRONT + TABLE)
+    table = rel.blocks[1]
+    assert isinstance(table, Table) and table.line == 7
+    assert [c.text for c in table.header] == ["Uhrzeit", "Programm", "Eintritt"]
+    assert table.aligns == ("left", "", "right")
+    assert table.rows[0][1].text == "Begrüßung durch <1>Muhammet Balaban</1>"
+    assert table.row_lines == (9, 10, 11)
+    units = [(u.context, u.segment.text, u.block_type, u.line) for u in rel.units()][2:]
+    assert units[:4] == [("table header", "Uhrzeit", "table header", 7),
+                         ("table header", "Programm", "table header", 7),
+                         ("table header", "Eintritt", "table header", 7),
+                         ("table cell", "10:00", "table cell", 9)]
+    assert ("table cell", "", "table cell", 11) not in units  # empty cells are not units
+    assert len(units) == 3 + 6 + 1
+
+
+def test_table_in_html_and_plain_text(ws):
+    out = _render(ws, _parse(ws, FRONT + TABLE))
+    assert '<table class="data" dir="ltr"' in out.html
+    assert "<th" in out.html and 'scope="col"' in out.html
+    assert "Begrüßung durch <em>Muhammet Balaban</em>" in out.html
+    table = out.html.split('class="data"')[1].split("</table>")[0]
+    assert 'role="presentation"' not in table and 'align="right"' in table
+    assert ("Uhrzeit | Programm                         | Eintritt\n"
+            "--------+----------------------------------+---------\n"
+            "10:00   | Begrüßung durch Muhammet Balaban |     frei\n"
+            "14:00   | Beratung                         |      5 €\n"
+            "16:00   |                                  |\n") in out.text
+
+
+def test_a_wide_table_becomes_records_in_plain_text():
+    from newsletter.render.tables import text_table
+
+    text = text_table(["Ort", "Beschreibung"], [["Verbundhaus", "lang " * 20], ["Raum 2", ""]],
+                      ["", ""])
+    assert text.startswith("Ort: Verbundhaus\nBeschreibung: lang lang")
+    assert text.endswith("\n\nOrt: Raum 2")
+    assert max(len(line) for line in text.splitlines()) <= 72
+
+
+def test_catalogs_with_tables_and_line_breaks_pass_msgfmt(ws):
+    import subprocess
+
+    from newsletter.translation.catalog import extract_release
+    from tests.conftest import require_msgfmt
+
+    rel = _parse(ws, FRONT + TABLE + "\n" + CONTACT_LIST)
+    for result in extract_release(rel, ws):
+        run = subprocess.run([require_msgfmt(), "-c", "-o", "/dev/null", str(result.path)],
+                             capture_output=True, text=True, check=False)
+        assert run.returncode == 0, run.stderr

@@ -25,6 +25,7 @@ from newsletter.content.release import (
     Preformatted,
     Quote,
     Rule,
+    Table,
     squash,
 )
 from newsletter.content.segments import PSEUDO_TAG, Segment, Tag
@@ -62,6 +63,8 @@ class BodyParser:
             elif tok.type == "blockquote_open":
                 parts = tuple(self.inline(t) for t in inner if t.type == "inline")
                 blocks.append(Quote(parts, self.line(tok)))
+            elif tok.type == "table_open":
+                blocks.append(self.table(tok, inner))
             elif tok.type in ("fence", "code_block"):
                 blocks.append(Preformatted(tok.content.rstrip("\n"), self.line(tok)))
             elif tok.type == "hr":
@@ -90,6 +93,26 @@ class BodyParser:
             )
             return Figure(image, self.line(open_tok))
         return Paragraph(self.inline(inline), self.line(open_tok))
+
+    def table(self, open_tok: Token, inner: list[Token]) -> Table:
+        """A GFM table; every cell is a segment of its own (empty cells are empty)."""
+        header: tuple[Segment, ...] = ()
+        rows: list[tuple[Segment, ...]] = []
+        lines: list[int] = []
+        aligns: list[str] = []
+        for i, tok in enumerate(inner):
+            if tok.type != "tr_open":
+                continue
+            cells = inner[i + 1 : _matching_close(inner, i)]
+            row = tuple(self.inline(cells[j + 1]) for j, c in enumerate(cells)
+                        if c.type in ("th_open", "td_open"))
+            if cells and cells[0].type == "th_open":
+                header = row
+                aligns = [_align(c) for c in cells if c.type == "th_open"]
+            else:
+                rows.append(row)
+                lines.append(self.line(tok))
+        return Table(header, tuple(rows), tuple(aligns), self.line(open_tok), tuple(lines))
 
     def list_items(self, tokens: list[Token], depth: int) -> Iterator[ListItem]:
         i = 0
@@ -157,6 +180,11 @@ class BodyParser:
             else:
                 raise self.error(token, f"unsupported inline Markdown {kind!r}")
         return Segment(squash("".join(out)), tuple(tags))
+
+
+def _align(cell: Token) -> str:
+    style = str(cell.attrs.get("style", "") or "")
+    return style.removeprefix("text-align:") if style.startswith("text-align:") else ""
 
 
 def _innermost_open(out: list[str], tags: list[Tag], kind: str) -> int:

@@ -1,4 +1,4 @@
-"""The Markdown dialect of releases: CommonMark, HTML off, plus rules for German press texts.
+"""The Markdown dialect of releases: CommonMark, HTML off, GFM tables, and rules for German texts.
 
 * A ``*`` between two letters or digits is text, never emphasis: the gender star
   of ``Migrant*innen, Vertreter*innen`` reaches readers as written. CommonMark
@@ -29,7 +29,7 @@ MAX_PASSES = 20  # each pass turns at least one list back into text
 
 def markdown() -> MarkdownIt:
     """The parser releases are read with."""
-    md = MarkdownIt("commonmark", {"html": False})
+    md = MarkdownIt("commonmark", {"html": False}).enable("table")
     md.inline.ruler.before("emphasis", "word_star", _word_star)
     return md
 

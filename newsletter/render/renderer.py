@@ -14,10 +14,12 @@ import jinja2
 from babel.dates import format_date, format_datetime
 from markupsafe import Markup, escape
 
-from newsletter.content.segments import to_html, to_text
+from newsletter.content.release import Table
+from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.errors import RenderError
 from newsletter.render.bidi import text_filter
 from newsletter.render.css import inline_css
+from newsletter.render.tables import text_table
 from newsletter.translation.editions import Edition
 from newsletter.translation.uistrings import install_ui, load_ui
 from newsletter.workspace.config import Workspace
@@ -103,6 +105,14 @@ class Renderer:
         rtl = lang.is_rtl
         flt = text_filter(lang)
         release = edition.release
+
+        def txt(seg: Segment | None) -> str:
+            return to_text(seg, links) if seg else ""
+
+        def table_text(table: Table) -> str:
+            return text_table([txt(c) for c in table.header],
+                              [[txt(c) for c in row] for row in table.rows], table.aligns)
+
         return {
             "org": self.ws.config.organization,
             "sender": self.ws.config.sender,
@@ -120,7 +130,8 @@ class Renderer:
             "css": Markup(self.css),  # noqa: S704 - the workspace's own stylesheet file
             "html": lambda seg: to_html(seg, flt) if seg else Markup(""),
             "iso": lambda s: flt(str(s)),
-            "txt": lambda seg: to_text(seg, links) if seg else "",
+            "txt": txt,
+            "table_text": table_text,
             "links": links,
             "asset": lambda p: self.asset_url(Path(p)),
             "placeholder": lambda name: _placeholder(name),
