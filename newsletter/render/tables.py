@@ -13,6 +13,8 @@ import textwrap
 import unicodedata
 from collections.abc import Sequence
 
+from newsletter.render.bidi import balance_isolates
+
 SEPARATOR = " | "
 
 
@@ -64,7 +66,7 @@ def _records(header: Sequence[str], rows: Sequence[Sequence[str]], width: int) -
                                subsequent_indent="  ", break_long_words=False,
                                break_on_hyphens=False)
                  for head, cell in zip(header, row, strict=False) if cell]
-        blocks.append("\n".join(lines))
+        blocks.append("\n".join(balance_isolates("\n".join(lines).split("\n"))))
     return "\n\n".join(blocks)
 
 
