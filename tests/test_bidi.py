@@ -22,7 +22,7 @@ from tests.conftest import EXAMPLE_RELEASE
 
 AR = ("للتسجيل حتى 23.08.2018 اتصلوا على 0 23 07 / 9 24 88-77 أو +49 201 88-0، "
       "أو اكتبوا إلى presse@verbund.example.org أو زوروا https://verbund.example.org/ "
-      "(Essener Verbund e.V.)، الخصم 20 %.")
+      "(Essener Verbund e.V.)، الخصم 20 %. #StarkeMigrationsberatung")
 
 
 def _runs(text: str) -> list[str]:
@@ -39,7 +39,7 @@ def test_runs_are_isolated_with_an_element_and_unicode_isolates_not_bdi():
     assert "<bdi" not in html
     for run in ("23.08.2018", "0 23 07 / 9 24 88-77", "+49 201 88-0",
                 "presse@verbund.example.org", "https://verbund.example.org/",
-                "Essener Verbund e.V.", "20 %"):
+                "Essener Verbund e.V.", "20 %", "#StarkeMigrationsberatung"):
         assert f'<span dir="ltr">{LRI}{run}{PDI}</span>' in html, run
     assert f"({'<span'}" in html and f"{PDI}</span>)" in html  # brackets stay outside
     assert isolate_latin("في <b> هنا") == f'في &lt;<span dir="ltr">{LRI}b{PDI}</span>&gt; هنا'
@@ -49,7 +49,7 @@ def test_plain_text_runs_are_isolated_too():
     text = isolate_latin_text(AR)
     assert _runs(text) == ["23.08.2018", "0 23 07 / 9 24 88-77", "+49 201 88-0",
                            "presse@verbund.example.org", "https://verbund.example.org/",
-                           "Essener Verbund e.V.", "20 %"]
+                           "Essener Verbund e.V.", "20 %", "#StarkeMigrationsberatung"]
     assert text.replace(LRI, "").replace(PDI, "") == AR
 
 
@@ -92,3 +92,21 @@ def test_greeting_isolates_the_name_whatever_its_script(arabic):
     assert greet.html("Karim Haddad") == f'مرحبًا <span dir="auto">{FSI}Karim Haddad{PDI}</span>،'
     assert greet.text("كريم حداد") == f"مرحبًا {FSI}كريم حداد{PDI}،"
     assert greet.html("") == "مرحبًا،"
+
+
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_rtl_example_edition(ws, lang):
+    from tests.rtl_example import DATE, PHONE, write_rtl_release
+
+    release = write_rtl_release(ws)
+    edition = build_edition(release, ws, lang)
+    assert edition.language.code == lang
+    out = Renderer(ws, relative_asset_url(ws.build_dir)).render(edition)
+    for run in (PHONE, DATE, "+49 201 88-0", "anmeldung@verbund.example.org",
+                "https://verbund.example.org/aktionstag/", "Leyla Demir"):
+        assert f'<span dir="ltr">{LRI}{run}{PDI}</span>' in out.html, run
+        assert f"{LRI}{run}{PDI}" in out.text, run
+    assert '<table class="data" dir="rtl"' in out.html
+    assert 'align="right"' in out.html.split('class="data"')[1]
+    for line in out.text.splitlines():
+        assert line.count(LRI) == line.count(PDI), line

@@ -30,11 +30,11 @@ _ISOLATES = LRI + FSI + "\u2067"  # and RLI, which we never write but may meet
 _LATIN = r"A-Za-z0-9\u00C0-\u024F\u1E00-\u1EFF"
 # A URL runs to the next space, without punctuation that ends a sentence.
 _URL = r"(?:https?://|www\.)[^\s<>\"]*[^\s<>\".,;:!?)\]»“”'’]"
-# Otherwise a run starts with a Latin letter or digit (or the "+" of a phone number)
-# and ends with one, and may contain spaces and the punctuation that occurs inside
-# names, addresses and numbers. A final "." stays in the run only after an
-# abbreviation such as "e.V."; a percent or euro sign after a number stays with it.
-_RUN = (rf"(?:\+(?=\d))?[{_LATIN}](?:[{_LATIN} .,:;/@+&'’_\-–()]*[{_LATIN}])?"
+# Otherwise a run starts with a Latin letter or digit (or the "+" of a phone number,
+# the "#" of a hashtag) and ends with one, and may contain spaces and the punctuation
+# that occurs inside names, addresses and numbers. A final "." stays in the run only
+# after an abbreviation such as "e.V."; a percent or euro sign after a number stays.
+_RUN = (rf"(?:\+(?=\d)|#(?=[{_LATIN}]))?[{_LATIN}](?:[{_LATIN} .,:;/@+&'’_\-–()]*[{_LATIN}])?"
         r"(?:(?<=\.[A-Za-z])\.|(?<=\d)[ \u00a0\u202f]?[%€])?")
 LATIN_RUN = re.compile(rf"{_URL}|{_RUN}")
 
