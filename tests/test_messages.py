@@ -85,7 +85,7 @@ def test_arabic_recipient_gets_rtl_html_and_arabic_subject(ws, release):
     assert msg["To"].addresses[0].display_name == "كريم حداد"
     html = msg.get_body(("html",)).get_content()
     assert '<html lang="ar" dir="rtl">' in html
-    assert "مرحبًا <bdi>كريم حداد</bdi>،" in html
+    assert 'مرحبًا <span dir="auto">\u2068كريم حداد\u2069</span>،' in html
 
 
 def test_long_non_ascii_names_survive_folding():

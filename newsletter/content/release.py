@@ -78,6 +78,17 @@ class Quote:
 
 
 @dataclass(frozen=True)
+class Table:
+    """A GFM table: a header row, body rows and the alignment of each column."""
+
+    header: tuple[Segment, ...]
+    rows: tuple[tuple[Segment, ...], ...]
+    aligns: tuple[str, ...]  # per column: "" (not given), "left", "center" or "right"
+    line: int
+    row_lines: tuple[int, ...] = ()  # the file line of each body row
+
+
+@dataclass(frozen=True)
 class Figure:
     image: Image
     line: int
@@ -96,7 +107,7 @@ class Rule:
     line: int
 
 
-Block = Heading | Paragraph | ListBlock | Quote | Figure | Preformatted | Rule
+Block = Heading | Paragraph | ListBlock | Quote | Table | Figure | Preformatted | Rule
 
 
 @dataclass(frozen=True)
@@ -188,8 +199,21 @@ def _block_units(block: Block) -> Iterator[Unit]:
         case Quote():
             for part in block.parts:
                 yield Unit(None, part, "quotation", block.line)
+        case Table():
+            yield from _table_units(block)
         case Figure():
             yield from _image_units(block.image, "figure")
+
+
+def _table_units(table: Table) -> Iterator[Unit]:
+    for cell in table.header:
+        if cell.text:
+            yield Unit("table header", cell, "table header", table.line)
+    for row, line in zip(table.rows, table.row_lines or [table.line] * len(table.rows),
+                         strict=True):
+        for cell in row:
+            if cell.text:
+                yield Unit("table cell", cell, "table cell", line)
 
 
 def _translate_image(image: Image, lookup: Translate) -> Image:
@@ -211,6 +235,15 @@ def _translate_block(block: Block, lookup: Translate) -> Block:
             return replace(block, items=items)
         case Quote():
             return replace(block, parts=tuple(lookup(None, p) for p in block.parts))
+        case Table():
+            def cell(ctx: str, seg: Segment) -> Segment:
+                return lookup(ctx, seg) if seg.text else seg
+
+            return replace(
+                block,
+                header=tuple(cell("table header", c) for c in block.header),
+                rows=tuple(tuple(cell("table cell", c) for c in row) for row in block.rows),
+            )
         case Figure():
             return replace(block, image=_translate_image(block.image, lookup))
     return block

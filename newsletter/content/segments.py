@@ -137,6 +137,11 @@ def _flatten(nodes: Sequence[Node]) -> Iterator[Node]:
             yield from _flatten(node.children)
 
 
+def _bare(text: str) -> str:
+    """Text without bidi isolates and outer spaces, to compare with a link target."""
+    return text.translate({0x2066: None, 0x2067: None, 0x2068: None, 0x2069: None}).strip()
+
+
 def safe_href(href: str) -> str | None:
     """The link target if its scheme is one we send in email, else None."""
     stripped = href.strip()
@@ -179,28 +184,33 @@ def _html_nodes(nodes: Sequence[Node], flt: TextFilter) -> Iterator[Markup]:
                 yield Markup('<a href="%s">%s</a>') % (href, inner)
 
 
-def to_text(segment: Segment, links: list[str]) -> str:
-    """Plain text for a segment; link targets are appended to ``links`` as numbered refs."""
-    return "".join(_text_nodes(segment.nodes(), links))
+PlainFilter = Callable[[str], str]
 
 
-def _text_nodes(nodes: Sequence[Node], links: list[str]) -> Iterator[str]:
+def to_text(segment: Segment, links: list[str], text_filter: PlainFilter | None = None) -> str:
+    """Plain text for a segment; link targets are appended to ``links`` as numbered refs.
+
+    ``text_filter`` may isolate text runs (right-to-left editions)."""
+    return "".join(_text_nodes(segment.nodes(), links, text_filter or str))
+
+
+def _text_nodes(nodes: Sequence[Node], links: list[str], flt: PlainFilter) -> Iterator[str]:
     for node in nodes:
         tag = node.tag
         if tag is None:
-            yield node.text
+            yield flt(node.text)
         elif tag.kind == "br":
             yield "\n"
         elif tag.kind == "code":
-            yield tag.code
+            yield flt(tag.code)
         elif tag.kind == "link":
-            inner = "".join(_text_nodes(node.children, links))
+            inner = "".join(_text_nodes(node.children, links, flt))
             href = safe_href(tag.href)
-            if href is None or inner.strip() == href:
+            if href is None or _bare(inner) == href:
                 yield inner
             else:
                 if href not in links:
                     links.append(href)
                 yield f"{inner} [{links.index(href) + 1}]"
         else:
-            yield "".join(_text_nodes(node.children, links))
+            yield "".join(_text_nodes(node.children, links, flt))

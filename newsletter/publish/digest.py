@@ -24,7 +24,7 @@ from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import with_rehearsal
 from newsletter.delivery.mime import Prepared
 from newsletter.errors import ReleaseError
-from newsletter.render.bidi import text_filter
+from newsletter.render.bidi import plain_filter, text_filter
 from newsletter.render.renderer import Renderer
 from newsletter.translation.editions import SOURCE, TRANSLATED, Edition, build_edition
 from newsletter.workspace.config import Workspace
@@ -141,7 +141,7 @@ def prepare_digest(renderer: Renderer, ws: Workspace, edition: Edition,
         items=items,
         item_html=lambda item, seg: (to_html(seg, text_filter(item.edition.language))
                                      if seg else ""),
-        item_txt=lambda seg: to_text(seg, links) if seg else "",
+        item_txt=lambda seg: to_text(seg, links, plain_filter(lang)) if seg else "",
         item_date=lambda item: format_date(item.edition.release.date, format="long",
                                            locale=lang.code),
     )

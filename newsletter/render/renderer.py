@@ -14,10 +14,20 @@ import jinja2
 from babel.dates import format_date, format_datetime
 from markupsafe import Markup, escape
 
-from newsletter.content.segments import to_html, to_text
+from newsletter.content.release import Table
+from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.errors import RenderError
-from newsletter.render.bidi import text_filter
+from newsletter.render.bidi import (
+    FSI,
+    LRI,
+    PDI,
+    balance_isolates,
+    ltr_html,
+    plain_filter,
+    text_filter,
+)
 from newsletter.render.css import inline_css
+from newsletter.render.tables import text_table
 from newsletter.translation.editions import Edition
 from newsletter.translation.uistrings import install_ui, load_ui
 from newsletter.workspace.config import Workspace
@@ -102,7 +112,16 @@ class Renderer:
         links = [] if links is None else links
         rtl = lang.is_rtl
         flt = text_filter(lang)
+        plain = plain_filter(lang)
         release = edition.release
+
+        def txt(seg: Segment | None) -> str:
+            return to_text(seg, links, plain) if seg else ""
+
+        def table_text(table: Table) -> str:
+            return text_table([txt(c) for c in table.header],
+                              [[txt(c) for c in row] for row in table.rows], table.aligns)
+
         return {
             "org": self.ws.config.organization,
             "sender": self.ws.config.sender,
@@ -119,8 +138,14 @@ class Renderer:
             ),
             "css": Markup(self.css),  # noqa: S704 - the workspace's own stylesheet file
             "html": lambda seg: to_html(seg, flt) if seg else Markup(""),
-            "iso": lambda s: flt(str(s)),
-            "txt": lambda seg: to_text(seg, links) if seg else "",
+            "iso": lambda s: flt(str(s)),  # HTML: escaped, Latin runs isolated when RTL
+            "itx": lambda s: plain(str(s)),  # the same for the plain-text part
+            # one left-to-right item (phone number, address, URL) as a whole
+            "ltr": lambda s: ltr_html(str(s)) if rtl else Markup('<span dir="ltr">%s</span>') % s,
+            "lri": LRI if rtl else "",
+            "pdi": PDI if rtl else "",
+            "txt": txt,
+            "table_text": table_text,
             "links": links,
             "asset": lambda p: self.asset_url(Path(p)),
             "placeholder": lambda name: _placeholder(name),
@@ -154,15 +179,17 @@ class Renderer:
 
     def greetings(self, lang: Language) -> Greetings:
         """The salutation of one language, with and without a name."""
-        # the name is isolated: a Latin name inside an Arabic salutation keeps its place
-        named = (Markup(f"<bdi>{NAME_SENTINEL}</bdi>") if lang.is_rtl  # noqa: S704
-                 else Markup(NAME_SENTINEL))  # noqa: S704
+        # the name is isolated: a Latin name inside an Arabic salutation keeps its place,
+        # and so does an Arabic one; FSI takes the direction of the name's first letter
+        named = (Markup(f'<span dir="auto">{FSI}{NAME_SENTINEL}{PDI}</span>')  # noqa: S704
+                 if lang.is_rtl else Markup(NAME_SENTINEL))  # noqa: S704
+        named_text = f"{FSI}{NAME_SENTINEL}{PDI}" if lang.is_rtl else NAME_SENTINEL
 
         def greet(name: Any, plain: bool) -> str:
             return self.render_template(GREETING_TEMPLATE, lang.code,
                                         {"plain": plain, "name": name}).strip()
 
-        return Greetings(named_html=greet(named, False), named_text=greet(NAME_SENTINEL, True),
+        return Greetings(named_html=greet(named, False), named_text=greet(named_text, True),
                          anonymous_html=greet("", False), anonymous_text=greet("", True))
 
     def finish(self, edition: Edition, html: str, text: str) -> Rendered:
@@ -204,7 +231,8 @@ def wrap(text: str, width: int = TEXT_WIDTH, indent: str = "", first: str | None
             para, width=width, initial_indent=lead if i == 0 else indent,
             subsequent_indent=indent, break_long_words=False, break_on_hyphens=False,
         ) or lead.rstrip())
-    return "\n".join(out)
+    # a run isolated for right-to-left text and wrapped over two lines stays isolated
+    return "\n".join(balance_isolates("\n".join(out).split("\n")))
 
 
 def _tidy_text(text: str) -> str:

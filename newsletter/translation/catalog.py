@@ -12,6 +12,7 @@ from babel.messages.catalog import Catalog, Message
 from babel.messages.pofile import PoFileError, read_po, write_po
 
 from newsletter.content.release import Release
+from newsletter.content.segments import Segment
 from newsletter.errors import CatalogError
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.files import atomic_write
@@ -52,10 +53,18 @@ def release_template(release: Release, ws: Workspace) -> Catalog:
         cat.add(
             unit.segment.text,
             locations=[(where, unit.line)],
-            auto_comments=[unit.block_type],
+            auto_comments=[unit.block_type, *tag_notes(unit.segment)],
             context=unit.context,
         )
     return strip_guessed_flags(cat)
+
+
+def tag_notes(segment: Segment) -> list[str]:
+    """Extracted comments for translators on tags they cannot tell apart: line breaks."""
+    breaks = [f"<{t.number}/>" for t in segment.tags if t.kind == "br"]
+    if not breaks:
+        return []
+    return [" ".join(breaks) + (": line breaks" if len(breaks) > 1 else ": line break")]
 
 
 def new_catalog(*, locale: str | None, domain: str, source_lang: str,

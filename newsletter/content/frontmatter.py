@@ -1,0 +1,231 @@
+"""Front matter of a release: YAML between '---' lines, checked key by key.
+
+Errors name the file and the line of the key they are about.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from newsletter.content import yamltext
+from newsletter.content.release import (
+    CONTACT_KEYS,
+    FRONT_KEYS,
+    IMAGE_KEYS,
+    KINDS,
+    Contact,
+    Image,
+    squash,
+)
+from newsletter.content.segments import PSEUDO_TAG, Segment
+from newsletter.errors import ReleaseError, WorkspaceError
+from newsletter.workspace.addresses import AddressError, normalize_address
+
+
+def split_front_matter(source: str, path: Path) -> tuple[str, str, int]:
+    lines = source.split("\n")
+    if not lines or lines[0].strip() != "---":
+        raise ReleaseError("a release starts with YAML front matter between '---' lines",
+                           path=path, line=1)
+    for i in range(1, len(lines)):
+        if lines[i].strip() in ("---", "..."):
+            return "\n".join(lines[1:i]), "\n".join(lines[i + 1 :]), i + 1
+    raise ReleaseError("front matter is never closed with '---'", path=path, line=1)
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that leaves dates and times as text, so that we parse them ourselves
+    and report a bad one (2018-02-30) with its line instead of a bare ValueError."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+
+
+def load_front_matter(text: str, path: Path) -> tuple[dict[str, Any], dict[str, int]]:
+    try:
+        text, node = yamltext.compose(text, _Loader)
+        data = yaml.load(text, Loader=_Loader)  # noqa: S506 - _Loader is a SafeLoader
+    except yaml.YAMLError as err:
+        problem = getattr(err, "problem", None) or str(err)
+        raise ReleaseError(f"front matter is not valid YAML: {problem} (a value with special "
+                           'characters can be put in quotes: title: "...")', path=path,
+                           line=_error_line(text, err)) from err
+    if data is None:
+        data = {}
+    if not isinstance(data, dict) or not isinstance(node, yaml.MappingNode | type(None)):
+        raise ReleaseError("front matter must be a mapping of keys to values", path=path, line=2)
+    lines: dict[str, int] = {}
+    if node is not None:
+        for key_node, _value in node.value:
+            lines[str(key_node.value)] = key_node.start_mark.line + 2  # +1 for '---', +1 1-based
+    return data, lines
+
+
+def _error_line(text: str, err: yaml.YAMLError) -> int:
+    """The file line of a YAML error: where it started when YAML only noticed at the end."""
+    mark = getattr(err, "problem_mark", None)
+    context = getattr(err, "context_mark", None)
+    if mark is not None and context is not None and mark.index >= len(text.rstrip()):
+        mark = context
+    return mark.line + 2 if mark is not None else 1  # +1 for '---', +1 1-based
+
+
+class FrontMatter:
+    def __init__(self, meta: dict[str, Any], lines: dict[str, int], path: Path, root: Path):
+        self.meta, self.lines, self.path, self.root = meta, lines, path, root
+        for key in meta:
+            if key not in FRONT_KEYS:
+                hint = f" (known keys: {', '.join(FRONT_KEYS)})"
+                raise self.error(str(key), f"unknown front-matter key {key!r}{hint}")
+
+    def error(self, key: str, message: str) -> ReleaseError:
+        return ReleaseError(message, path=self.path, line=self.lines.get(key, 1))
+
+    def text(self, key: str, value: Any, *, required: bool = False, single_line: bool = True
+             ) -> str:
+        if value is None or (isinstance(value, str) and not value.strip()):
+            if required:
+                raise self.error(key, f"missing front-matter key {key!r}")
+            return ""
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise self.error(key, f"{key!r} must be text, got {type(value).__name__}")
+        text = squash(str(value)) if single_line else str(value).strip()
+        clash = PSEUDO_TAG.search(text)
+        if clash:
+            raise self.error(key, f"{key!r} contains {clash.group(0)!r}, which is reserved for "
+                             "markup placeholders in catalogs")
+        return text
+
+    def segment(self, key: str, *, required: bool = False) -> Segment | None:
+        text = self.text(key, self.meta.get(key), required=required)
+        return Segment(text) if text else None
+
+    def date(self) -> dt.date:
+        value = self.meta.get("date")
+        if value is None:
+            raise self.error("date", "missing front-matter key 'date'")
+        if isinstance(value, dt.datetime):
+            return value.date()
+        if isinstance(value, dt.date):
+            return value
+        try:
+            return dt.date.fromisoformat(str(value).strip())
+        except ValueError as err:
+            raise self.error("date", f"bad date {value!r}: write it as YYYY-MM-DD") from err
+
+    def kind(self) -> str:
+        value = self.meta.get("kind", "news")
+        if value not in KINDS:
+            raise self.error("kind", f"kind must be one of {', '.join(KINDS)}, got {value!r}")
+        return str(value)
+
+    def embargo(self) -> dt.datetime | None:
+        value = self.meta.get("embargo")
+        if value is None:
+            return None
+        if isinstance(value, str):
+            try:
+                value = dt.datetime.fromisoformat(value.strip())
+            except ValueError as err:
+                raise self.error("embargo", f"bad embargo time {value!r}: write it as "
+                                 "YYYY-MM-DD HH:MM+01:00") from err
+        if not isinstance(value, dt.datetime):
+            raise self.error("embargo", "embargo must be a date and time with a UTC offset")
+        if value.tzinfo is None or value.utcoffset() is None:
+            raise self.error("embargo", "embargo needs a UTC offset, e.g. 2018-08-23 10:00+02:00")
+        return value
+
+    def mapping(self, key: str, allowed: tuple[str, ...]) -> dict[str, Any] | None:
+        value = self.meta.get(key)
+        if value is None:
+            return None
+        if not isinstance(value, dict):
+            raise self.error(key, f"{key!r} must be a mapping with keys {', '.join(allowed)}")
+        for sub in value:
+            if sub not in allowed:
+                raise self.error(key, f"unknown key {key}.{sub} (allowed: {', '.join(allowed)})")
+        return value
+
+    def contact(self) -> Contact | None:
+        value = self.mapping("contact", CONTACT_KEYS)
+        if value is None:
+            return None
+        name = self.text("contact", value.get("name"), required=True)
+        role = self.text("contact", value.get("role"))
+        email = self.text("contact", value.get("email"))
+        if email:
+            try:
+                email = normalize_address(email)
+            except AddressError as err:
+                raise self.error("contact", f"contact.email {email!r}: {err}") from err
+        return Contact(name=name, role=Segment(role) if role else None,
+                       phone=self.text("contact", value.get("phone")), email=email)
+
+    def image(self) -> Image | None:
+        value = self.mapping("image", IMAGE_KEYS)
+        if value is None:
+            return None
+        line = self.lines.get("image", 1)
+        rel = self.text("image", value.get("path"), required=True)
+        alt = self.text("image", value.get("alt"))
+        if not alt:
+            raise self.error("image", "image.alt is required: describe the photo for screen "
+                             "readers and for mail clients that block images")
+        caption = self.text("image", value.get("caption"))
+        print_rel = self.text("image", value.get("print"))
+        return Image(
+            path=resolve_image(rel, self.path, self.root, line),
+            alt=Segment(alt),
+            caption=Segment(caption) if caption else None,
+            credit=self.text("image", value.get("credit")),
+            line=line,
+            print_path=(resolve_file(print_rel, self.path, self.root, line, "image.print")
+                        if print_rel else None),
+        )
+
+    def attachments(self) -> tuple[Path, ...]:
+        value = self.meta.get("attachments")
+        if value is None:
+            return ()
+        line = self.lines.get("attachments", 1)
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise self.error("attachments", "attachments must be a list of file paths")
+        paths = tuple(resolve_file(v.strip(), self.path, self.root, line, "attachment")
+                      for v in value)
+        if len(set(paths)) != len(paths):
+            raise self.error("attachments", "a file is attached twice")
+        return paths
+
+
+def resolve_image(rel: str, release_path: Path, root: Path, line: int) -> Path:
+    """An image path relative to the release file; it must exist inside the workspace."""
+    return resolve_file(rel, release_path, root, line, "image")
+
+
+def resolve_file(rel: str, release_path: Path, root: Path, line: int, what: str) -> Path:
+    """A file named relative to the release; ``..``, absolute paths and symlinks that lead
+    out of the workspace are refused, and the file must exist."""
+    from newsletter.workspace.config import resolve_inside
+
+    if "://" in rel or rel.startswith("data:"):
+        raise ReleaseError(f"{what} {rel!r}: use a file inside the workspace, not a URL",
+                           path=release_path, line=line)
+    if Path(rel).is_absolute():
+        raise ReleaseError(f"{what} {rel!r}: write the path relative to the release file",
+                           path=release_path, line=line)
+    base = release_path.parent.resolve()
+    try:
+        full = resolve_inside(root, base / rel, what=what)
+    except WorkspaceError as err:
+        raise ReleaseError(err.message, path=release_path, line=line) from err
+    if not full.is_file():
+        raise ReleaseError(f"{what} file not found: {rel}", path=release_path, line=line)
+    return full
+
