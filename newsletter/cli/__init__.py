@@ -3,7 +3,7 @@ tables out, exit codes. It opens no ledger, reads no list and builds no plan."""
 
 from __future__ import annotations
 
-from newsletter.cli import catalogs, mailing, people  # noqa: F401 - they register commands
+from newsletter.cli import catalogs, importing, mailing, people  # noqa: F401 - they register commands
 from newsletter.cli.base import cli
 
 __all__ = ["cli", "main"]
