@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.content.importers import text
-from newsletter.content.importers.guess import shape
+from newsletter.content.importers.guess import add_checks, shape
 from newsletter.content.importers.markdown import default_id, write
 from newsletter.content.importers.model import Draft
 from newsletter.content.release import KINDS
@@ -55,6 +55,7 @@ def import_file(path: Path, *, release_id: str | None = None, kind: str | None =
         draft.kind, draft.kind_reason = kind, "--kind"
     shape(draft)
     text.mark_subheads(draft, in_body=subheads_in_body)
+    add_checks(draft)
     day = today or dt.date.today()
     rid = release_id or default_id(draft.date or day, draft.title or path.stem)
     written = write(draft, rid, today=day)

@@ -20,13 +20,13 @@ _FOOT_LIMIT = 4  # pieces a contact block may span
 
 
 def shape(draft: Draft) -> None:
-    """Run every guess on ``draft`` in the order that lets one help the next."""
+    """Run every guess on ``draft`` in the order that lets one help the next (the checks
+    come later, when the reader has decided which paragraphs are headings)."""
     take_footer(draft)
     take_contact(draft)
     take_head(draft)
     guess_kind(draft)
     guess_place(draft)
-    add_checks(draft)
 
 
 def _text(piece: Piece) -> str:
@@ -129,10 +129,10 @@ def take_head(draft: Draft) -> None:
     if marked is not None:  # the file says which its title is (Word's Title style, <h1>)
         _take_title(draft, marked)
     for i, piece in enumerate(head):
+        if piece is marked or piece.kind == "picture":
+            continue
         if piece.kind == "title":
             _take_title(draft, piece)
-            continue
-        if piece.kind == "picture" or piece is marked:
             continue
         if piece.kind != "paragraph":
             break
@@ -183,10 +183,12 @@ def _title_like(text: str) -> bool:
 
 
 def _before_date(text: str, rest: list[Piece]) -> bool:
-    """A short label right before the date line is the category ("Verbund-News")."""
-    following = next((p for p in rest if p.kind == "paragraph"), None)
-    return (pt.short_label(text) and following is not None
-            and pt.date_line(_text(following)) is not None)
+    """A short label right before the date line is the category ("Verbund-News") when a
+    title follows the date; otherwise the short line is the title itself."""
+    following = [_text(p) for p in rest if p.kind == "paragraph"][:2]
+    return (pt.short_label(text) and len(following) == 2
+            and pt.date_line(following[0]) is not None and _title_like(following[1])
+            and not pt.is_prose(following[1]))
 
 
 def guess_kind(draft: Draft) -> None:

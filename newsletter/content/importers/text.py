@@ -65,7 +65,8 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
 def _pieces(block: tuple[int, list[str]], index: int) -> list[Piece]:
     start, lines = block
     bullets = [_BULLET.match(line) for line in lines]
-    if all(bullets):
+    # one line is no list: "1. Vorsitzende" is a German title, not an enumeration
+    if len(lines) > 1 and all(bullets):
         items = [(0, m.group("num") is not None, escape(m.group("text")))
                  for m in bullets if m]
         plain = "\n".join(m.group("text") for m in bullets if m)
