@@ -25,8 +25,21 @@ def shape(draft: Draft) -> None:
     take_footer(draft)
     take_contact(draft)
     take_head(draft)
+    if not draft.title and draft.fallback_title:
+        draft.title = draft.fallback_title
+        draft.checks.append("title taken from the file's properties: check it")
     guess_kind(draft)
     guess_place(draft)
+
+
+def normalise_levels(pieces: list[Piece]) -> None:
+    """Shift heading levels so that the top one below the title is ``##``."""
+    levels = [p.level for p in pieces if p.kind == "heading"]
+    if levels:
+        shift = min(levels) - 2
+        for piece in pieces:
+            if piece.kind == "heading":
+                piece.level = min(max(piece.level - shift, 2), 6)
 
 
 def _text(piece: Piece) -> str:
@@ -136,8 +149,7 @@ def take_head(draft: Draft) -> None:
             continue
         if piece.kind != "paragraph":
             break
-        text = _text(piece)
-        if not _head_line(draft, piece, text, head[i + 1 :]):
+        if not _head_line(draft, piece, head[i + 1 :], marked=marked is not None):
             break
 
 
@@ -149,8 +161,10 @@ def _take_title(draft: Draft, piece: Piece) -> None:
         draft.consume(piece, "title")
 
 
-def _head_line(draft: Draft, piece: Piece, text: str, rest: list[Piece]) -> bool:
-    """Read one head paragraph; False when the body has begun."""
+def _head_line(draft: Draft, piece: Piece, rest: list[Piece], *, marked: bool) -> bool:
+    """Read one head paragraph; False when the body has begun. ``marked``: the file
+    marked its title, so no paragraph is taken for one."""
+    text = _text(piece)
     found = pt.date_line(text)
     if found:
         if draft.date is None:
@@ -163,7 +177,8 @@ def _head_line(draft: Draft, piece: Piece, text: str, rest: list[Piece]) -> bool
         draft.consume(piece, "kind")  # "Pressemitteilung" on a line of its own
     elif draft.category and _same(text, draft.category):
         draft.consume(piece, "category")
-    elif not draft.title and not draft.category and _before_date(text, rest):
+    elif (marked or not draft.title) and not draft.category and _before_date(
+            text, rest, title_after=not marked):
         draft.category = text
         draft.consume(piece, "category")
     elif not draft.title and _title_like(text):
@@ -182,13 +197,15 @@ def _title_like(text: str) -> bool:
     return len(text) <= _TITLE_LIMIT and "\n" not in text and not text.endswith(".")
 
 
-def _before_date(text: str, rest: list[Piece]) -> bool:
+def _before_date(text: str, rest: list[Piece], *, title_after: bool) -> bool:
     """A short label right before the date line is the category ("Verbund-News") when a
-    title follows the date; otherwise the short line is the title itself."""
+    title follows the date (or the file marks its title); otherwise it is the title."""
     following = [_text(p) for p in rest if p.kind == "paragraph"][:2]
-    return (pt.short_label(text) and len(following) == 2
-            and pt.date_line(following[0]) is not None and _title_like(following[1])
-            and not pt.is_prose(following[1]))
+    if not pt.short_label(text) or not following or pt.date_line(following[0]) is None:
+        return False
+    if not title_after:
+        return True
+    return len(following) == 2 and _title_like(following[1]) and not pt.is_prose(following[1])
 
 
 def guess_kind(draft: Draft) -> None:

@@ -86,6 +86,7 @@ class Draft:
     location: str = ""
     contact: ContactGuess | None = None
     caption: str = ""  # a photo caption without a photo file
+    fallback_title: str = ""  # from the file's properties, when its text names no title
     consumed: list[Consumed] = field(default_factory=list)
     checks: list[str] = field(default_factory=list)  # "check these" for the user
 
