@@ -160,6 +160,8 @@ def render_list(items: list[tuple[int, bool, str]]) -> str:
         if len(stack) > depth and stack[depth][0] != ordered:
             del stack[depth:]
         indent = stack[depth - 1][2] if depth else 0
+        if not depth and not stack and lines:
+            lines.append("")  # a bullet list after a numbered one (or back) is a new list
         if len(stack) <= depth:
             stack.append((ordered, 1, 0))
         is_ordered, number, _ = stack[depth]
