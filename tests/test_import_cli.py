@@ -86,3 +86,8 @@ def test_app_result_names_the_written_files(ws):
     done = import_release(ws, FIXTURE, release_id="lesecafe")
     assert done.path == ws.releases_dir / "lesecafe.md"
     assert done.images == () and done.release.id == "lesecafe"
+
+
+def test_import_help():
+    result = CliRunner().invoke(cli, ["import", "--help"])
+    assert result.exit_code == 0 and "--force" in result.output and ".docx" in result.output
