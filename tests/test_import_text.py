@@ -135,3 +135,41 @@ def test_ids_are_ascii_words_of_the_title():
     assert default_id(dt.date(2024, 1, 2), "„Café“ — à la carte!") == "2024-01-02-cafe-la-carte"
     assert len(slug("Wort " * 40)) <= 48
     assert slug("!!!") == "import"
+
+
+def test_one_line_contact_and_a_dateline(tmp_path, ws_root):
+    src = tmp_path / "jugend.txt"
+    src.write_text(
+        "Neue Räume für die Jugendgruppe\n\n"
+        "Musterstadt, 02.05.2024 – Die Jugendgruppe des Bundes zieht in größere Räume im "
+        "Zentrum um und lädt alle Interessierten ein.\n\n"
+        "Weitere Informationen\n\nDie Besichtigung beginnt um 16 Uhr, Anmeldungen sind nicht "
+        "nötig.\n\n"
+        "Pressekontakt: Dr. Hanna Probe, Tel. 030 98765-43, hanna.probe@bund.example.org\n",
+        encoding="utf-8")
+    imported = import_file(src)
+    release = read_back(imported.text, ws_root, imported.release_id)
+    assert release.date == dt.date(2024, 5, 2)
+    assert release.location and release.location.text == "Musterstadt"
+    assert release.contact and (release.contact.name, release.contact.phone) == (
+        "Dr. Hanna Probe", "030 98765-43")
+    assert "## Weitere Informationen" in imported.text
+    assert lost_paragraphs(src.read_text(encoding="utf-8"), imported.text, release) == []
+
+
+def test_a_contact_without_name_waits_commented_out(tmp_path, ws_root):
+    src = tmp_path / "ohne-name.txt"
+    src.write_text(
+        "Pressemitteilung\n\nNeue Räume für die Jugendgruppe\n\n"
+        "Die Jugendgruppe des Bundes zieht in größere Räume im Zentrum um und lädt alle ein.\n\n"
+        "Ansprechpartnerin\nNachbarschaftsbund Musterstadt e.V.\nBeispielweg 7\n"
+        "12345 Musterstadt\nTelefon: 030 1234567\npresse@@example\n", encoding="utf-8")
+    imported = import_file(src)
+    release = read_back(imported.text, ws_root, imported.release_id)
+    assert release.contact is None and release.kind == "press"
+    assert "# contact:\n#   name:\n#   phone: 030 1234567" in imported.text
+    checks = "\n".join(imported.checks)
+    assert "contact incomplete: no name, no email" in checks
+    assert "'presse@@example' not understood" in checks
+    assert "Beispielweg" not in imported.text.split("\n---\n", 1)[1]  # not turned into headings
+    assert lost_paragraphs(src.read_text(encoding="utf-8"), imported.text, release) == []

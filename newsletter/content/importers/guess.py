@@ -118,6 +118,8 @@ def _read_contact(lines: list[str], draft: Draft) -> ContactGuess:
         email, phone = pt.email_in(line), pt.phone_in(line)
         if email:
             contact.email = contact.email or email
+        elif "@" in line:
+            draft.checks.append(f"contact e-mail {line!r} not understood: left out")
         elif phone:
             contact.phone = contact.phone or phone
         elif pt.other_contact_line(line):

@@ -196,6 +196,11 @@ def other_contact_line(line: str) -> bool:
                 or _WEB.match(line))
 
 
+def contact_detail(line: str) -> bool:
+    """A phone number, an e-mail address (even a mistyped one) or a postal address."""
+    return "@" in line or phone_in(line) is not None or other_contact_line(line)
+
+
 def role_like(line: str) -> bool:
     line = line.strip()
     return (0 < len(line) <= 70 and len(line.split()) <= 7 and not any(c.isdigit() for c in line)
@@ -204,6 +209,5 @@ def role_like(line: str) -> bool:
 
 def contact_line(line: str) -> bool:
     """Could this line belong to a contact block?"""
-    return (contact_label(line) is not None or email_in(line) is not None
-            or phone_in(line) is not None or name_like(line) or other_contact_line(line)
+    return (contact_label(line) is not None or contact_detail(line) or name_like(line)
             or role_like(line))

@@ -27,7 +27,12 @@ def read(path: Path) -> Draft:
     blocks = _blocks(text)
     if not blocks:
         raise ImportError_("there is no text in the file", path=path)
-    pieces = [piece for index, block in enumerate(blocks) for piece in _pieces(block, index)]
+    # only the head (before the first prose) is split into lines: a contact block at the
+    # end stays one piece, as the contact guess wants it
+    prose = next((i for i, (_, lines) in enumerate(blocks) if pt.is_prose(" ".join(lines))),
+                 len(blocks))
+    head = min(prose, _SPLIT_HEAD_BLOCKS)
+    pieces = [piece for index, block in enumerate(blocks) for piece in _pieces(block, index < head)]
     return Draft(source=path, pieces=pieces, checks=notes)
 
 
@@ -62,7 +67,7 @@ def _blocks(text: str) -> list[tuple[int, list[str]]]:
     return blocks
 
 
-def _pieces(block: tuple[int, list[str]], index: int) -> list[Piece]:
+def _pieces(block: tuple[int, list[str]], in_head: bool) -> list[Piece]:
     start, lines = block
     bullets = [_BULLET.match(line) for line in lines]
     # one line is no list: "1. Vorsitzende" is a German title, not an enumeration
@@ -71,7 +76,7 @@ def _pieces(block: tuple[int, list[str]], index: int) -> list[Piece]:
                  for m in bullets if m]
         plain = "\n".join(m.group("text") for m in bullets if m)
         return [Piece("list", render_list(items), plain, f"line {start}")]
-    if len(lines) > 1 and index < _SPLIT_HEAD_BLOCKS and not pt.ends_sentence(lines[-1]):
+    if len(lines) > 1 and in_head and not pt.ends_sentence(lines[-1]):
         # head lines: date, title, place, a repeated title: each its own piece
         return [_paragraph([line], start + i) for i, line in enumerate(lines)]
     return [_paragraph(lines, start)]
@@ -111,4 +116,4 @@ def _subhead(text: str) -> bool:
     return ("\n" not in text and len(text) <= _SUBHEAD_CHARS
             and len(text.split()) <= _SUBHEAD_WORDS and not pt.ends_sentence(text)
             and not text.endswith((":", ",", ";")) and not text[:1].islower()
-            and not pt.quotes(text))
+            and not pt.quotes(text) and not pt.contact_detail(text))
