@@ -141,3 +141,21 @@ def test_a_broken_docx_is_a_one_line_error(tmp_path):
     path.write_bytes(b"PK\x03\x04 this is no zip file")
     with pytest.raises(ImportError_, match=r"kaputt\.docx: not a Word file that can be read"):
         import_file(path)
+
+
+def test_docx_contact_lines_as_separate_paragraphs(tmp_path):
+    path = tmp_path / "kontakt.docx"
+    doc = docx.Document()
+    doc.add_paragraph("Sommerfest im Hof", style="Title")
+    doc.add_paragraph("Alle Vereine feiern am Samstag gemeinsam im Hof, mit Musik und Essen.")
+    for line in ("Pressekontakt:", "Mira Muster", "Presse- und Öffentlichkeitsarbeit",
+                 "Tel.: +49 30 1234567", "E-Mail: presse@nachbarschaftsbund.example.org"):
+        doc.add_paragraph(line)
+    doc.save(str(path))
+    imported = import_file(path)
+    contact = imported.draft.contact
+    assert contact is not None
+    assert (contact.name, contact.role, contact.phone, contact.email) == (
+        "Mira Muster", "Presse- und Öffentlichkeitsarbeit", "+49 30 1234567",
+        "presse@nachbarschaftsbund.example.org")
+    assert "Pressekontakt" not in imported.text.split("\n---\n", 1)[1]

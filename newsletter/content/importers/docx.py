@@ -25,7 +25,13 @@ from docx.text.paragraph import Paragraph
 from docx.text.run import Run as DocxRun
 
 from newsletter.content.importers.guess import normalise_levels
-from newsletter.content.importers.inline import plain_of, render_list, render_runs, render_table
+from newsletter.content.importers.inline import (
+    plain_of,
+    render_list,
+    render_quote,
+    render_runs,
+    render_table,
+)
 from newsletter.content.importers.model import Draft, Picture, Piece, Run
 from newsletter.errors import ImportError_
 
@@ -108,8 +114,7 @@ class _Reader:
             return Piece("heading", markdown, plain, where,
                          level=int(heading.group(1)) if heading else 2)
         if style in _QUOTE_STYLES:
-            return Piece("quote", "\n".join("> " + ln for ln in markdown.split("\n")), plain,
-                         where)
+            return Piece("quote", render_quote(markdown), plain, where)
         if style == "Caption" and self.pieces and self.pieces[-1].picture is not None:
             last = self.pieces[-1]
             if last.picture and not last.picture.caption:  # the caption of the photo above

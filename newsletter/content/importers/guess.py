@@ -16,7 +16,8 @@ from newsletter.workspace.addresses import AddressError, normalize_address
 
 _HEAD_LIMIT = 12  # pieces; a release's head is never longer
 _TITLE_LIMIT = 200  # characters
-_FOOT_LIMIT = 4  # pieces a contact block may span
+# lines a contact block may span: Word users often give each line a paragraph of its own
+_FOOT_LINES = 10
 
 
 def shape(draft: Draft) -> None:
@@ -65,9 +66,11 @@ def take_footer(draft: Draft) -> None:
 def take_contact(draft: Draft) -> None:
     """A run of short contact lines at the very end, with a phone number or an address."""
     run: list[Piece] = []
+    seen = 0
     for piece in reversed(draft.pieces):
         lines = [ln for ln in _text(piece).split("\n") if ln.strip()]
-        if piece.kind != "paragraph" or not lines or len(run) == _FOOT_LIMIT:
+        seen += len(lines)
+        if piece.kind != "paragraph" or not lines or seen > _FOOT_LINES:
             break
         if not all(pt.contact_line(ln) for ln in lines):
             break
