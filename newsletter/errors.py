@@ -8,6 +8,7 @@ escaping is a bug and should show one.
     ├── ConfigError            newsletter.toml is missing, malformed or inconsistent
     ├── WorkspaceError         a path leaves the workspace or a required file is missing
     ├── ReleaseError           a release file cannot be parsed (carries file:line)
+    ├── ImportError_           a text, Word or HTML file cannot be imported as a release
     ├── CatalogError           a PO/POT catalog cannot be read or written (carries file:line)
     ├── LanguageError          an unknown language code, or a language without UI strings
     ├── RenderError            a template is missing or fails to render
@@ -74,6 +75,14 @@ class WorkspaceError(NewsletterError):
 
 class ReleaseError(NewsletterError, ValueError):
     """A release file cannot be parsed."""
+
+
+class ImportError_(NewsletterError, ValueError):
+    """A file given to ``newsletter import`` cannot be read or turned into a release.
+
+    The trailing underscore keeps Python's own ``ImportError`` (a failed ``import``
+    statement) unshadowed wherever both are in sight.
+    """
 
 
 class CatalogError(NewsletterError):

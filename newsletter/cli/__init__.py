@@ -3,7 +3,14 @@ tables out, exit codes. It opens no ledger, reads no list and builds no plan."""
 
 from __future__ import annotations
 
-from newsletter.cli import catalogs, mailbox, mailing, people, web  # noqa: F401 - they register commands
+from newsletter.cli import (  # noqa: F401 - they register commands
+    catalogs,
+    importing,
+    mailbox,
+    mailing,
+    people,
+    web,
+)
 from newsletter.cli.base import cli
 
 __all__ = ["cli", "main"]
