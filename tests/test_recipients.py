@@ -55,9 +55,11 @@ def test_duplicates_across_lists_and_letter_case_are_one_person(tmp_path):
     [
         (b"", 1, "empty file"),
         (b"name,language\nx,de\n", 1, "no 'email' column"),
-        (b"email,sprache\na@example.org,de\n", 1, "unknown column(s) 'sprache'"),
+        (b"email,telefon\na@example.org,0201\n", 1, "unknown column(s) 'telefon'"),
+        (b"E-Mail;Email\na@example.org;b@example.org\n", 1, "appears twice"),
         (b"email,email\na@example.org,b@example.org\n", 1, "appears twice"),
-        (b"email,name\na@example.org,J\xfcrgen\n", 2, "not UTF-8"),
+        (b"email,name\na@example.org,J\xfcrgen\nb@example.org,\x81\n", 3,
+         "neither UTF-8 nor Windows-1252"),
     ],
 )
 def test_unreadable_lists_name_file_and_line(tmp_path, content, line, message):
@@ -87,3 +89,53 @@ def test_broken_fixture_rows_are_not_in_the_example_lists(ws):
     examples = {r.email.casefold() for n, p in ws.config.lists.items()
                 for r in read_list(n, p).recipients}
     assert "gut@example.org" not in examples and "tag@example.org" not in examples
+
+
+def test_excel_export_in_windows_1252_with_german_headers_is_read_and_says_so():
+    lf = read_list("verein", DATA / "excel-1252.csv")
+    assert not lf.problems, lf.problems
+    mueller, haddad, silva, korkmaz, redaktion = lf.recipients
+    assert mueller.name == "Jürgen Müller" and mueller.language == "de"
+    assert mueller.organization == "Förderverein Straße (Beispiel)"
+    assert mueller.consent_source == "Mitgliedsantrag, Beitrag 12 €"
+    assert mueller.consent_at == "2018-03-14" and mueller.tags == {"vorstand"}
+    assert haddad.language == "ar" and silva.language == "pt_BR"
+    assert korkmaz.organization == "Türk Veliler Derne?i (Beispiel)"
+    assert redaktion.outlet == "Ruhrblick (Beispiel)" and redaktion.beat == "Lokales"
+    assert redaktion.language == "de" and redaktion.name == "Grüße Redaktion"
+    path = DATA / "excel-1252.csv"
+    assert lf.notes[0] == f"{path}: read as Windows-1252, not UTF-8 (an Excel export)"
+    # Excel writes '?' for letters Windows-1252 lacks: say where, so someone can fix them
+    assert lf.notes[1].startswith(f"{path}:5: 'Ay?e Korkmaz' has '?'")
+    assert len(lf.notes) == 2
+    assert merge([lf]).notes == lf.notes
+
+
+@pytest.mark.parametrize("header", ["E-Mail", "Email", "E-Mail-Adresse", " e-mail-adresse ",
+                                    "EMAIL", "E-Mail Adresse", "email"])
+def test_email_column_in_the_ways_offices_name_it(tmp_path, header):
+    path = tmp_path / "l.csv"
+    path.write_text(f"{header};Sprache\na@example.org;TR\n", encoding="utf-8")
+    lf = read_list("l", path)
+    assert [(r.email, r.language) for r in lf.recipients] == [("a@example.org", "tr")]
+    assert not lf.notes
+
+
+def test_german_headers_map_to_our_columns(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text("E-Mail,Name,Sprache,Tags,Organisation,Medium,Ressort,Einwilligung,"
+                    "Einwilligungsdatum\nj@example.org,Jana,de,print,Org,Blatt,Kultur,Karte,"
+                    "2018-01-02\n", encoding="utf-8")
+    (r,) = read_list("l", path).recipients
+    assert (r.name, r.tags, r.organization, r.outlet, r.beat, r.consent_source,
+            r.consent_at) == ("Jana", {"print"}, "Org", "Blatt", "Kultur", "Karte", "2018-01-02")
+
+
+@pytest.mark.parametrize(("code", "expected"), [("AR", "ar"), ("De", "de"), ("pt_br", "pt_BR"),
+                                                ("PT-BR", "pt_BR"), ("de-at", "de_AT"),
+                                                ("sr_latn", "sr_Latn"), ("ckb", "ckb")])
+def test_language_codes_in_any_letter_case(tmp_path, code, expected):
+    path = tmp_path / "l.csv"
+    path.write_text(f"email,language\na@example.org,{code}\n", encoding="utf-8")
+    assert read_list("l", path).recipients[0].language == expected
+
