@@ -139,3 +139,29 @@ def test_language_codes_in_any_letter_case(tmp_path, code, expected):
     path.write_text(f"email,language\na@example.org,{code}\n", encoding="utf-8")
     assert read_list("l", path).recipients[0].language == expected
 
+
+def test_recipients_check_warns_about_languages_the_workspace_does_not_offer(ws_root):
+    from click.testing import CliRunner
+
+    from newsletter.cli import cli
+    (ws_root / "recipients" / "press.csv").write_text(
+        "E-Mail;Sprache\na@example.org;ES\nb@example.org;de_AT\nc@example.org;es\n"
+        "d@example.org;pt_BR\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--workspace", str(ws_root), "recipients", "check"])
+    assert result.exit_code == 0, result.output
+    press = ws_root / "recipients" / "press.csv"
+    assert (f"warning: {press}:2: language 'es' is not a workspace language: 2 people "
+            "(lines 2, 4) get the source language, de") in result.output
+    assert f"warning: {press}:5: language 'pt_BR' is not a workspace language" in result.output
+    assert "'de_AT' is not" not in result.output  # reads the German edition, as de
+    assert "All lists are valid." in result.output
+
+
+def test_recipients_check_says_how_a_list_was_read(ws_root):
+    from newsletter.app.people import list_summary
+    from newsletter.workspace.loading import load_workspace
+    (ws_root / "recipients" / "press.csv").write_bytes(
+        (DATA / "excel-1252.csv").read_bytes())
+    summary = list_summary(load_workspace(ws_root))
+    assert any("read as Windows-1252, not UTF-8" in n for n in summary.notes)
+    assert any("'pt_BR' is not a workspace language" in w for w in summary.warnings)
