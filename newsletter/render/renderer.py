@@ -17,6 +17,7 @@ from markupsafe import Markup, escape
 from newsletter.content.segments import to_html, to_text
 from newsletter.errors import RenderError
 from newsletter.render.bidi import text_filter
+from newsletter.render.credits import with_clean_credits
 from newsletter.render.css import inline_css
 from newsletter.translation.editions import Edition
 from newsletter.translation.uistrings import install_ui, load_ui
@@ -98,6 +99,7 @@ class Renderer:
     def context(self, edition: Edition, original_url: str = "",
                 links: list[str] | None = None) -> dict[str, Any]:
         """What every template of an edition sees."""
+        edition = with_clean_credits(edition)  # the template writes the "Photo:" label
         lang = edition.language
         links = [] if links is None else links
         rtl = lang.is_rtl
