@@ -68,3 +68,18 @@ def test_digest_table_of_contents_links_have_no_align(ws):
     html = digests.prepare_digest(Renderer(ws, lambda p: p.name), ws, edition,
                                   items).rendered.html
     assert not [a for t, a in elements(html) if t in ("a", "li", "ol") and "align" in a]
+
+
+def test_hidden_preheader_is_not_coloured_like_its_background(ws, release):
+    # SpamAssassin's HTML_FONT_LOW_CONTRAST: text in the colour of the background is how
+    # spam hides words. The preheader is hidden by display:none and mso-hide alone.
+    html = Renderer(ws, relative_asset_url(ws.build_dir)).render(
+        build_edition(release, ws, "de")).html
+    tags = elements(html)
+    body = next(a for t, a in tags if t == "body")
+    pre = next(a for t, a in tags if t == "div" and a.get("class") == "preheader")
+    assert "display:none" in pre["style"] and "mso-hide:all" in pre["style"]
+    assert "color" not in pre["style"], pre["style"]
+    background = body["bgcolor"]
+    assert not [a for _, a in tags if f"color:{background}" in (a.get("style") or "")
+                .replace("background-color:", "")]
