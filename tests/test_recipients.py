@@ -18,7 +18,7 @@ def test_semicolon_list_with_every_kind_of_problem():
            "An email address must have an @-sign.",
         4: "missing email address",
         5: "language: unknown language code 'xx' (not in Babel's CLDR data)",
-        6: "consent_at: '02.01.2018' is not an ISO date (YYYY-MM-DD)",
+        6: "consent_at: '31.02.2018' is not a date (YYYY-MM-DD, or DD.MM.YYYY)",
         7: "name: contains a line break",
         9: "2 fields where the header has 7",
         10: "tags: '<b>' is not a tag (letters, digits, '-', '_')",
@@ -125,10 +125,12 @@ def test_german_headers_map_to_our_columns(tmp_path):
     path = tmp_path / "l.csv"
     path.write_text("E-Mail,Name,Sprache,Tags,Organisation,Medium,Ressort,Einwilligung,"
                     "Einwilligungsdatum\nj@example.org,Jana,de,print,Org,Blatt,Kultur,Karte,"
-                    "2018-01-02\n", encoding="utf-8")
-    (r,) = read_list("l", path).recipients
-    assert (r.name, r.tags, r.organization, r.outlet, r.beat, r.consent_source,
-            r.consent_at) == ("Jana", {"print"}, "Org", "Blatt", "Kultur", "Karte", "2018-01-02")
+                    "2018-01-02\nk@example.org,Kai,de,,,,,Karte,14.3.2018\n", encoding="utf-8")
+    jana, kai = read_list("l", path).recipients
+    assert (jana.name, jana.tags, jana.organization, jana.outlet, jana.beat,
+            jana.consent_source, jana.consent_at) == (
+        "Jana", {"print"}, "Org", "Blatt", "Kultur", "Karte", "2018-01-02")
+    assert kai.consent_at == "2018-03-14"  # German Excel writes dates day first
 
 
 @pytest.mark.parametrize(("code", "expected"), [("AR", "ar"), ("De", "de"), ("pt_br", "pt_BR"),

@@ -238,13 +238,7 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
     for tag in tags:
         if not _TAG.match(tag):
             raise ValueError(f"tags: {tag!r} is not a tag (letters, digits, '-', '_')")
-    consent_at = cells.get("consent_at", "").strip()
-    if consent_at:
-        try:
-            dt.datetime.fromisoformat(consent_at)
-        except ValueError as err:
-            raise ValueError(f"consent_at: {consent_at!r} is not an ISO date "
-                             "(YYYY-MM-DD)") from err
+    consent_at = _consent_date(cells.get("consent_at", "").strip())
     # Lists of 100,000 people repeat a few clubs, outlets and consent sources: share
     # those strings, so memory grows with the people, not with their repeated details.
     return Recipient(
@@ -263,6 +257,23 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
 
 
 _NO_TAGS: frozenset[str] = frozenset()
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def _consent_date(value: str) -> str:
+    """ISO dates as they are; 14.03.2018, as German spreadsheets write dates, as ISO."""
+    if not value:
+        return ""
+    german = _GERMAN_DATE.match(value)
+    try:
+        if german:
+            day, month, year = map(int, german.groups())
+            return dt.date(year, month, day).isoformat()
+        dt.datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValueError(f"consent_at: {value!r} is not a date (YYYY-MM-DD, or DD.MM.YYYY)"
+                         ) from err
+    return value
 
 
 @lru_cache(maxsize=256)
