@@ -34,7 +34,8 @@ def test_pages_for_every_language_with_lang_dir_and_alternates(ws, site):
         direction = "rtl" if code == "ar" else "ltr"
         assert f'<html lang="{code}" dir="{direction}">' in html
         alternates = [a for t, a in elements(html) if t == "link" and a.get("hreflang")]
-        assert {a["hreflang"] for a in alternates} == {"de", "en", "tr", "ar", "ru", "uk", "pl"}
+        assert {a["hreflang"] for a in alternates} == {"de", "en", "tr", "ar", "ru", "uk", "pl",
+                                                       "x-default"}
         assert all(a["href"].startswith("https://verbund.example.org/newsletter/") for a in
                    alternates)
         assert "العربية" in html and "Türkçe" in html  # switcher with native names
@@ -42,6 +43,17 @@ def test_pages_for_every_language_with_lang_dir_and_alternates(ws, site):
     # fa and ku have no page of their own: their readers are sent to en and de
     assert not (root / EXAMPLE_RELEASE / "fa.html").exists()
     assert (root / "releases" / "images" / "2018-08-23-unterzeichnung.png").exists()
+
+
+def test_x_default_alternate_is_the_source_language_page(ws, site):
+    base = "https://verbund.example.org/newsletter/"
+    for page, target in ((f"{EXAMPLE_RELEASE}/ar.html", f"{EXAMPLE_RELEASE}/de.html"),
+                         (f"{EXAMPLE_RELEASE}/de.html", f"{EXAMPLE_RELEASE}/de.html"),
+                         ("tr/index.html", "de/index.html"), ("fa/index.html", "de/index.html")):
+        html = (site.root / page).read_text(encoding="utf-8")
+        defaults = [a for t, a in elements(html)
+                    if t == "link" and a.get("hreflang") == "x-default"]
+        assert [(a["rel"], a["href"]) for a in defaults] == [("alternate", base + target)], page
 
 
 def test_index_and_feed_per_language(ws, site):

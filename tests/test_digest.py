@@ -94,3 +94,21 @@ def test_cli_digest_sends_one_newsletter_per_language(ws_root, monkeypatch):
              for f in files}
     assert langs == {"de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku"}
     assert campaign.startswith("digest-2018-08-")
+
+
+@pytest.mark.parametrize(("lang", "month", "heading"), [
+    ("ru", "2018-05", "Май 2018"), ("ru", "2018-08", "Август 2018"),
+    ("uk", "2018-08", "Серпень 2018"), ("pl", "2018-08", "Sierpień 2018"),
+    ("ku", "2018-09", "Îlon 2018"), ("tr", "2018-08", "Ağustos 2018"),
+    ("de", "2018-08", "August 2018"), ("ar", "2018-08", "أغسطس 2018"),
+])
+def test_month_heading_is_the_stand_alone_form_capitalised(lang, month, heading):
+    # CLDR's stand-alone month is mid-sentence case ("май"); its contextTransforms say
+    # titlecase-firstword where it stands alone, as in a heading. Babel lacks that data.
+    assert digests.month_heading(digests.parse_month(month), lang) == heading
+
+
+def test_the_digest_frame_uses_the_heading(ws):
+    found = digests.collect(ws, digests.parse_month("2018-08"))
+    edition, _ = digests.frame(found, ws, "ru")
+    assert edition.release.title.text == "Август 2018"

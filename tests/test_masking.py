@@ -73,3 +73,43 @@ def test_checks_numbers_urls_identity_and_length():
     assert numbers("10.000 und 10 000 und 1,5") == numbers("10000 10000 1 5")
     tagged = Segment("Lies <1>das</1>.", (Tag(1, "em"),))
     assert check_translation(tagged, "Oku.") == ["missing <1>…</1>"]
+
+
+@pytest.mark.parametrize("protected", [
+    "0 23 07 / 96 52 72", "(0201) 123 45-67", "+49 201 88-0", "0201 1234567", "0201/123456",
+    "+49 (0)201 123 45 67", "www.verbund.example.org", "www.example.org/presse/2018",
+    "23.08.2018", "1.9.2018", "2018-08-23", "17:30", "17:30–19:00",
+])
+def test_german_press_text_is_protected_and_comes_back(protected):
+    text = f"Infos: {protected}, danach mehr."
+    m = mask(text)
+    assert m.originals == (protected,), m.originals
+    assert m.text == "Infos: [X1X], danach mehr."
+    assert unmask(m.text.replace("[X1X]", "[X 1 X]"), m) == text
+
+
+@pytest.mark.parametrize(("text", "originals"), [
+    # the time is protected; "Uhr" stays for the engine, or Turkish would read "17–19 Uhr'de"
+    ("Beginn 17–19 Uhr im Saal", ("17–19",)),
+    ("um 17:30 Uhr.", ("17:30",)),
+    ("von 17.30 bis 19 Uhr", ("17.30", "19")),
+    ("von 9 - 12 Uhr", ("9 - 12",)),
+    ("am 3.10. geschlossen", ("3.10.",)),
+    ("Tel. 0201 / 8 51 65-0, Fax 0201 / 8 51 65-20", ("0201 / 8 51 65-0", "0201 / 8 51 65-20")),
+    ("Am 23.08.2018 um 17:30 Uhr, Tel. (0201) 123 45-67 oder www.example.org.",
+     ("23.08.2018", "17:30", "(0201) 123 45-67", "www.example.org")),
+])
+def test_times_dates_phones_in_a_sentence(text, originals):
+    m = mask(text)
+    assert m.originals == originals
+    assert unmask(m.text, m) == text
+
+
+@pytest.mark.parametrize("text", [
+    "70 Vereine in 45329 Essen", "rund 10 000 Menschen", "0,5 Prozent", "Seite 17–19",
+    "am 23. August 2018", "KD 11/13", "2017 und 2018", "Saal 0", "1.500 Gäste",
+    "17,30 Euro", "https://www.example.org/x", "01067 Dresden", "Version 2.0.1",
+])
+def test_ordinary_numbers_stay_translatable(text):
+    m = mask(text)
+    assert all(o.startswith("https://") for o in m.originals), m.originals

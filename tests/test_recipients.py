@@ -18,7 +18,7 @@ def test_semicolon_list_with_every_kind_of_problem():
            "An email address must have an @-sign.",
         4: "missing email address",
         5: "language: unknown language code 'xx' (not in Babel's CLDR data)",
-        6: "consent_at: '02.01.2018' is not an ISO date (YYYY-MM-DD)",
+        6: "consent_at: '31.02.2018' is not a date (YYYY-MM-DD, or DD.MM.YYYY)",
         7: "name: contains a line break",
         9: "2 fields where the header has 7",
         10: "tags: '<b>' is not a tag (letters, digits, '-', '_')",
@@ -55,9 +55,11 @@ def test_duplicates_across_lists_and_letter_case_are_one_person(tmp_path):
     [
         (b"", 1, "empty file"),
         (b"name,language\nx,de\n", 1, "no 'email' column"),
-        (b"email,sprache\na@example.org,de\n", 1, "unknown column(s) 'sprache'"),
+        (b"email,telefon\na@example.org,0201\n", 1, "unknown column(s) 'telefon'"),
+        (b"E-Mail;Email\na@example.org;b@example.org\n", 1, "appears twice"),
         (b"email,email\na@example.org,b@example.org\n", 1, "appears twice"),
-        (b"email,name\na@example.org,J\xfcrgen\n", 2, "not UTF-8"),
+        (b"email,name\na@example.org,J\xfcrgen\nb@example.org,\x81\n", 3,
+         "neither UTF-8 nor Windows-1252"),
     ],
 )
 def test_unreadable_lists_name_file_and_line(tmp_path, content, line, message):
@@ -87,3 +89,81 @@ def test_broken_fixture_rows_are_not_in_the_example_lists(ws):
     examples = {r.email.casefold() for n, p in ws.config.lists.items()
                 for r in read_list(n, p).recipients}
     assert "gut@example.org" not in examples and "tag@example.org" not in examples
+
+
+def test_excel_export_in_windows_1252_with_german_headers_is_read_and_says_so():
+    lf = read_list("verein", DATA / "excel-1252.csv")
+    assert not lf.problems, lf.problems
+    mueller, haddad, silva, korkmaz, redaktion = lf.recipients
+    assert mueller.name == "Jürgen Müller" and mueller.language == "de"
+    assert mueller.organization == "Förderverein Straße (Beispiel)"
+    assert mueller.consent_source == "Mitgliedsantrag, Beitrag 12 €"
+    assert mueller.consent_at == "2018-03-14" and mueller.tags == {"vorstand"}
+    assert haddad.language == "ar" and silva.language == "pt_BR"
+    assert korkmaz.organization == "Türk Veliler Derne?i (Beispiel)"
+    assert redaktion.outlet == "Ruhrblick (Beispiel)" and redaktion.beat == "Lokales"
+    assert redaktion.language == "de" and redaktion.name == "Grüße Redaktion"
+    path = DATA / "excel-1252.csv"
+    assert lf.notes[0] == f"{path}: read as Windows-1252, not UTF-8 (an Excel export)"
+    # Excel writes '?' for letters Windows-1252 lacks: say where, so someone can fix them
+    assert lf.notes[1].startswith(f"{path}:5: 'Ay?e Korkmaz' has '?'")
+    assert len(lf.notes) == 2
+    assert merge([lf]).notes == lf.notes
+
+
+@pytest.mark.parametrize("header", ["E-Mail", "Email", "E-Mail-Adresse", " e-mail-adresse ",
+                                    "EMAIL", "E-Mail Adresse", "email"])
+def test_email_column_in_the_ways_offices_name_it(tmp_path, header):
+    path = tmp_path / "l.csv"
+    path.write_text(f"{header};Sprache\na@example.org;TR\n", encoding="utf-8")
+    lf = read_list("l", path)
+    assert [(r.email, r.language) for r in lf.recipients] == [("a@example.org", "tr")]
+    assert not lf.notes
+
+
+def test_german_headers_map_to_our_columns(tmp_path):
+    path = tmp_path / "l.csv"
+    path.write_text("E-Mail,Name,Sprache,Tags,Organisation,Medium,Ressort,Einwilligung,"
+                    "Einwilligungsdatum\nj@example.org,Jana,de,print,Org,Blatt,Kultur,Karte,"
+                    "2018-01-02\nk@example.org,Kai,de,,,,,Karte,14.3.2018\n", encoding="utf-8")
+    jana, kai = read_list("l", path).recipients
+    assert (jana.name, jana.tags, jana.organization, jana.outlet, jana.beat,
+            jana.consent_source, jana.consent_at) == (
+        "Jana", {"print"}, "Org", "Blatt", "Kultur", "Karte", "2018-01-02")
+    assert kai.consent_at == "2018-03-14"  # German Excel writes dates day first
+
+
+@pytest.mark.parametrize(("code", "expected"), [("AR", "ar"), ("De", "de"), ("pt_br", "pt_BR"),
+                                                ("PT-BR", "pt_BR"), ("de-at", "de_AT"),
+                                                ("sr_latn", "sr_Latn"), ("ckb", "ckb")])
+def test_language_codes_in_any_letter_case(tmp_path, code, expected):
+    path = tmp_path / "l.csv"
+    path.write_text(f"email,language\na@example.org,{code}\n", encoding="utf-8")
+    assert read_list("l", path).recipients[0].language == expected
+
+
+def test_recipients_check_warns_about_languages_the_workspace_does_not_offer(ws_root):
+    from click.testing import CliRunner
+
+    from newsletter.cli import cli
+    (ws_root / "recipients" / "press.csv").write_text(
+        "E-Mail;Sprache\na@example.org;ES\nb@example.org;de_AT\nc@example.org;es\n"
+        "d@example.org;pt_BR\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["--workspace", str(ws_root), "recipients", "check"])
+    assert result.exit_code == 0, result.output
+    press = ws_root / "recipients" / "press.csv"
+    assert (f"warning: {press}:2: language 'es' is not a workspace language: 2 people "
+            "(lines 2, 4) get the source language, de") in result.output
+    assert f"warning: {press}:5: language 'pt_BR' is not a workspace language" in result.output
+    assert "'de_AT' is not" not in result.output  # reads the German edition, as de
+    assert "All lists are valid." in result.output
+
+
+def test_recipients_check_says_how_a_list_was_read(ws_root):
+    from newsletter.app.people import list_summary
+    from newsletter.workspace.loading import load_workspace
+    (ws_root / "recipients" / "press.csv").write_bytes(
+        (DATA / "excel-1252.csv").read_bytes())
+    summary = list_summary(load_workspace(ws_root))
+    assert any("read as Windows-1252, not UTF-8" in n for n in summary.notes)
+    assert any("'pt_BR' is not a workspace language" in w for w in summary.warnings)

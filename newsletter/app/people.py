@@ -6,7 +6,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.audience.lists import read_list
+from newsletter.audience.lists import ListFile, read_list
+from newsletter.audience.selection import reader_language
 from newsletter.audience.tokens import address_id
 from newsletter.delivery import audiences, erasure, subscribers
 from newsletter.delivery.keys import load_address_key
@@ -77,13 +78,15 @@ class ListSummary:
     lists: list[ListCount]
     languages: list[str]  # every language that occurs, sorted
     problems: list[str] = field(default_factory=list)  # "file:line: reason"
+    warnings: list[str] = field(default_factory=list)  # "file:line: ...": valid, but look
+    notes: list[str] = field(default_factory=list)  # how a file was read (its encoding)
 
 
 def list_summary(ws: Workspace) -> ListSummary:
     """Every list of newsletter.toml, and the web sign-ups (the list 'web'): valid and
     invalid rows, people per language."""
     source = ws.config.languages.source
-    counts, problems = [], []
+    counts, problems, warnings, notes = [], [], [], []
     files = [read_list(name, path) for name, path in ws.config.lists.items()]
     files += audiences.ledger_extras(ws)[0].values()
     for f in files:
@@ -91,8 +94,26 @@ def list_summary(ws: Workspace) -> ListSummary:
         counts.append(ListCount(f.name, f.path, len(f.recipients), len(f.problems),
                                 dict(langs)))
         problems += [str(p) for p in f.problems]
+        warnings += _not_offered(ws, f)
+        notes += f.notes
     languages = sorted({lang for c in counts for lang in c.by_language})
-    return ListSummary(counts, languages, problems)
+    return ListSummary(counts, languages, problems, warnings, notes)
+
+
+def _not_offered(ws: Workspace, f: ListFile) -> list[str]:
+    """Languages nobody translates into here: those people get the source language."""
+    lines: dict[str, list[int]] = {}
+    for r in f.recipients:
+        if r.language and reader_language(r, ws)[1]:
+            lines.setdefault(r.language, []).append(r.line)
+    out = []
+    for lang, found in lines.items():
+        shown = ", ".join(map(str, found[:5])) + (", …" if len(found) > 5 else "")
+        who = ("1 person (line {}) gets" if len(found) == 1
+               else f"{len(found)} people (lines {{}}) get").format(shown)
+        out.append(f"{f.path}:{found[0]}: language {lang!r} is not a workspace language: "
+                   f"{who} the source language, {ws.config.languages.source}")
+    return out
 
 
 def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,

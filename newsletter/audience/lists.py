@@ -19,6 +19,30 @@ from newsletter.workspace.languages import language
 
 COLUMNS = ("email", "name", "language", "tags", "organization", "outlet", "beat",
            "consent_source", "consent_at")
+# Header cells as German offices write them; matched without letter case, spaces,
+# hyphens or underscores (see _header_key), like our own column names.
+GERMAN_HEADERS = ("E-Mail, E-Mail-Adresse, Name, Sprache, Schlagworte, Organisation, Verein, "
+                  "Medium, Ressort, Einwilligung, Einwilligungsdatum")
+_ALIASES = {
+    "email": ("e-mail", "e-mail-adresse", "emailadresse", "mail", "mailadresse"),
+    "name": (),
+    "language": ("sprache",),
+    "tags": ("schlagworte", "schlagwörter", "schlagwort"),
+    "organization": ("organisation", "verein"),
+    "outlet": ("medium",),
+    "beat": ("ressort",),
+    "consent_source": ("einwilligung",),
+    "consent_at": ("einwilligungsdatum", "einwilligung am"),
+}
+
+
+def _header_key(cell: str) -> str:
+    """'E-Mail Adresse', 'e-mail-adresse' and 'EMAIL_ADRESSE' are one header."""
+    return "".join(c for c in cell.casefold() if c.isalnum())
+
+
+HEADERS = {_header_key(alias): column for column, aliases in _ALIASES.items()
+           for alias in (column, *aliases)}
 _TAG_SPLIT = re.compile(r"[;,|\s]+")
 _TAG = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -69,26 +93,67 @@ class ListFile:
     path: Path
     recipients: tuple[Recipient, ...]
     problems: tuple[RowProblem, ...]
+    notes: tuple[str, ...] = ()  # how it was read, when that needs saying
 
 
 def read_list(name: str, path: Path) -> ListFile:
-    """Parse one CSV list; bad rows become problems with their line, good rows recipients."""
+    """Parse one CSV list; bad rows become problems with their line, good rows recipients.
+
+    UTF-8 first (with or without BOM). A file that is not UTF-8 is read again as
+    Windows-1252, what German Excel writes for "CSV (Trennzeichen-getrennt)", and the
+    result says so in its notes.
+    """
     try:
-        fh = path.open(encoding="utf-8-sig", newline="")  # with or without BOM
+        return _read_file(name, path, "utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        found = _read_file(name, path, "cp1252")
+    except UnicodeDecodeError:
+        raise RecipientError("neither UTF-8 nor Windows-1252 text (save the list as "
+                             "'CSV UTF-8')", path=path, line=_undecodable_line(path)) from None
+    notes = (f"{path}: read as Windows-1252, not UTF-8 (an Excel export)",
+             *_lost_letters(found.recipients, path))
+    return replace(found, notes=notes)
+
+
+def _read_file(name: str, path: Path, encoding: str) -> ListFile:
+    try:
+        fh = path.open(encoding=encoding, newline="")
     except FileNotFoundError as err:
         raise RecipientError(f"list {name!r}: file not found", path=path) from err
     with fh:
-        try:
-            return _read_rows(name, path, fh)
-        except UnicodeDecodeError:
-            raw = path.read_bytes()  # only now: find the line of the first bad byte
+        return _read_rows(name, path, fh)
+
+
+def _undecodable_line(path: Path) -> int:
+    """The line of the first byte that neither UTF-8 nor Windows-1252 reads (line by line:
+    only this error path looks at bytes, and never at the whole file at once)."""
+    with path.open("rb") as fh:
+        for number, raw in enumerate(fh, start=1):
             try:
-                raw.decode("utf-8-sig")
-                line = 1
-            except UnicodeDecodeError as err:
-                line = raw[: err.start].count(b"\n") + 1
-            raise RecipientError("not UTF-8 text (save the list as 'CSV UTF-8')", path=path,
-                                 line=line) from None
+                raw.decode("utf-8")
+            except UnicodeDecodeError:
+                try:
+                    raw.decode("cp1252")
+                except UnicodeDecodeError:
+                    return number
+    return 1
+
+
+_LOST = ("name", "organization", "outlet")
+
+
+def _lost_letters(recipients: Iterable[Recipient], path: Path) -> list[str]:
+    """Excel writes '?' for every letter Windows-1252 lacks (ş, ğ, ı, Cyrillic, Arabic):
+    point at the first such row, so someone can export again as 'CSV UTF-8'."""
+    hits = [(r, v) for r in recipients for v in (getattr(r, c) for c in _LOST) if "?" in v]
+    if not hits:
+        return []
+    (first, value), more = hits[0], len({r.line for r, _ in hits}) - 1
+    also = f" (and {more} more row(s))" if more else ""
+    return [f"{path}:{first.line}: {value!r} has '?' where Excel may have dropped a letter "
+            f"Windows-1252 lacks{also}; export the list as 'CSV UTF-8' to keep them"]
 
 
 def _read_rows(name: str, path: Path, fh: TextIO) -> ListFile:
@@ -99,8 +164,7 @@ def _read_rows(name: str, path: Path, fh: TextIO) -> ListFile:
                              line=1)
     delimiter = _delimiter(first, path)
     reader = csv.reader(itertools.chain([first], fh), delimiter=delimiter, strict=True)
-    header = [h.strip().lower() for h in next(reader)]
-    _check_header(header, path)
+    header = _columns(next(reader), path)
     recipients: list[Recipient] = []
     problems: list[RowProblem] = []
     try:
@@ -129,24 +193,29 @@ def _delimiter(text: str, path: Path) -> str:
     first = text.split("\n", 1)[0]
     if first.count(";") > first.count(","):
         return ";"
-    if "," in first or "email" in first.lower():
+    if "," in first or _header_key(first) in HEADERS:  # one column: the address alone
         return ","
     raise RecipientError("cannot tell the delimiter: the header must list the columns "
                          "separated by ',' or ';'", path=path, line=1)
 
 
-def _check_header(header: list[str], path: Path) -> None:
-    if "email" not in header:
-        raise RecipientError("no 'email' column in the header", path=path, line=1)
-    unknown = [h for h in header if h not in COLUMNS]
+def _columns(cells: list[str], path: Path) -> list[str]:
+    """Our column for every header cell, German or English, in any letter case."""
+    header = [HEADERS.get(_header_key(cell), "") for cell in cells]
+    unknown = [cell.strip() for cell, column in zip(cells, header, strict=True) if not column]
     if unknown:
         raise RecipientError(f"unknown column(s) {', '.join(map(repr, unknown))} "
-                             f"(known: {', '.join(COLUMNS)})", path=path, line=1)
-    seen = set()
-    for h in header:
-        if h in seen:
-            raise RecipientError(f"column {h!r} appears twice", path=path, line=1)
-        seen.add(h)
+                             f"(known: {', '.join(COLUMNS)}; or German: {GERMAN_HEADERS})",
+                             path=path, line=1)
+    if "email" not in header:
+        raise RecipientError("no 'email' column in the header", path=path, line=1)
+    seen: dict[str, str] = {}
+    for cell, column in zip(cells, header, strict=True):
+        if column in seen:
+            raise RecipientError(f"column {column!r} appears twice ({seen[column]!r} and "
+                                 f"{cell.strip()!r})", path=path, line=1)
+        seen[column] = cell.strip()
+    return header
 
 
 def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
@@ -164,21 +233,12 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
         raise ValueError(f"invalid email address {email!r}: {err}") from err
     lang = cells.get("language", "").strip()
     if lang:
-        try:
-            lang = language(lang).code
-        except LanguageError as err:
-            raise ValueError(f"language: {err.message}") from err
+        lang = _language_code(lang)
     tags = frozenset(t.lower() for t in _TAG_SPLIT.split(cells.get("tags", "")) if t) or _NO_TAGS
     for tag in tags:
         if not _TAG.match(tag):
             raise ValueError(f"tags: {tag!r} is not a tag (letters, digits, '-', '_')")
-    consent_at = cells.get("consent_at", "").strip()
-    if consent_at:
-        try:
-            dt.datetime.fromisoformat(consent_at)
-        except ValueError as err:
-            raise ValueError(f"consent_at: {consent_at!r} is not an ISO date "
-                             "(YYYY-MM-DD)") from err
+    consent_at = _consent_date(cells.get("consent_at", "").strip())
     # Lists of 100,000 people repeat a few clubs, outlets and consent sources: share
     # those strings, so memory grows with the people, not with their repeated details.
     return Recipient(
@@ -197,6 +257,35 @@ def _recipient(cells: Mapping[str, str], origin: Origin) -> Recipient:
 
 
 _NO_TAGS: frozenset[str] = frozenset()
+_GERMAN_DATE = re.compile(r"^(\d{1,2})\.(\d{1,2})\.(\d{4})$")
+
+
+def _consent_date(value: str) -> str:
+    """ISO dates as they are; 14.03.2018, as German spreadsheets write dates, as ISO."""
+    if not value:
+        return ""
+    german = _GERMAN_DATE.match(value)
+    try:
+        if german:
+            day, month, year = map(int, german.groups())
+            return dt.date(year, month, day).isoformat()
+        dt.datetime.fromisoformat(value)
+    except ValueError as err:
+        raise ValueError(f"consent_at: {value!r} is not a date (YYYY-MM-DD, or DD.MM.YYYY)"
+                         ) from err
+    return value
+
+
+@lru_cache(maxsize=256)
+def _language_code(cell: str) -> str:
+    """Babel's code for 'AR', 'De', 'pt_br' or 'PT-BR': spreadsheets do not keep case."""
+    parts = cell.replace("-", "_").split("_")
+    parts[0] = parts[0].lower()
+    parts[1:] = [p.title() if len(p) == 4 else p.upper() for p in parts[1:]]
+    try:
+        return language("_".join(parts)).code
+    except LanguageError as err:
+        raise ValueError(f"language: {err.message}") from err
 
 
 @lru_cache(maxsize=256)
@@ -220,6 +309,7 @@ def merge(files: Iterable[ListFile]) -> Merged:
     for lf in files:
         paths[lf.name] = lf.path
         problems.extend(lf.problems)
+        notes.extend(lf.notes)
         for r in lf.recipients:
             key = r.key
             if key == r.email:

@@ -96,6 +96,10 @@ def recipients_check(ctx: click.Context) -> None:
         table.add_row(f.name, ws.relative(f.path), str(f.valid), str(f.invalid),
                       *(str(f.by_language.get(lang, 0)) for lang in summary.languages))
     out.print(table)
+    for note in summary.notes:
+        err.print(f"note: {note}", soft_wrap=True, markup=False)
+    for warning in summary.warnings:
+        err.print(f"warning: {warning}", soft_wrap=True, markup=False)
     for problem in summary.problems:
         err.print(problem, soft_wrap=True, markup=False)
     if summary.problems:

@@ -130,7 +130,8 @@ def _release_pages(ws: Workspace, rel: Release, by_reader: dict[str, Edition], o
     for lg in page_langs:
         edition = next(e for e in by_reader.values() if e.language.code == lg.code)
         ctx = renderer.context(edition, original_url=f"{source}.html" if edition.machine else "")
-        ctx.update(root="../", alternates=alternates)
+        ctx.update(root="../", alternates=alternates,
+                   x_default=ws.config.web.view_online(rel.id, source))
         html = renderer.render_template("archive/page.html.j2", lg.code, ctx)
         path = folder / f"{lg.code}.html"
         atomic_write(path, html.encode("utf-8"))
@@ -189,6 +190,8 @@ def _index(ws: Workspace, code: str, releases: list[Release],
     ctx = {
         "org": ws.config.organization, "lang": lg, "dir": lg.direction, "root": "../",
         "alternates": alternates, "items": _items(code, releases, editions),
+        # for readers whose language has no page: the source language's
+        "x_default": f"{ws.config.web.archive_url}{ws.config.languages.source}/index.html",
         "iso": lambda s: text_filter(lg)(str(s)),
     }
     html = renderer.render_template("archive/index.html.j2", code, ctx)

@@ -91,10 +91,22 @@ class DigestItem:
         return self.edition.language.code != self.edition.requested.code
 
 
+def month_heading(month: dt.date, lang: str) -> str:
+    """"Май 2018", "Sierpień 2018": CLDR's stand-alone month name (LLLL), with its first
+    letter capitalised. CLDR gives names in mid-sentence case ("май") and says in its
+    contextTransforms to titlecase the first word where the name stands alone, as in a
+    heading; Babel does not ship those transforms, so this does it."""
+    name = format_date(month, format="LLLL y", locale=lang)
+    first = name[:1]
+    if lang.split("_")[0] in ("tr", "az") and first == "i":
+        first = "İ"  # dotted capital I in Turkish and Azerbaijani
+    return first.upper() + name[1:]
+
+
 def frame(digest: Digest, ws: Workspace, reader: str) -> tuple[Edition, tuple[DigestItem, ...]]:
     """The digest edition for readers of ``reader``: a frame in their language and items."""
     lang = language(reader)
-    month_name = format_date(digest.month, format="LLLL y", locale=lang.code)
+    month_name = month_heading(digest.month, lang.code)
     last = dt.date(digest.month.year, digest.month.month,
                    calendar.monthrange(digest.month.year, digest.month.month)[1])
     synthetic = Release(id=digest.id, path=digest.releases[0].path,

@@ -11,6 +11,22 @@ _QUIET = logging.getLogger("newsletter.render.css")
 _QUIET.addHandler(logging.NullHandler())
 _QUIET.propagate = False
 
+# premailer copies some CSS into HTML attributes for old mail clients: text-align to
+# align, vertical-align to valign, background-color to bgcolor, width and height as they
+# are. It does so on every element, giving <li align>, <a align>, <p bgcolor> and
+# <img height="auto">, none of which HTML has, and overwrites the pixel width the
+# templates give images for Outlook with "100%". We keep each attribute on the elements
+# that have it in HTML 4.01 Transitional; width and height only as the templates set them.
+_HEADINGS = frozenset({"h1", "h2", "h3", "h4", "h5", "h6"})
+_CELLS = frozenset({"table", "tr", "td", "th"})
+ATTRIBUTES_ON: dict[str, frozenset[str]] = {
+    "align": _CELLS | {"p", "div", "caption"} | _HEADINGS,
+    "valign": frozenset({"tr", "td", "th"}),
+    "bgcolor": _CELLS | {"body"},
+    "width": frozenset(),
+    "height": frozenset(),
+}
+
 
 @cache
 def _premailer() -> Any:
@@ -21,7 +37,21 @@ def _premailer() -> Any:
     os.environ.setdefault("PREMAILER_CACHE_MAXSIZE", "4096")
     from premailer import Premailer
 
-    return Premailer
+    class Inliner(Premailer):
+        def _style_to_basic_html_attributes(self, element, style_content, force=False):
+            """premailer's mapping, then undone where HTML has no such attribute (its
+            only caller is the inlining loop; 3.10 is the last release)."""
+            before = {key: element.attrib.get(key) for key in ATTRIBUTES_ON}
+            super()._style_to_basic_html_attributes(element, style_content, force=force)
+            for key, old in before.items():
+                if element.tag in ATTRIBUTES_ON[key]:
+                    continue
+                if old is None:
+                    element.attrib.pop(key, None)
+                else:
+                    element.attrib[key] = old
+
+    return Inliner
 
 
 def inline_css(html: str) -> str:

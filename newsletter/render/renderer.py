@@ -26,6 +26,7 @@ from newsletter.render.bidi import (
     plain_filter,
     text_filter,
 )
+from newsletter.render.credits import with_clean_credits
 from newsletter.render.css import inline_css
 from newsletter.render.tables import text_table
 from newsletter.translation.editions import Edition
@@ -108,6 +109,7 @@ class Renderer:
     def context(self, edition: Edition, original_url: str = "",
                 links: list[str] | None = None) -> dict[str, Any]:
         """What every template of an edition sees."""
+        edition = with_clean_credits(edition)  # the template writes the "Photo:" label
         lang = edition.language
         links = [] if links is None else links
         rtl = lang.is_rtl

@@ -1,8 +1,11 @@
 """Protected text: what an engine must not touch becomes a token such as ``[X1X]``.
 
-Pseudo-tags, URLs, email addresses, phone numbers and the do-not-translate
-glossary (``locales/glossary.txt``: names of the association, places, people)
-are replaced by numbered tokens before a segment goes to an engine. Afterwards
+Pseudo-tags, URLs (also ``www.`` without a scheme), email addresses, phone
+numbers as German offices write them, numeric dates and clock times, and the
+do-not-translate glossary (``locales/glossary.txt``: names of the association,
+places, people) are replaced by numbered tokens before a segment goes to an
+engine. Of "17–19 Uhr" only the times are protected: "Uhr" is left for the engine,
+which writes "saat 17–19" or "17–19 h", where a protected "Uhr" would stay German. Afterwards
 every token must come back exactly once; engines like to add spaces inside
 brackets (``[X 1 X]``), which we tolerate.
 """
@@ -14,11 +17,31 @@ from dataclasses import dataclass
 from pathlib import Path
 
 _TOKEN_BACK = re.compile(r"\[\s*[Xx]\s*(\d+)\s*[Xx]\s*\]")
+_SP = "[ \u00a0\u202f]"  # a space, also the no-break ones German typesetting uses
+_H = r"(?:[01]?\d|2[0-3])"  # an hour
+_HM = rf"{_H}[:.][0-5]\d"  # 17:30, 17.30
+_T = rf"{_H}(?:[:.][0-5]\d)?"  # 17 or 17:30
+_DASH = rf"{_SP}?[–-]{_SP}?"
+# Tried in this order at each position: an earlier pattern wins where two could start.
+# checks.py reads the URL and email patterns by index: keep them at 1 and 2.
 _FIXED = [
     r"</?\d+/?>",  # pseudo-tags
     r"https?://[^\s<>\"]*[^\s<>\".,;:!?)\]]",  # URLs, without trailing punctuation
     r"(?:mailto:)?[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}",  # email addresses
-    r"(?:\+|\b00)\d{1,3}[ \-/]?(?:\(0\)[ \-/]?)?\d{2,5}(?:[ \-/]?\d{2,}){1,4}",  # phones
+    r"(?<![\w./@-])www\.[^\s<>\"]*[^\s<>\".,;:!?)\]]",  # www.example.org, no scheme
+    # dates: 23.08.2018, 1.9.18, 3.10. (the dot is part of a German date), 2018-08-23
+    r"(?<![\w.])(?:0?[1-9]|[12]\d|3[01])\.(?:0?[1-9]|1[0-2])\.(?:\d{4}|\d{2})?(?!\w|\.\d)",
+    r"(?<![\w.-])\d{4}-[01]\d-[0-3]\d(?![\w-])",
+    # times: "17–19 Uhr", "17:30 Uhr" (Uhr itself not), and 17:30 or 17:30–19:00 alone
+    rf"(?<![\w.,:])(?:{_T}{_DASH})?{_T}(?={_SP}?Uhr\b)",
+    rf"(?<![\w.,:])(?:{_HM}{_DASH})?{_HM}(?![.,:]?\d)",
+    # international phones: +49 201 1234567, 0049 201 88-0, +49 (0)201 123 45 67
+    r"(?:\+|\b00)\d{1,3}[ \-/]?(?:\(0\)[ \-/]?)?\d{2,5}(?:[ \-/]?\d{2,}){1,4}(?:-\d{1,5})?",
+    # German phones: 0201 1234567, (0201) 123 45-67, 0 23 07 / 96 52 72; six digits at
+    # least, so that a postcode (01067) stays text
+    rf"(?<![\w.,/+-])(?=\(?0(?:[ \u00a0/)-]{{0,3}}\d){{5}})"
+    rf"(?:\(0\d{{1,5}}\)|0(?:{_SP}?\d){{1,5}})(?:{_SP}?/{_SP}?|{_SP}|-)?"
+    rf"\d(?:{_SP}?\d){{2,}}(?:-\d{{1,5}})?(?!\d)",
 ]
 
 

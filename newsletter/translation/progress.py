@@ -8,6 +8,7 @@ from pathlib import Path
 
 from newsletter import __version__
 from newsletter.content.release import Release
+from newsletter.content.segments import PSEUDO_TAG
 from newsletter.translation.editions import Coverage, coverage
 from newsletter.translation.memory import reviewed_pairs
 from newsletter.workspace.config import Workspace
@@ -35,7 +36,7 @@ def export_tmx(ws: Workspace, lang: str, out: Path) -> int:
         "srclang": source, "datatype": "plaintext",
     })
     body = ET.SubElement(tmx, "body")
-    count = 0
+    segs: list[tuple[ET.Element, str]] = []
     seen: set[tuple[str, str]] = set()
     for pair in reviewed_pairs(ws, lang):
         if (pair.source, pair.target) in seen:
@@ -46,9 +47,43 @@ def export_tmx(ws: Workspace, lang: str, out: Path) -> int:
         prop.text = pair.release
         for code, text in ((source, pair.source), (lang, pair.target)):
             tuv = ET.SubElement(tu, "tuv", {"xml:lang": code.replace("_", "-")})
-            ET.SubElement(tuv, "seg").text = text
-        count += 1
-    ET.indent(tmx)
+            segs.append((ET.SubElement(tuv, "seg"), text))
+    ET.indent(tmx)  # before the segments are filled: indenting would add to their text
+    for seg, text in segs:
+        write_seg(seg, text)
     data = b'<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(tmx, encoding="utf-8")
     atomic_write(out, data + b"\n")
-    return count
+    return len(seen)
+
+
+def write_seg(seg: ET.Element, text: str) -> None:
+    """Fill a TMX ``<seg>``: our pseudo-tags become inline elements that CAT tools show as
+    protected placeables, with the pseudo-tag itself as their native code: ``<1>…</1>``
+    as ``<bpt i="1">`` and ``<ept i="1">``, ``<2/>`` as ``<ph>``, a tag whose partner is
+    not in the segment as ``<it>``. ``x`` pairs the same tag in source and target."""
+    opened = {m.group(2) for m in PSEUDO_TAG.finditer(text) if not m.group(1) and not m.group(3)}
+    paired = {m.group(2) for m in PSEUDO_TAG.finditer(text) if m.group(1)} & opened
+    last: ET.Element | None = None
+    pos = 0
+    for match in PSEUDO_TAG.finditer(text):
+        _add_text(seg, last, text[pos:match.start()])
+        closing, number, empty = match.groups()
+        if empty and not closing:
+            last = ET.SubElement(seg, "ph", x=number)
+        elif number in paired:
+            last = (ET.SubElement(seg, "ept", i=number) if closing
+                    else ET.SubElement(seg, "bpt", i=number, x=number))
+        else:
+            last = ET.SubElement(seg, "it", pos="end" if closing else "begin", x=number)
+        last.text = match.group(0)
+        pos = match.end()
+    _add_text(seg, last, text[pos:])
+
+
+def _add_text(seg: ET.Element, last: ET.Element | None, text: str) -> None:
+    if not text:
+        return
+    if last is None:
+        seg.text = (seg.text or "") + text
+    else:
+        last.tail = (last.tail or "") + text
