@@ -40,11 +40,11 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
 
 lint: $(STAMP)
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --no-cache .
 	$(BIN)/lint-imports
 
 test: $(STAMP) gettext
-	$(BIN)/ruff check .
+	$(BIN)/ruff check --no-cache .
 	$(BIN)/lint-imports
 	$(BIN)/python -m pytest -q
 

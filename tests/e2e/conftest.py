@@ -43,8 +43,8 @@ def browser():
 def live(tmp_path, monkeypatch):
     """(base URL, workspace root) of the app serving a private workspace copy."""
     import uvicorn
-    from newsletter.web import create_app
 
+    from newsletter.web import create_app
     from newsletter.workspace.loading import load_workspace
 
     monkeypatch.setenv("NEWSLETTER_SECRET", "e2e-secret-" + "e" * 30)
