@@ -28,12 +28,18 @@ escaping is a bug and should show one.
     ├── FormError              fields of a web form are missing or invalid (names them)
     ├── TokenError             a link's token is forged, altered, expired or of another kind
     ├── RateLimited            too many requests from one place in a short time
+    ├── AccountError           a user account cannot be added or changed (name, password)
+    ├── AccessError            the admin pages refuse a request
+    │   ├── NotSignedIn        no valid session: none, forged, idle, expired or ended
+    │   ├── LoginFailed        wrong name or password (one message for both)
+    │   └── Forbidden          signed in, but not allowed: wrong role or language
     └── EngineError            a machine translation engine failed
         ├── EngineUnavailable  unreachable, timing out or overloaded after retries: stop the run
         └── EngineRejected     refused this one segment (4xx, empty answer): go on
 
 The web app maps these at its boundary (FormError 422, TokenError 400, RateLimited 429,
-ConfigError 500); the core never speaks HTTP.
+ConfigError 500; on the admin pages NotSignedIn 401 or the login page, LoginFailed 401,
+Forbidden 403); the core never speaks HTTP.
 
 Configuration problems of an engine (missing key, unsupported language) are
 ``ConfigError``s: they are reported before any call is made.
@@ -174,3 +180,24 @@ class TokenError(NewsletterError, ValueError):
 
 class RateLimited(NewsletterError):
     """Too many requests from one network address (or for one mailbox) in a short time."""
+
+
+class AccountError(NewsletterError, ValueError):
+    """A user account cannot be added or changed: bad name, unknown user, weak password."""
+
+
+class AccessError(NewsletterError):
+    """The admin pages refuse a request. Messages are for logs; pages say less."""
+
+
+class NotSignedIn(AccessError):
+    """No valid session: no cookie, a forged one, idle or too old, or ended by logout,
+    a password change or the account's removal."""
+
+
+class LoginFailed(AccessError):
+    """Wrong name or password; deliberately the same for both (no probing for names)."""
+
+
+class Forbidden(AccessError):
+    """Signed in, but the account may not do this: wrong role, or another language."""

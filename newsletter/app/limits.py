@@ -1,4 +1,4 @@
-"""Rate limits for the sign-up form, kept in memory.
+"""Rate limits for the sign-up form and the admin login, kept in memory.
 
 Per network address: a flood from one place is refused (the page says "too many
 attempts"; that reveals nothing about any mailbox). Per mailbox: at most a few
@@ -49,6 +49,14 @@ class Window:
                 self._events.popitem(last=False)
             return True
 
+    def full(self, key: str) -> bool:
+        """Whether ``hit(key)`` would be refused now; counts nothing (a login counts
+        only its failures against an account name)."""
+        now = self.clock()
+        with self._lock:
+            events = self._events.get(key, ())
+            return sum(1 for t in events if t > now - self.seconds) >= self.limit
+
 
 @dataclass
 class RateLimits:
@@ -63,3 +71,14 @@ class RateLimits:
 
     def allow_address(self, recipient_id: str) -> bool:
         return self.per_address.hit(recipient_id)
+
+
+@dataclass
+class LoginLimits:
+    """The admin login's limits: attempts per network address, and failed attempts per
+    account name (so a guesser spread over many addresses still stops). Counting only
+    failures per name means the real person, signing in right, is never locked out by
+    their own successful logins; a guesser can lock an account for the window at most."""
+
+    per_ip: Window = field(default_factory=lambda: Window(20, 900.0))
+    per_name: Window = field(default_factory=lambda: Window(5, 900.0))

@@ -4,6 +4,7 @@ tables out, exit codes. It opens no ledger, reads no list and builds no plan."""
 from __future__ import annotations
 
 from newsletter.cli import (  # noqa: F401 - they register commands
+    accounts,
     catalogs,
     importing,
     mailbox,

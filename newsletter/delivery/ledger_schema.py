@@ -111,6 +111,37 @@ CREATE TABLE IF NOT EXISTS inbound_mail (  -- mails to the unsubscribe address w
     body TEXT NOT NULL DEFAULT '',        -- the plain text, cut short
     why TEXT NOT NULL DEFAULT ''          -- why it was not acted on
 );
+-- The admin pages (delivery/accounts.py). Older ledgers get these tables on their next
+-- open (IF NOT EXISTS), like every table above; nothing in them is needed to send.
+CREATE TABLE IF NOT EXISTS users (
+    name TEXT PRIMARY KEY COLLATE NOCASE,  -- "Leyla" and "leyla" are one person
+    role TEXT NOT NULL CHECK (role IN ('officer', 'reviewer')),
+    languages TEXT NOT NULL DEFAULT '',    -- comma-separated codes a reviewer works on
+    password TEXT NOT NULL,                -- argon2id hash, never the password
+    ui_language TEXT NOT NULL DEFAULT '',  -- the admin pages' language; '' = the browser's
+    created_at TEXT NOT NULL,
+    updated_at TEXT NOT NULL,
+    disabled_at TEXT NOT NULL DEFAULT ''   -- 'users remove': kept, so the audit log still
+);                                         -- names a known account
+CREATE TABLE IF NOT EXISTS sessions (      -- one row per signed-in browser
+    id TEXT PRIMARY KEY,                   -- SHA-256 of the cookie's token, not the token
+    user TEXT NOT NULL COLLATE NOCASE REFERENCES users(name),
+    created INTEGER NOT NULL,              -- Unix seconds: the absolute lifetime
+    seen INTEGER NOT NULL                  -- Unix seconds: the idle timeout
+);
+CREATE INDEX IF NOT EXISTS sessions_user ON sessions (user);
+CREATE TABLE IF NOT EXISTS audit (         -- append-only: who did what, never a secret
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    at TEXT NOT NULL,                      -- UTC, seconds
+    user TEXT NOT NULL,                    -- the account, or '(command line)'
+    action TEXT NOT NULL,                  -- login, login failed, logout, user added...
+    object TEXT NOT NULL DEFAULT '',       -- what it was done to (a user, a release/lang)
+    detail TEXT NOT NULL DEFAULT ''        -- e.g. the network address; no passwords, tokens
+);
+CREATE TRIGGER IF NOT EXISTS audit_no_update BEFORE UPDATE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+CREATE TRIGGER IF NOT EXISTS audit_no_delete BEFORE DELETE ON audit
+BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """.replace(
     "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES)).replace(  # one list of each
     "@SCHEDULE_STATES@", ", ".join(f"'{s}'" for s in SCHEDULE_STATES))

@@ -120,6 +120,10 @@ class Web:
     # After 'forget': keep the consent trail as proof (the default) or delete it too.
     consent_after_erasure: str = "keep"
     mailbox: Mailbox | None = None  # None: mailto unsubscribes are not polled
+    # the admin pages: a session ends after this long without a request, and in any case
+    # this many hours after the login (a forgotten browser in a club's office)
+    admin_idle_minutes: float = 30.0
+    admin_session_hours: float = 12.0
 
     def page(self, route: str) -> str:
         """An absolute URL of the web app (``route`` relative to public_url)."""

@@ -277,7 +277,8 @@ def _https(t: _Reader, name: str) -> str:
 
 def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
     t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto", "public_url", "topics",
-           "trusted_proxies", "source_url", "consent_after_erasure", "mailbox")
+           "trusted_proxies", "source_url", "consent_after_erasure", "mailbox",
+           "admin_idle_minutes", "admin_session_hours")
     retention = t.str("consent_after_erasure", required=False, default="keep")
     if retention not in ("keep", "delete"):
         raise t.fail("consent_after_erasure", f"must be 'keep' or 'delete', got {retention!r}")
@@ -299,7 +300,9 @@ def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
                trusted_proxies=t.str_list("trusted_proxies", required=False) or ("127.0.0.1",),
                source_url=_https(t, "source_url") if "source_url" in t.data
                else Web.source_url, consent_after_erasure=retention,
-               mailbox=mailbox_settings(t.table("mailbox")) if "mailbox" in t.data else None)
+               mailbox=mailbox_settings(t.table("mailbox")) if "mailbox" in t.data else None,
+               admin_idle_minutes=_number(t, "admin_idle_minutes", 30, 1, 24 * 60),
+               admin_session_hours=_number(t, "admin_session_hours", 12, 0.1, 24 * 7))
 
 
 def _app_url(t: _Reader, name: str) -> str:
