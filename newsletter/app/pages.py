@@ -7,7 +7,8 @@ from newsletter.render.webpages import Alternate, MailContent, WebPages
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.languages import normalize_code
 
-__all__ = ["Alternate", "MailContent", "WebPages", "choose_language", "open_pages"]
+__all__ = ["Alternate", "MailContent", "WebPages", "accepted_languages", "choose_language",
+           "open_pages"]
 
 MAX_ACCEPTED = 20  # entries of Accept-Language looked at; the rest is noise
 
@@ -20,7 +21,7 @@ def choose_language(ws: Workspace, *wanted: str, accept: str = "") -> str:
     """The first offered language among ``wanted`` (a ?lang= choice, the reader's known
     language), else the browser's best offered one, else the source language."""
     offered = ws.config.languages.all
-    for code in (*wanted, *_accepted(accept)):
+    for code in (*wanted, *accepted_languages(accept)):
         found = _offered(code, offered)
         if found:
             return found
@@ -35,7 +36,7 @@ def _offered(code: str, offered: tuple[str, ...]) -> str:
     return ""
 
 
-def _accepted(header: str) -> list[str]:
+def accepted_languages(header: str) -> list[str]:
     """Accept-Language's tags, best first; q=0 means "not this one"."""
     weighted = []
     for n, part in enumerate(header.split(",")[:MAX_ACCEPTED]):

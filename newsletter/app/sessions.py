@@ -65,6 +65,14 @@ class Sessions:
         digest = hmac.new(self._key, token.encode(), hashlib.sha256).digest()
         return base64.urlsafe_b64encode(digest).decode()[:_MAC_CHARS]
 
+    def link_token(self, purpose: str) -> str:
+        """A signature for a link that must work without the cookie: the preview frame
+        is sandboxed (an origin of its own), so its image requests carry no cookie."""
+        return self._mac("link\0" + purpose)
+
+    def check_link(self, purpose: str, token: str) -> bool:
+        return hmac.compare_digest(token.encode(), self.link_token(purpose).encode())
+
     def _session_id(self, cookie: str) -> str:
         """The stored id of a genuine cookie; NotSignedIn for anything else."""
         token, _, mac = cookie.partition(".")

@@ -8,6 +8,7 @@ from pathlib import Path
 from newsletter.app.workspace import find_release, list_releases, target_codes
 from newsletter.content.release import Release
 from newsletter.render.preview import PreviewFile, write_previews
+from newsletter.translation.adminstrings import extract_admin
 from newsletter.translation.catalog import UpdateResult, extract_release
 from newsletter.translation.drafting import TranslateReport, translate_release
 from newsletter.translation.editions import coverage
@@ -22,13 +23,15 @@ ENGINE_NAMES = tuple(ENGINES)
 
 def extract(ws: Workspace, refs: tuple[str, ...], *, ui: bool) -> list[UpdateResult]:
     """Write the catalogs of the named releases (and with ``ui`` the UI strings: the
-    mails' and the archive's, domain 'messages', and the web app's, domain 'web')."""
+    mails' and the archive's, domain 'messages', the web app's, domain 'web', and the
+    admin pages', domain 'admin')."""
     results: list[UpdateResult] = []
     for ref in refs:
         results += extract_release(find_release(ws, ref), ws)
     if ui:
         results += extract_ui(ws)
         results += extract_web(ws)
+        results += extract_admin(ws)
     return results
 
 

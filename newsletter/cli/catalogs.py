@@ -15,8 +15,9 @@ from newsletter.errors import EngineRejected, EngineUnavailable, LanguageError
 @cli.command()
 @click.argument("releases", nargs=-1)
 @click.option("--ui", is_flag=True, help="Also extract the templates' UI strings into "
-              "locales/messages.pot and locales/web.pot (the web app's pages) and update "
-              "every language's messages.po and web.po.")
+              "locales/messages.pot, locales/web.pot (the web app's pages) and "
+              "locales/admin.pot (the admin pages) and update every language's "
+              "messages.po, web.po and admin.po.")
 @click.pass_context
 def extract(ctx: click.Context, releases: tuple[str, ...], ui: bool) -> None:
     """Write the catalogs of RELEASES: locales/<id>.pot and one PO file per target language.

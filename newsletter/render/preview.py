@@ -1,4 +1,5 @@
-"""Preview: every edition of a release written to build/preview/<id>/<lang>.html|.txt."""
+"""Preview: every edition of a release written to build/preview/<id>/<lang>.html|.txt,
+or rendered in memory for the admin pages."""
 
 from __future__ import annotations
 
@@ -33,18 +34,34 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
         renderer.env(lang)
     results = []
     for lang in langs:
-        edition = build_edition(release, ws, lang)
-        rendered = renderer.render(edition, original_url=f"{ws.config.languages.source}.html")
         html_path = out_dir / f"{lang}.html"
         text_path = out_dir / f"{lang}.txt"
-        # Previews have no recipient: "read online" points at the file itself and the
-        # unsubscribe link at a harmless anchor.
-        values = {"view_online_url": html_path.name, "unsubscribe_url": "#unsubscribe"}
-        html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},
-                           html=True)
-        text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text("")},
-                           html=False)
-        atomic_write(html_path, html.encode())
-        atomic_write(text_path, text.encode())
-        results.append(PreviewFile(edition, html_path, text_path))
+        shown = render_preview(renderer, release, ws, lang, view_online_url=html_path.name,
+                               original_url=f"{ws.config.languages.source}.html")
+        atomic_write(html_path, shown.html.encode())
+        atomic_write(text_path, shown.text.encode())
+        results.append(PreviewFile(shown.edition, html_path, text_path))
     return results
+
+
+@dataclass(frozen=True)
+class Preview:
+    """One edition as a reader of its language gets it, without a recipient."""
+
+    edition: Edition
+    html: str
+    text: str
+
+
+def render_preview(renderer: Renderer, release: Release, ws: Workspace, lang: str, *,
+                   view_online_url: str, original_url: str = "") -> Preview:
+    """The edition a reader of ``lang`` gets, rendered. Previews have no recipient: no
+    name in the greeting, and the unsubscribe link points at a harmless anchor."""
+    edition = build_edition(release, ws, lang)
+    rendered = renderer.render(edition, original_url=original_url)
+    values = {"view_online_url": view_online_url, "unsubscribe_url": "#unsubscribe"}
+    html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},
+                       html=True)
+    text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text("")},
+                       html=False)
+    return Preview(edition, html, text)

@@ -30,10 +30,14 @@ from newsletter.workspace.config import Workspace
 DOMAIN = "messages"
 WEB_DOMAIN = "web"  # the web app's pages (webstrings.py), from templates/web
 WEB_FOLDER = "web"
-UI_DOMAINS = (DOMAIN, WEB_DOMAIN)  # catalogs of English UI strings, not of releases
+ADMIN_DOMAIN = "admin"  # the admin pages (adminstrings.py), from templates/admin
+ADMIN_FOLDER = "admin"
+# catalogs of English UI strings, not of releases
+UI_DOMAINS = (DOMAIN, WEB_DOMAIN, ADMIN_DOMAIN)
 # Jinja2 ships a Babel extractor; new-style gettext lets templates write _("x %(n)s", n=1).
 _JINJA = "jinja2.ext:babel_extract"
-_METHOD_MAP = [(f"{WEB_FOLDER}/**", "ignore"), ("**.j2", _JINJA)]
+_METHOD_MAP = [(f"{WEB_FOLDER}/**", "ignore"), (f"{ADMIN_FOLDER}/**", "ignore"),
+               ("**.j2", _JINJA)]
 _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true",
                       "trimmed": "true"}}
 # One %-directive as Python's % operator reads it. The renderer applies % to every UI

@@ -13,7 +13,9 @@ headers, and the one place errors of the core become HTTP answers.
 
 The providers' hooks (web/hooks: SendGrid's Event Webhook and Inbound Parse) mount
 beside the pages and answer their own errors; they get the same headers and no
-cross-site check, which is for browser forms only. ``extra_routes`` add more.
+cross-site check, which is for browser forms only. The admin pages (web/admin, below
+admin/) answer their own access errors (401, 403, 404) with pages of their own and
+check every form post for the same origin. ``extra_routes`` add more.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from starlette.routing import BaseRoute, Mount, Route
 
 from newsletter.app.limits import RateLimits
 from newsletter.app.pages import open_pages
+from newsletter.app.sessions import Sessions
 from newsletter.app.workspace import Workspace
 from newsletter.errors import (
     ConfigError,
@@ -43,6 +46,7 @@ from newsletter.errors import (
     RecipientError,
     TokenError,
 )
+from newsletter.web import admin
 from newsletter.web.hooks import routes as hook_routes
 from newsletter.web.pages import CrossSite, Site, language, page_routes, render, unsubscribe
 from newsletter.web.security import BadForm, FormTooLarge, SecurityHeaders, secure
@@ -72,16 +76,17 @@ def answer_for(exc: BaseException) -> tuple[int, str]:
 
 
 def create_app(ws: Workspace, extra_routes: Sequence[BaseRoute] = (), *,
-               limits: RateLimits | None = None) -> Starlette:
-    """The web app of ``ws``: the reader's pages and the providers' hooks, below
-    public_url's path. ``extra_routes`` mount there too; ``limits`` replaces the
-    default rate limits (tests)."""
+               limits: RateLimits | None = None,
+               admin_sessions: Sessions | None = None) -> Starlette:
+    """The web app of ``ws``: the reader's pages, the providers' hooks and the admin
+    pages, below public_url's path. ``extra_routes`` mount there too; ``limits`` and
+    ``admin_sessions`` replace the default rate limits and sessions (tests: a clock)."""
     public = ws.config.web.public_url
     if not public:
         raise ConfigError("[web] public_url is not set: the pages need the address they "
                           "are reached at (e.g. https://example.org/newsletter/app/)")
     base = urlsplit(public).path.rstrip("/")
-    routes: list[BaseRoute] = [*page_routes(), *hook_routes, *extra_routes]
+    routes: list[BaseRoute] = [*page_routes(), *hook_routes, *admin.routes(), *extra_routes]
     top: list[BaseRoute] = [Mount(base, routes=routes)] if base else routes
     # mails link to unsubscribe_url: when it is set apart from public_url, serve it there
     unsubscribe_path = urlsplit(ws.config.web.unsubscribe_url).path
@@ -93,6 +98,7 @@ def create_app(ws: Workspace, extra_routes: Sequence[BaseRoute] = (), *,
                     exception_handlers=handlers)  # type: ignore[arg-type]
     app.state.site = Site(ws, open_pages(ws), limits or RateLimits())
     app.state.ws = ws  # the hooks' workspace
+    app.state.admin = admin.open_site(ws, admin_sessions)
     return app
 
 

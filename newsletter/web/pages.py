@@ -23,7 +23,9 @@ from newsletter.app.pages import WebPages, choose_language
 from newsletter.app.subscriptions import PreferenceChange, SignupForm, Visitor
 from newsletter.app.workspace import Workspace
 from newsletter.errors import FormError
-from newsletter.web.security import read_form, same_site
+from newsletter.web.security import CrossSite, read_form, same_site
+
+__all__ = ["CrossSite", "Site", "language", "page_routes", "render", "unsubscribe"]
 
 UA_MAX = 500  # characters of a user agent worth keeping
 
@@ -35,10 +37,6 @@ class Site:
     ws: Workspace
     pages: WebPages
     limits: RateLimits
-
-
-class CrossSite(Exception):
-    """A form post from another site."""
 
 
 def site_of(request: Request) -> Site:

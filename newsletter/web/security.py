@@ -5,11 +5,12 @@ needed: the pages work without JavaScript), no framing, no indexing, no sniffing
 and no Referer (token links must not leak to the imprint's or a topic's server),
 no caching of pages that carry tokens.
 
-Cross-site form posts: a browser says where a form was sent from (Sec-Fetch-Site,
-Origin); a post from another site is refused. The one-click unsubscribe POST is the
-exception by design (RFC 8058: mail clients post it, with no cookies and no origin),
-and so are webhooks; neither uses this check. Requests without either header do not
-come from a browser form, and a forged request needs a browser to be worth anything.
+Cross-site form posts: a browser says where a form was sent from (Sec-Fetch-Site, or
+Origin in browsers before 2020); a post from another site is refused. The one-click
+unsubscribe POST is the exception by design (RFC 8058: mail clients post it, with no
+cookies and no origin), and so are webhooks; neither uses this check. Requests without
+either header do not come from a browser form, and a forged request needs a browser to
+be worth anything.
 """
 
 from __future__ import annotations
@@ -35,7 +36,13 @@ MAX_FORM = 64 * 1024  # a sign-up or preferences form is a few hundred bytes
 
 
 def secure(headers: MutableHeaders) -> None:
+    """The headers above, except where a response set a stricter one of its own: the
+    admin pages' preview frame brings its own policy (no scripts at all, framed only by
+    our own page), which ``frame-ancestors 'none'`` and DENY would break."""
+    own_policy = "content-security-policy" in headers
     for name, value in HEADERS.items():
+        if own_policy and name in ("Content-Security-Policy", "X-Frame-Options"):
+            continue
         headers[name] = value
     if "cache-control" not in headers:
         headers["Cache-Control"] = NO_STORE
@@ -68,8 +75,11 @@ def origin_of(url: str) -> str:
 def same_site(request: Request, public_url: str) -> bool:
     """Whether a form post comes from our own pages (or from no browser at all)."""
     fetch_site = request.headers.get("sec-fetch-site")
-    if fetch_site is not None and fetch_site not in ("same-origin", "none"):
-        return False
+    if fetch_site is not None:
+        # set by the browser itself (no page can forge it), and it is the only word of
+        # a browser under our Referrer-Policy: no-referrer, which makes Chromium send
+        # "Origin: null" with a form post to its own site
+        return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
         return True
@@ -94,6 +104,16 @@ async def read_form(request: Request, *, lenient: bool = False) -> FormData:
         if lenient:
             return FormData()
         raise BadForm from None
+
+
+class CrossSite(Exception):
+    """A form post from another site (the reader's pages and the admin pages refuse it)."""
+
+
+def check_same_site(request: Request, public_url: str) -> None:
+    """Refuse (CrossSite) a form post that another site's page made the browser send."""
+    if not same_site(request, public_url):
+        raise CrossSite
 
 
 class BadForm(Exception):
