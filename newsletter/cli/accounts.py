@@ -17,8 +17,7 @@ def _read_password() -> str:
     or a test), so that nothing ever appears on a command line or in the shell history."""
     if sys.stdin is not None and sys.stdin.isatty():
         return click.prompt("New password", hide_input=True, confirmation_prompt="Again")
-    stream = click.get_text_stream("stdin")
-    first, second = stream.readline().rstrip("\r\n"), stream.readline().rstrip("\r\n")
+    first, second = sys.stdin.readline().rstrip("\r\n"), sys.stdin.readline().rstrip("\r\n")
     if first != second:
         raise AccountError("the two passwords differ")
     return first
