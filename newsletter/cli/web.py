@@ -16,8 +16,9 @@ from newsletter.cli.base import cli, out, workspace_of
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.pass_context
 def serve(ctx: click.Context, host: str, port: int) -> None:
-    """Serve the reader's pages (unsubscribe, subscribe, confirm, preferences) below
-    [web] public_url, behind the association's TLS proxy.
+    """Serve the reader's pages (unsubscribe, subscribe, confirm, preferences) and the
+    admin pages (admin/, see 'newsletter users') below [web] public_url, behind the
+    association's TLS proxy.
 
     Only the proxies in [web] trusted_proxies may say who the client is
     (X-Forwarded-For): a sign-up's recorded address cannot be forged by anyone else.
