@@ -2,7 +2,8 @@
 Farsi and Kurmanji, on a desktop and on a phone: form controls start where the
 reading direction starts (mirrored in Arabic and Farsi), a checkbox stands before
 its label, nothing is wider than the screen, and the Latin name of the organisation
-in the consent sentence keeps the period of its "e.V." after the "V".
+in the consent sentence keeps the period of its "e.V." after the "V" (and so does the
+confirmation mail, in a mail client that drops dir).
 
 With NEWSLETTER_SCREENSHOTS=<folder> each page is saved there as a PNG as well, for
 a person to look at (glyphs, wrapping), e.g. NEWSLETTER_SCREENSHOTS=/tmp/e2e-shots.
@@ -10,8 +11,11 @@ a person to look at (glyphs, wrapping), e.g. NEWSLETTER_SCREENSHOTS=/tmp/e2e-sho
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
+from newsletter.app.pages import open_pages
 from tests.e2e.browsing import follow, html_lang_dir, screenshot, unsubscribe_url, workspace
 
 LISTED = "layla.mansour@example.org"  # members.csv: ar, youth among her tags
@@ -39,14 +43,19 @@ MISPLACED = """(selector) => {
 }"""
 
 # Whether the consent's label text begins on the far side of its checkbox (after it
-# in reading order), and where the "V" and the "." of "e.V." stand.
-CONSENT = """() => {
+# in reading order).
+BOX_FIRST = """() => {
   const box = document.querySelector("#consent").getBoundingClientRect();
   const label = document.querySelector("label[for=consent]");
   const first = label.getClientRects()[0];
-  const rtl = getComputedStyle(label).direction === "rtl";
-  const after = rtl ? first.right <= box.left + 1 : first.left >= box.right - 1;
-  const walker = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+  return getComputedStyle(label).direction === "rtl" ? first.right <= box.left + 1
+                                                      : first.left >= box.right - 1;
+}"""
+
+# Where the "V" and the "." of the first "e.V." inside ``root`` stand; null if none.
+E_V = """(root) => {
+  const walker = document.createTreeWalker(document.querySelector(root),
+                                           NodeFilter.SHOW_TEXT);
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const at = node.data.indexOf("e.V.");
     if (at < 0) continue;
@@ -57,10 +66,20 @@ CONSENT = """() => {
       const r = range.getClientRects()[0];
       return {left: r.left, right: r.right, top: r.top};
     };
-    return {after, v: rect(at + 2), dot: rect(at + 3)};
+    return {v: rect(at + 2), dot: rect(at + 3)};
   }
-  return {after, v: null, dot: null};
+  return null;
 }"""
+
+
+def _assert_period_after_v(page, root: str, where: str) -> None:
+    """A Latin "e.V." in right-to-left text: without isolation its period is taken
+    for Arabic punctuation and stands at the far (left) end of the Latin run."""
+    found = page.evaluate(E_V, root)
+    assert found is not None, f"{where}: no 'e.V.' in {root}"
+    v, dot = found["v"], found["dot"]
+    assert dot["top"] == v["top"] and abs(dot["left"] - v["right"]) <= 1, (
+        f"{where}: the period of 'e.V.' is not after the 'V': {found}")
 
 
 def _check_layout(page, name: str, lang: str) -> None:
@@ -76,12 +95,8 @@ def _check_layout(page, name: str, lang: str) -> None:
                                  " - document.documentElement.clientWidth")
         assert overflow <= 0, f"{where}: {overflow}px wider than the screen"
         if name == "subscribe":
-            consent = page.evaluate(CONSENT)
-            assert consent["after"], f"{where}: the consent box is not before its text"
-            v, dot = consent["v"], consent["dot"]
-            assert v is not None, f"{where}: the organisation's name is not in the consent"
-            assert dot["top"] == v["top"] and abs(dot["left"] - v["right"]) <= 1, (
-                f"{where}: the period of 'e.V.' is not after the 'V': {consent}")
+            assert page.evaluate(BOX_FIRST), f"{where}: the consent box is not before its text"
+            _assert_period_after_v(page, "label[for=consent]", where)
         screenshot(page, f"{name}-{lang}-{size}")
 
 
@@ -97,6 +112,20 @@ def test_reader_pages_follow_the_reading_direction_on_desktop_and_phone(browser,
     page.goto(f"{follow(page, page.locator('main a'))}&lang={lang}")
     assert page.locator("#topic-youth").is_checked()  # the right reader's page
     _check_layout(page, "preferences", lang)
+    page.close()
+
+
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_the_confirmation_mail_keeps_the_organisations_name_whole(browser, ws, lang):
+    mail = open_pages(ws).confirmation_mail(lang, "https://verbund.example.org/c?t=1",
+                                            "https://verbund.example.org/u?t=2")
+    name = ws.config.organization.full_name
+    assert "\u2068" + name.split()[0] in mail.text  # the text part: isolates alone
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    # as sent; then as Gmail and others show it, dir dropped from every span
+    for html in (mail.html, re.sub(r'<span dir="(?:ltr|auto)">', "<span>", mail.html)):
+        page.set_content(html)
+        _assert_period_after_v(page, "body > p", f"confirmation mail, {lang}")
     page.close()
 
 
