@@ -2,8 +2,10 @@
 
 Headers: a Content-Security-Policy that allows nothing but this site (no scripts are
 needed: the pages work without JavaScript), no framing, no indexing, no sniffing,
-and no Referer (token links must not leak to the imprint's or a topic's server),
-no caching of pages that carry tokens.
+and no Referer to other sites (token links must not leak to the imprint's or a topic's
+server), no caching of pages that carry tokens. The referrer policy is "same-origin",
+not "no-referrer": under "no-referrer" browsers send ``Origin: null`` with every form
+post, even to the page's own site, and the cross-site check below refuses that.
 
 Cross-site form posts: a browser says where a form was sent from (Sec-Fetch-Site, or
 Origin in browsers before 2020); a post from another site is refused. The one-click
@@ -28,7 +30,7 @@ HEADERS = {
                                " form-action 'self'",
     "X-Content-Type-Options": "nosniff",
     "X-Robots-Tag": "noindex",
-    "Referrer-Policy": "no-referrer",
+    "Referrer-Policy": "same-origin",
     "X-Frame-Options": "DENY",  # for browsers that predate frame-ancestors
 }
 NO_STORE = "no-store"
