@@ -78,9 +78,8 @@ def same_site(request: Request, public_url: str) -> bool:
     """Whether a form post comes from our own pages (or from no browser at all)."""
     fetch_site = request.headers.get("sec-fetch-site")
     if fetch_site is not None:
-        # set by the browser itself (no page can forge it), and it is the only word of
-        # a browser under our Referrer-Policy: no-referrer, which makes Chromium send
-        # "Origin: null" with a form post to its own site
+        # set by the browser itself (no page can forge it); it also holds where a
+        # page's referrer policy turns Origin into "null" (the preview frame's)
         return fetch_site in ("same-origin", "none")
     origin = request.headers.get("origin")
     if origin is None:
