@@ -319,6 +319,19 @@ class Ledger:
             args += (status,)
         return [Row(*r) for r in self.db.execute(sql + " ORDER BY seq", args)]
 
+    def deliveries_of(self, recipient: str) -> list[Row]:
+        """One person's rows in every campaign, oldest first (the admin's person page)."""
+        return [Row(*r) for r in self.db.execute(
+            "SELECT d.campaign, d.recipient, d.email, d.name, d.language, d.reason,"
+            " d.message_id, d.status, d.attempts, d.last_error, d.provider_id, d.updated_at"
+            " FROM deliveries d JOIN campaigns c ON c.id = d.campaign WHERE d.recipient=?"
+            " ORDER BY c.created_at, d.campaign", (recipient,))]
+
+    def suppression(self, key: str) -> Suppression | None:
+        row = self.db.execute("SELECT key, email, reason, source, created_at FROM suppressions"
+                              " WHERE key=?", (key,)).fetchone()
+        return Suppression(*row) if row else None
+
     def campaigns(self) -> list[Campaign]:
         return [Campaign(*r) for r in self.db.execute(
             "SELECT id, release, transport, kind, created_at FROM campaigns"
