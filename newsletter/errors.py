@@ -91,6 +91,10 @@ class ImportError_(NewsletterError, ValueError):
     """
 
 
+class AlreadyExists(ImportError_):
+    """The release (or one of its images) exists: replacing it must be asked for."""
+
+
 class CatalogError(NewsletterError):
     """A gettext catalog cannot be read, checked or written."""
 

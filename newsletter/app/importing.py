@@ -9,7 +9,7 @@ from pathlib import Path
 from newsletter.content.importers import SUFFIXES, Imported, import_file
 from newsletter.content.parser import parse_release
 from newsletter.content.release import Release
-from newsletter.errors import ImportError_, ReleaseError
+from newsletter.errors import AlreadyExists, ImportError_, ReleaseError
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.files import atomic_write
 
@@ -39,7 +39,7 @@ def import_release(ws: Workspace, source: Path | str, *, release_id: str | None 
     if not force:
         for path in [target, *(p for p, _ in images)]:
             if path.exists():
-                raise ImportError_("already exists: pass --force to replace it, or --id to "
+                raise AlreadyExists("already exists: pass --force to replace it, or --id to "
                                    "choose another name", path=ws.relative(path))
     created = [p for p, _ in images if not p.exists()]
     for path, data in images:
