@@ -50,7 +50,7 @@ LOCK_WAIT = 10.0  # seconds a writer waits for another one (a save is quick; dra
 
 
 @contextmanager
-def catalog_lock(ws: Workspace, domain: str, lang: str, *, timeout: float = LOCK_WAIT
+def catalog_lock(ws: Workspace, domain: str, lang: str, *, timeout: float | None = None
                  ) -> Iterator[None]:
     """One writer at a time for the catalog of ``domain`` in ``lang``: whoever reads,
     changes and writes it back (the review page, ``translate``, ``extract``) holds this
@@ -58,7 +58,7 @@ def catalog_lock(ws: Workspace, domain: str, lang: str, *, timeout: float = LOCK
     lock file lives in state/locks/, never beside the PO file (git would see it)."""
     path = ws.state_dir / "locks" / f"catalog-{domain}.{lang}.lock"
     try:
-        with exclusive_lock(path, timeout=timeout):
+        with exclusive_lock(path, timeout=LOCK_WAIT if timeout is None else timeout):
             yield
     except TimeoutError as err:
         raise CatalogBusy(f"the {lang} catalog of {domain} is being written by another "
@@ -238,7 +238,7 @@ def read_catalog(path: Path, *, locale: str | None = None, prose: bool = True) -
 
 def render_catalog(cat: Catalog) -> bytes:
     buf = io.BytesIO()
-    write_po(buf, cat, width=WIDTH, sort_output=False, include_previous=False)
+    write_po(buf, cat, width=WIDTH, sort_output=False, include_previous=True)
     return buf.getvalue()
 
 
