@@ -4,6 +4,7 @@ network: it puts a Farsi word in front of the (masked) source text."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import ClassVar
 
 from newsletter.app.workspace import find_release
 from newsletter.translation.drafting import translate_release
@@ -15,7 +16,8 @@ PREFIX = "پیش‌نویس "  # "draft" in Farsi
 
 class PrefixEngine(Engine):
     name = "fake"
-    codes = {c: c for c in ("de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku")}
+    codes: ClassVar[dict[str, str]] = {
+        c: c for c in ("de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku")}
 
     def _call(self, text: str, source: str, target: str) -> str:
         return PREFIX + text

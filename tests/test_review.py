@@ -345,7 +345,7 @@ def test_concurrent_saves_of_the_same_fingerprint_let_exactly_one_through(ws):
     assert sorted(outcomes) == ["approved"] + ["changed"] * 5
 
 
-# --- the pieces ------------------------------------------------------------------------------------
+# --- the pieces -----------------------------------------------------------------------------
 
 def test_draft_origin_reads_what_drafting_writes():
     assert draft_origin(["tm: reviewed translation from 2018-08-09-x"]).reviewed
