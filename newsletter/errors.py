@@ -10,6 +10,7 @@ escaping is a bug and should show one.
     ├── ReleaseError           a release file cannot be parsed (carries file:line)
     ├── ImportError_           a text, Word or HTML file cannot be imported as a release
     ├── CatalogError           a PO/POT catalog cannot be read or written (carries file:line)
+    │   └── CatalogBusy        another process held the catalog's lock too long: try again
     ├── LanguageError          an unknown language code, or a language without UI strings
     ├── RenderError            a template is missing or fails to render
     ├── RecipientError         a recipient list cannot be read, or has invalid rows
@@ -97,6 +98,11 @@ class AlreadyExists(ImportError_):
 
 class CatalogError(NewsletterError):
     """A gettext catalog cannot be read, checked or written."""
+
+
+class CatalogBusy(CatalogError):
+    """Another process (a reviewer's save, ``translate``, ``extract``) held the catalog's
+    lock for longer than the caller would wait. Nothing was written; try again."""
 
 
 class LanguageError(NewsletterError, ValueError):

@@ -57,7 +57,13 @@ def render_preview(renderer: Renderer, release: Release, ws: Workspace, lang: st
                    view_online_url: str, original_url: str = "") -> Preview:
     """The edition a reader of ``lang`` gets, rendered. Previews have no recipient: no
     name in the greeting, and the unsubscribe link points at a harmless anchor."""
-    edition = build_edition(release, ws, lang)
+    return render_edition(renderer, build_edition(release, ws, lang),
+                          view_online_url=view_online_url, original_url=original_url)
+
+
+def render_edition(renderer: Renderer, edition: Edition, *, view_online_url: str,
+                   original_url: str = "") -> Preview:
+    """One edition rendered as a preview (no recipient), whichever way it was chosen."""
     rendered = renderer.render(edition, original_url=original_url)
     values = {"view_online_url": view_online_url, "unsubscribe_url": "#unsubscribe"}
     html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},

@@ -5,6 +5,8 @@ from __future__ import annotations
 import difflib
 import io
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -13,9 +15,9 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 
 from newsletter.content.release import Release
 from newsletter.content.segments import Segment
-from newsletter.errors import CatalogError
+from newsletter.errors import CatalogBusy, CatalogError
 from newsletter.workspace.config import Workspace
-from newsletter.workspace.files import atomic_write
+from newsletter.workspace.files import atomic_write, exclusive_lock
 
 # Babel guesses these from the msgid; for prose they are wrong ("20 % der" is not a
 # format string) and make msgfmt -c and Babel's checks reject correct translations.
@@ -42,6 +44,25 @@ def pot_path(ws: Workspace, domain: str) -> Path:
 
 def po_path(ws: Workspace, domain: str, lang: str) -> Path:
     return ws.locales_dir / lang / "LC_MESSAGES" / f"{domain}.po"
+
+
+LOCK_WAIT = 10.0  # seconds a writer waits for another one (a save is quick; drafting is not)
+
+
+@contextmanager
+def catalog_lock(ws: Workspace, domain: str, lang: str, *, timeout: float | None = None
+                 ) -> Iterator[None]:
+    """One writer at a time for the catalog of ``domain`` in ``lang``: whoever reads,
+    changes and writes it back (the review page, ``translate``, ``extract``) holds this
+    lock for the whole read-modify-write, so no one's change is lost in between. The
+    lock file lives in state/locks/, never beside the PO file (git would see it)."""
+    path = ws.state_dir / "locks" / f"catalog-{domain}.{lang}.lock"
+    try:
+        with exclusive_lock(path, timeout=LOCK_WAIT if timeout is None else timeout):
+            yield
+    except TimeoutError as err:
+        raise CatalogBusy(f"the {lang} catalog of {domain} is being written by another "
+                          "process; try again in a moment") from err
 
 
 def release_template(release: Release, ws: Workspace) -> Catalog:
@@ -217,7 +238,7 @@ def read_catalog(path: Path, *, locale: str | None = None, prose: bool = True) -
 
 def render_catalog(cat: Catalog) -> bytes:
     buf = io.BytesIO()
-    write_po(buf, cat, width=WIDTH, sort_output=False, include_previous=False)
+    write_po(buf, cat, width=WIDTH, sort_output=False, include_previous=True)
     return buf.getvalue()
 
 
@@ -264,10 +285,11 @@ def extract_release(release: Release, ws: Workspace) -> list[UpdateResult]:
     langs = ws.config.languages
     for lang in langs.targets:
         path = po_path(ws, release.id, lang)
-        old = read_catalog(path, locale=lang) if path.exists() else None
-        cat = update_catalog(template, old, lang=lang, domain=release.id,
-                             source_lang=langs.source, contact=ws.config.organization.email)
-        results.append(_result(path, lang, cat, write_catalog(path, cat)))
+        with catalog_lock(ws, release.id, lang):
+            old = read_catalog(path, locale=lang) if path.exists() else None
+            cat = update_catalog(template, old, lang=lang, domain=release.id,
+                                 source_lang=langs.source, contact=ws.config.organization.email)
+            results.append(_result(path, lang, cat, write_catalog(path, cat)))
     return results
 
 

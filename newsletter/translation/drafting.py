@@ -8,15 +8,23 @@ every entry, so a failure later in the run never throws away earlier drafts.
 from __future__ import annotations
 
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from babel.messages.catalog import Message
 
 from newsletter.content.release import Release
 from newsletter.content.segments import Segment
 from newsletter.errors import EngineRejected, EngineUnavailable
-from newsletter.translation.catalog import extract_release, po_path, read_catalog, write_catalog
+from newsletter.translation.catalog import (
+    catalog_lock,
+    extract_release,
+    po_path,
+    read_catalog,
+    write_catalog,
+)
 from newsletter.translation.checks import check_translation
 from newsletter.translation.engines import Engine
 from newsletter.translation.masking import MaskError, load_glossary, mask, unmask
@@ -71,35 +79,80 @@ def translate_release(release: Release, ws: Workspace, engine: Engine,
         lr = LanguageReport(lang)
         report.languages.append(lr)
         path = po_path(ws, release.id, lang)
-        cat = read_catalog(path, locale=lang)
-        memory = TranslationMemory.load(ws, lang)
-        try:
-            for msg in [m for m in cat if m.id]:
-                seg = segments.get((msg.context, msg.id))
-                if seg is None:
-                    continue
-                if msg.string:
-                    lr.kept += 1
-                    continue
-                if _from_memory(msg, seg, memory, lr):
-                    pass
-                elif dry_run:
-                    lr.pending += 1
-                    lr.characters += len(mask(seg.text, glossary).text)
-                    continue
-                else:
-                    _from_engine(msg, seg, engine, source, lang, glossary, day, lr)
-                if not dry_run:
-                    write_catalog(path, cat)  # saved as it goes
-                if on_entry:
-                    on_entry(lang)
-        except EngineUnavailable as err:
-            lr.failures.append(f"{lang}: {err.message}")
-            report.stopped = f"engine unreachable ({err.message})"
+        # held for the whole language: a reviewer's save waits (or is told to try again)
+        # instead of being overwritten by the catalog this run read before it
+        with catalog_lock(ws, release.id, lang):
+            stop = _draft_language(ws, engine, source, lang, path, segments, glossary, day,
+                                   lr, dry_run=dry_run, on_entry=on_entry)
+        report.calls = engine.calls
+        if stop:
+            report.stopped = stop
             break
-        finally:
-            report.calls = engine.calls
     return report
+
+
+def _draft_language(ws: Workspace, engine: Engine, source: str, lang: str, path: Path,
+                    segments: dict[tuple[str | None, str], Segment], glossary: tuple[str, ...],
+                    day: str, lr: LanguageReport, *, dry_run: bool,
+                    on_entry: Callable[[str], None] | None) -> str:
+    """Draft the empty entries of one catalog; returns why the run must stop, or ""."""
+    cat = read_catalog(path, locale=lang)
+    memory = TranslationMemory.load(ws, lang)
+    try:
+        for msg in [m for m in cat if m.id]:
+            seg = segments.get((msg.context, msg.id))
+            if seg is None:
+                continue
+            if msg.string:
+                lr.kept += 1
+                continue
+            if _from_memory(msg, seg, memory, lr):
+                pass
+            elif dry_run:
+                lr.pending += 1
+                lr.characters += len(mask(seg.text, glossary).text)
+                continue
+            else:
+                _from_engine(msg, seg, engine, source, lang, glossary, day, lr)
+            if not dry_run:
+                write_catalog(path, cat)  # saved as it goes
+            if on_entry:
+                on_entry(lang)
+    except EngineUnavailable as err:
+        lr.failures.append(f"{lang}: {err.message}")
+        return f"engine unreachable ({err.message})"
+    return ""
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Where a draft came from, as its translator comment says (see _from_memory and
+    _from_engine, which write these comments; the review page reads them)."""
+
+    kind: str  # "memory", "machine", "failed" (the engine's draft was refused) or ""
+    source: str = ""  # the release of a memory hit, or the engine's name
+    detail: str = ""  # "same text", "similar text (90%)", the day, or why it failed
+    reviewed: bool = False  # a memory hit taken as reviewed
+
+
+_TM = re.compile(r"tm: (?:reviewed translation from (?P<rev>\S+)"
+                 r"|(?P<how>.+?) in (?P<rel>\S+); please review)")
+_MT = re.compile(r"mt: (?P<engine>\S+) (?P<day>\S+);")
+_FAILED = re.compile(r"mt failed (?P<day>\S+): (?P<why>.*)")
+
+
+def draft_origin(comments: list[str]) -> Origin:
+    """The origin of a draft from its translator comments (the last of ours wins)."""
+    for comment in reversed(comments):
+        if m := _TM.match(comment):
+            if m["rev"]:
+                return Origin("memory", m["rev"], "same text", reviewed=True)
+            return Origin("memory", m["rel"], m["how"])
+        if m := _MT.match(comment):
+            return Origin("machine", m["engine"], m["day"])
+        if m := _FAILED.match(comment):
+            return Origin("failed", "", m["why"])
+    return Origin("")
 
 
 def _comment(msg: Message, text: str) -> None:
