@@ -5,6 +5,7 @@ Like the reader's pages, they call the application layer only. What exists:
     auth.py       login, logout, the interface language     admin/login, logout, ui
     dashboard.py  releases x languages                       admin/
     previews.py   what a reader of a language receives      admin/preview/<release>/<lang>
+    sending.py    plan, confirm, send, progress, schedules  admin/send (officers)
 
 Extension points, for the pages still to come (review, sending, people, upload):
 
@@ -26,12 +27,12 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from newsletter.web.admin import auth, dashboard, previews
+from newsletter.web.admin import auth, dashboard, previews, sending
 from newsletter.web.admin.site import PREFIX, AdminSite, open_site
 
 __all__ = ["MODULES", "AdminSite", "open_site", "routes"]
 
-MODULES = (auth, dashboard, previews)
+MODULES = (auth, dashboard, previews, sending)
 
 
 def routes() -> list[BaseRoute]:
