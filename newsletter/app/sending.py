@@ -258,13 +258,14 @@ def _reap(campaign: str) -> None:
 
 
 def _busy(ws: Workspace, campaign: str) -> int | None:
-    """The process sending ``campaign`` (or starting to), if any."""
+    """The process sending ``campaign`` (or starting to, or finishing), if any."""
     _reap(campaign)
     holder = lock_holder(ws.state_dir, campaign)
     if holder is not None:
         return holder
     job = jobs.read_job(ws.state_dir, campaign)
-    if job and job.state == JobState.STARTING and _alive(job.pid):
+    # starting (no lock yet) or just finishing (lock released, record not yet written)
+    if job and job.state in (JobState.STARTING, JobState.RUNNING) and _alive(job.pid):
         return job.pid
     return None
 
