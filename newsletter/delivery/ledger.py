@@ -460,3 +460,24 @@ def campaign_lock(state_dir: Path, campaign: str) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock
+
+
+def lock_holder(state_dir: Path, campaign: str) -> int | None:
+    """The process id sending ``campaign`` now, or None when nobody holds its lock.
+
+    Asks the kernel (a non-blocking flock that is released at once), so a pid left in
+    the file by a process that died is never taken for a running sender."""
+    path = state_dir / "locks" / f"{campaign}.lock"
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except FileNotFoundError:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+            return int(text) if text.isdigit() else 0  # held, the pid not written yet
+        return None
+    finally:
+        os.close(fd)

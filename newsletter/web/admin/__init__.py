@@ -9,6 +9,7 @@ Like the reader's pages, they call the application layer only. What exists:
     people.py     one person: suppress, forget, consent      admin/people
     upload.py     import a press release, its front matter   admin/upload, release/<id>/edit
     review.py     approving a release's entries one by one  admin/review/<release>/<lang>
+    sending.py    plan, confirm, send, progress, schedules  admin/send (officers)
 
 Extension points, for the pages still to come (review, sending, people, upload):
 
@@ -30,12 +31,21 @@ from __future__ import annotations
 
 from starlette.routing import BaseRoute, Mount
 
-from newsletter.web.admin import auth, dashboard, people, previews, reports, review, upload
+from newsletter.web.admin import (
+    auth,
+    dashboard,
+    people,
+    previews,
+    reports,
+    review,
+    sending,
+    upload,
+)
 from newsletter.web.admin.site import PREFIX, AdminSite, open_site
 
 __all__ = ["MODULES", "AdminSite", "open_site", "routes"]
 
-MODULES = (auth, dashboard, previews, review, reports, people, upload)
+MODULES = (auth, dashboard, previews, review, sending, reports, people, upload)
 
 
 def routes() -> list[BaseRoute]:
