@@ -40,10 +40,11 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
         # Previews have no recipient: "read online" points at the file itself and the
         # unsubscribe link at a harmless anchor.
         values = {"view_online_url": html_path.name, "unsubscribe_url": "#unsubscribe"}
-        html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},
-                           html=True)
-        text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text("")},
-                           html=False)
+        # and the reason line is the mailing's usual one (press list, subscribers)
+        html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html(""),
+                                           "why": rendered.whys.html()}, html=True)
+        text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text(""),
+                                           "why": rendered.whys.text()}, html=False)
         atomic_write(html_path, html.encode())
         atomic_write(text_path, text.encode())
         results.append(PreviewFile(edition, html_path, text_path))

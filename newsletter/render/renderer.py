@@ -12,11 +12,13 @@ from typing import Any
 
 import jinja2
 from babel.dates import format_date, format_datetime
+from babel.lists import format_list
 from markupsafe import Markup, escape
 
 from newsletter.content.release import Table
 from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.errors import RenderError
+from newsletter.reasons import PRESS, SUBSCRIBER, Why
 from newsletter.render.bidi import (
     FSI,
     LRI,
@@ -33,6 +35,7 @@ from newsletter.translation.editions import Edition
 from newsletter.translation.uistrings import install_ui, load_ui
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.languages import Language, language
+from newsletter.workspace.loading import BUILTIN_LIST
 
 HTML_TEMPLATE = "newsletter.html.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
@@ -41,8 +44,10 @@ TEXT_WIDTH = 72
 
 # Per-recipient values are filled in after rendering and inlining (see personalize):
 # plain sentinels, because premailer mangles {{ }} inside attributes.
-PLACEHOLDERS = ("greeting", "view_online_url", "unsubscribe_url")
+PLACEHOLDERS = ("greeting", "why", "view_online_url", "unsubscribe_url")
 GREETING_TEMPLATE = "greeting.j2"
+WHY_TEMPLATE = "why.j2"
+MAILING_TEMPLATE = "mailing.j2"
 NAME_SENTINEL = "%%name%%"
 _PLACEHOLDER = re.compile(r"%%([a-z_]+)%%")
 
@@ -67,12 +72,39 @@ class Greetings:
         return self.named_text.replace(NAME_SENTINEL, name) if name else self.anonymous_text
 
 
+class WhyLines:
+    """The line "why you receive this" of one edition, per reason (a ``Why.key``).
+
+    Each reason is rendered the first time a recipient needs it and then reused: a
+    campaign has a handful of them (member, press, web, a few combinations of lists),
+    so per recipient this is a dictionary lookup, like the greeting.
+    """
+
+    def __init__(self, render: Callable[[Why, bool], str], default: Why):
+        self._render = render
+        self.default = default  # for a row without a reason, and for previews
+        self._lines: dict[tuple[str, bool], str] = {}
+
+    def _line(self, key: str, html: bool) -> str:
+        line = self._lines.get((key, html))
+        if line is None:
+            line = self._lines[key, html] = self._render(Why.parse(key, self.default), html)
+        return line
+
+    def html(self, key: str = "") -> Markup:
+        return Markup(self._line(key, True))  # noqa: S704 - rendered by autoescaping Jinja
+
+    def text(self, key: str = "") -> str:
+        return self._line(key, False)
+
+
 @dataclass(frozen=True)
 class Rendered:
     edition: Edition
     html: str  # CSS inlined; contains %%placeholders%%
     text: str  # plain text; contains %%placeholders%%
     greetings: Greetings
+    whys: WhyLines
 
 
 class Renderer:
@@ -82,6 +114,7 @@ class Renderer:
         self.ws = ws
         self.asset_url = asset_url
         self._envs: dict[str, jinja2.Environment] = {}
+        self._mailing_names: dict[str, str] = {}
         css_path = ws.templates_dir / STYLESHEET
         try:
             self.css = css_path.read_text(encoding="utf-8")
@@ -177,7 +210,8 @@ class Renderer:
         ctx = self.context(edition, original_url)
         html = self.render_template(HTML_TEMPLATE, lang.code, ctx)
         text = self.render_template(TEXT_TEMPLATE, lang.code, ctx)
-        return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang))
+        return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang),
+                        self.whys(lang, edition.release.kind))
 
     def greetings(self, lang: Language) -> Greetings:
         """The salutation of one language, with and without a name."""
@@ -194,10 +228,50 @@ class Renderer:
         return Greetings(named_html=greet(named, False), named_text=greet(named_text, True),
                          anonymous_html=greet("", False), anonymous_text=greet("", True))
 
-    def finish(self, edition: Edition, html: str, text: str) -> Rendered:
+    def whys(self, lang: Language, mailing: str) -> WhyLines:
+        """The "why you receive this" lines of one language; ``mailing`` ("press", "news",
+        "digest") gives the reason of a reader whose lists are not known (a preview)."""
+        default = Why(PRESS if mailing == "press" else SUBSCRIBER)
+        flt, plain = text_filter(lang), plain_filter(lang)
+
+        def render(why: Why, html: bool) -> str:
+            def list_names(lists: tuple[str, ...], web_label: str) -> str:
+                names = [web_label if name == BUILTIN_LIST else
+                         (flt if html else plain)(self.ws.config.list_of(name).name(
+                             name, lang.code)) for name in lists]
+                return join_names(names, lang.code, html=html)
+
+            return self.render_template(WHY_TEMPLATE, lang.code, {
+                "plain": not html, "why": why, "list_names": list_names}).strip()
+
+        return WhyLines(render, default)
+
+    def mailing_name(self, mailing: str) -> str:
+        """What a kind of mailing ("press", "news", "digest") is called in the source
+        language: the List-Id's phrase, which never changes with the reader."""
+        if mailing not in self._mailing_names:
+            source = self.ws.config.languages.source
+            self._mailing_names[mailing] = self.render_template(
+                MAILING_TEMPLATE, source, {"mailing": mailing}).strip()
+        return self._mailing_names[mailing]
+
+    def finish(self, edition: Edition, html: str, text: str, mailing: str = "digest"
+               ) -> Rendered:
         """Inline the CSS of an edition rendered from other templates (the digest)."""
         return Rendered(edition, inline_css(html), _tidy_text(text),
-                        self.greetings(edition.language))
+                        self.greetings(edition.language), self.whys(edition.language, mailing))
+
+
+def join_names(names: list[Any], lang: str, *, html: bool) -> Any:
+    """"A, B and C" in the language's own way (CLDR list patterns). For HTML the names
+    are markup already (escaped, Latin runs isolated) and the pattern's words are escaped."""
+    marks = [f"\x00{i}\x00" for i in range(len(names))]
+    joined = format_list(marks, locale=lang)
+    if html:
+        joined = str(escape(joined))
+    for mark, name in zip(marks, names, strict=True):
+        joined = joined.replace(mark, str(name))
+    return Markup(joined) if html else joined  # noqa: S704 - escaped above
 
 
 def _placeholder(name: str) -> Markup:

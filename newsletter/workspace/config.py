@@ -13,6 +13,9 @@ WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
 TRANSPORTS = ("outbox", "smtp", "sendgrid")
 POLICIES = ("reviewed", "machine")
 ENGINE_NAMES = ("google", "libre", "mymemory", "microsoft", "deepl")
+# Why the people of a list get our mail, said per recipient in the footer of every message:
+# a member club, a journalist on the press list, or someone who asked for it.
+LIST_REASONS = ("member", "press", "subscriber")
 
 
 @dataclass(frozen=True)
@@ -170,6 +173,20 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class ListInfo:
+    """What a list of [lists] is to its readers: why they get mail, and its name per language.
+
+    A list written as ``name = "file.csv"`` has no names of its own: it is called by its
+    key in every language, and its people are subscribers."""
+
+    reason: str = "subscriber"  # one of LIST_REASONS
+    names: Mapping[str, str] = field(default_factory=dict)  # language -> display name
+
+    def name(self, key: str, lang: str) -> str:
+        return self.names.get(lang) or key
+
+
+@dataclass(frozen=True)
 class Config:
     organization: Organization
     sender: Sender
@@ -178,6 +195,10 @@ class Config:
     delivery: Delivery
     web: Web
     translation: Translation = field(default_factory=Translation)
+    list_info: Mapping[str, ListInfo] = field(default_factory=dict)  # by list name
+
+    def list_of(self, name: str) -> ListInfo:
+        return self.list_info.get(name) or ListInfo()
 
 
 @dataclass(frozen=True)

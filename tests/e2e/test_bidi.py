@@ -58,6 +58,7 @@ def _edition_html(ws, lang: str) -> str:
     assert edition.language.code == lang
     out = Renderer(ws, relative_asset_url(ws.build_dir)).render(edition)
     html = personalize(out.html, {"greeting": out.greetings.html("Leyla Demir"),
+                                  "why": out.whys.html(),
                                   "view_online_url": "https://verbund.example.org/online",
                                   "unsubscribe_url": "https://verbund.example.org/ab"},
                        html=True)
