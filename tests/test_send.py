@@ -72,7 +72,7 @@ def test_fallback_routing_and_language_filter(ws, release):
     assert by_reader["fa"] == {"en"} and by_reader["ku"] == {"de"}
     assert by_reader["ar"] == {"ar"} and by_reader["tr"] == {"tr"}
     fa = next(a for a in plan.assignments if a.reader_lang == "fa")
-    assert fa.reason.startswith("fa → en (fa: 24 of 24 entries not translated")
+    assert fa.reason.startswith("fa → en (fa: 24 of 25 entries not translated")
     rows = {lang: (n, fb) for lang, n, fb, _ in plan.summary()}
     assert rows["en"][1] == sum(1 for a in plan.assignments if a.reader_lang == "fa")
     only_ar = make_plan(release, ws, aud.recipients, ("ar",))

@@ -34,6 +34,8 @@ from newsletter.audience.tokens import Signer
 from newsletter.delivery.links import links_for
 from newsletter.delivery.outgoing import Attachment, EditionParts, Item, Links
 from newsletter.errors import DeliveryError
+from newsletter.render.calendar import CONTENT_TYPE as ICS_TYPE
+from newsletter.render.calendar import event_ics
 from newsletter.render.renderer import Rendered, Renderer, personalize
 from newsletter.translation.editions import Edition
 from newsletter.workspace.config import Workspace
@@ -111,16 +113,28 @@ class Prepared:
 
 
 def prepare(renderer: Renderer, edition: Edition, ws: Workspace,
-            attachments: tuple[Attachment, ...] = ()) -> Prepared:
-    original = ws.config.web.view_online(edition.release.id, ws.config.languages.source)
-    rendered = renderer.render(edition, original_url=original)
+            attachments: tuple[Attachment, ...] = (), now: dt.datetime | None = None
+            ) -> Prepared:
+    """Render an edition once; a release with an event gets its .ics file attached (in
+    the edition's language) and linked from the event box."""
+    release, code = edition.release, edition.language.code
+    original = ws.config.web.view_online(release.id, ws.config.languages.source)
+    view_online = ws.config.web.view_online(release.id, code)
+    calendar = ""
+    if release.event:
+        calendar = ws.config.web.calendar(release.id, code)
+        ics = event_ics(release, domain=ws.config.sender.from_address.rpartition("@")[2],
+                        lang=edition.language.html_lang, url=view_online,
+                        stamp=now or dt.datetime.now(dt.UTC))
+        attachments = (*attachments, Attachment(f"{release.id}.ics", ICS_TYPE, ics))
+    rendered = renderer.render(edition, original_url=original, calendar_url=calendar)
     return Prepared(
         edition=edition,
         rendered=rendered,
-        subject=edition.release.title.plain,
-        view_online_url=ws.config.web.view_online(edition.release.id, edition.language.code),
+        subject=release.title.plain,
+        view_online_url=view_online,
         attachments=attachments,
-        list_id=list_id(renderer, ws, edition.release.kind),
+        list_id=list_id(renderer, ws, release.kind),
     )
 
 

@@ -58,7 +58,7 @@ def collect(ws: Workspace, month: dt.date, now: dt.datetime | None = None) -> Di
     moment = now or dt.datetime.now(dt.UTC)
     found, embargoed = [], []
     for path in sorted(ws.releases_dir.glob("*.md")):
-        rel = load_release(path, ws.root)
+        rel = load_release(path, ws.root, timezone=ws.config.delivery.timezone)
         if rel.kind != "news" or (rel.date.year, rel.date.month) != (month.year, month.month):
             continue
         if rel.embargo and moment < rel.embargo:

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.content.release import Release
 from newsletter.errors import LanguageError
+from newsletter.render.calendar import event_ics
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url
 from newsletter.translation.editions import Edition, build_edition
 from newsletter.workspace.config import Workspace
@@ -34,7 +36,15 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
     results = []
     for lang in langs:
         edition = build_edition(release, ws, lang)
-        rendered = renderer.render(edition, original_url=f"{ws.config.languages.source}.html")
+        calendar = ""
+        if release.event:  # the .ics file beside the page, as the archive has it
+            calendar = f"{lang}.ics"
+            atomic_write(out_dir / calendar, event_ics(
+                edition.release, domain=ws.config.sender.from_address.rpartition("@")[2],
+                lang=edition.language.html_lang, stamp=dt.datetime.now(dt.UTC),
+                url=ws.config.web.view_online(release.id, edition.language.code)))
+        rendered = renderer.render(edition, original_url=f"{ws.config.languages.source}.html",
+                                   calendar_url=calendar)
         html_path = out_dir / f"{lang}.html"
         text_path = out_dir / f"{lang}.txt"
         # Previews have no recipient: "read online" points at the file itself and the

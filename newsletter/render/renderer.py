@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import textwrap
@@ -11,11 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
 from babel.lists import format_list
 from markupsafe import Markup, escape
 
-from newsletter.content.release import Table
+from newsletter.content.release import Event, Table
 from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.errors import RenderError
 from newsletter.reasons import PRESS, SUBSCRIBER, Why
@@ -32,7 +33,7 @@ from newsletter.render.credits import with_clean_credits
 from newsletter.render.css import inline_css
 from newsletter.render.tables import text_table
 from newsletter.translation.editions import Edition
-from newsletter.translation.uistrings import install_ui, load_ui
+from newsletter.translation.uistrings import ABOUT_CONTEXT, install_ui, load_ui
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.languages import Language, language
 from newsletter.workspace.loading import BUILTIN_LIST
@@ -52,6 +53,36 @@ NAME_SENTINEL = "%%name%%"
 _PLACEHOLDER = re.compile(r"%%([a-z_]+)%%")
 
 AssetUrl = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class EventTimes:
+    """When an event is, as the edition's language writes dates and times (Babel)."""
+
+    all_day: bool
+    start_date: str  # with the weekday: "Dienstag, 4. September 2018"
+    start_time: str = ""
+    end_date: str = ""  # only when it ends on another day
+    end_time: str = ""
+
+
+def event_times(event: Event, lang: str) -> EventTimes:
+    start, end = event.start, event.end
+    if not isinstance(start, dt.datetime):  # whole days
+        last = format_date(end, format="full", locale=lang) if end and end != start else ""
+        return EventTimes(True, format_date(start, format="full", locale=lang), end_date=last)
+    zone = start.tzinfo
+
+    def time(moment: dt.datetime) -> str:
+        return format_time(moment, format="short", tzinfo=zone, locale=lang)
+
+    day = format_date(start.date(), format="full", locale=lang)
+    if not isinstance(end, dt.datetime):
+        return EventTimes(False, day, time(start))
+    other_day = end.date() != start.date()
+    return EventTimes(False, day, time(start),
+                      format_date(end.date(), format="full", locale=lang) if other_day else "",
+                      time(end))
 
 
 @dataclass(frozen=True)
@@ -115,6 +146,7 @@ class Renderer:
         self.asset_url = asset_url
         self._envs: dict[str, jinja2.Environment] = {}
         self._mailing_names: dict[str, str] = {}
+        self._ui: dict[str, Any] = {}  # the UI translations of each language
         css_path = ws.templates_dir / STYLESHEET
         try:
             self.css = css_path.read_text(encoding="utf-8")
@@ -134,14 +166,24 @@ class Renderer:
                 keep_trailing_newline=True,
             )
             # not install_gettext_translations: that would trust translations as markup
-            install_ui(env, load_ui(self.ws, lang))
+            self._ui[lang] = load_ui(self.ws, lang)
+            install_ui(env, self._ui[lang])
             env.filters["wrap"] = wrap
             self._envs[lang] = env
         return self._envs[lang]
 
+    def about(self, lang: str) -> str:
+        """The "About us" text of newsletter.toml in ``lang`` (reviewed in messages.po)."""
+        about = self.ws.config.organization.about
+        if not about:
+            return ""
+        self.env(lang)
+        return str(self._ui[lang].pgettext(ABOUT_CONTEXT, about))
+
     def context(self, edition: Edition, original_url: str = "",
-                links: list[str] | None = None) -> dict[str, Any]:
-        """What every template of an edition sees."""
+                links: list[str] | None = None, calendar_url: str = "") -> dict[str, Any]:
+        """What every template of an edition sees; ``calendar_url`` links the .ics file of
+        the release's event."""
         edition = with_clean_credits(edition)  # the template writes the "Photo:" label
         lang = edition.language
         links = [] if links is None else links
@@ -188,6 +230,9 @@ class Renderer:
             "original_url": original_url,
             "source_name": language(self.ws.config.languages.source).native_name,
             "source_dir": language(self.ws.config.languages.source).direction,
+            "event_times": event_times(release.event, lang.code) if release.event else None,
+            "calendar_url": calendar_url if release.event else "",
+            "about": self.about(lang.code),
         }
 
     def render_template(self, name: str, lang: str, ctx: dict[str, Any]) -> str:
@@ -204,10 +249,12 @@ class Renderer:
             raise RenderError(f"{name} uses an undefined value: {err.message}",
                               path=self.ws.templates_dir) from err
 
-    def render(self, edition: Edition, original_url: str = "") -> Rendered:
-        """Render an edition; ``original_url`` is linked from a machine-translation notice."""
+    def render(self, edition: Edition, original_url: str = "", calendar_url: str = ""
+               ) -> Rendered:
+        """Render an edition; ``original_url`` is linked from a machine-translation notice,
+        ``calendar_url`` from the event box."""
         lang = edition.language
-        ctx = self.context(edition, original_url)
+        ctx = self.context(edition, original_url, calendar_url=calendar_url)
         html = self.render_template(HTML_TEMPLATE, lang.code, ctx)
         text = self.render_template(TEXT_TEMPLATE, lang.code, ctx)
         return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang),

@@ -48,12 +48,18 @@ class Organization:
     website: str
     imprint_url: str
     privacy_url: str
+    about: str = ""  # "About us" (Über uns), in the source language; translated in messages.po
 
     @property
     def full_name(self) -> str:
         if self.legal_form and not self.name.endswith(self.legal_form):
             return f"{self.name} {self.legal_form}"
         return self.name
+
+    @property
+    def publisher(self) -> str:
+        """Who publishes the releases, for the line "Published by ...": name and address."""
+        return ", ".join((self.full_name, *self.address.lines()))
 
 
 @dataclass(frozen=True)
@@ -130,6 +136,10 @@ class Web:
 
     def view_online(self, release_id: str, lang: str) -> str:
         return f"{self.archive_url}{release_id}/{lang}.html"
+
+    def calendar(self, release_id: str, lang: str) -> str:
+        """The .ics file of a release's event, published beside its page."""
+        return f"{self.archive_url}{release_id}/{lang}.ics"
 
 
 @dataclass(frozen=True)

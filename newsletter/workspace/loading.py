@@ -155,8 +155,11 @@ def load_config(file: Path) -> Config:
 def _organization(t: _Reader) -> Organization:
     t.only(
         "name", "legal_form", "address", "register_court", "register_number", "board",
-        "email", "website", "imprint_url", "privacy_url",
+        "email", "website", "imprint_url", "privacy_url", "about",
     )
+    about = t.data.get("about", "")
+    if not isinstance(about, str):
+        raise t.fail("about", f"expected a string, got {_type_name(about)}")
     a = t.table("address")
     a.only("extra", "street", "postal_code", "city", "country")
     for url_key in ("website", "imprint_url", "privacy_url"):
@@ -182,6 +185,8 @@ def _organization(t: _Reader) -> Organization:
         website=t.str("website"),
         imprint_url=t.str("imprint_url"),
         privacy_url=t.str("privacy_url"),
+        # a paragraph: a long TOML string may be written over several lines
+        about=" ".join(about.split()),
     )
 
 
