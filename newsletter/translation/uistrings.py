@@ -63,7 +63,7 @@ def _config_line(ws: Workspace, key: str) -> int:
     return next((n for n, line in enumerate(lines, start=1) if pattern.match(line)), 0)
 
 
-def _prose_entries(cat: Catalog) -> Catalog:
+def prose_entries(cat: Catalog) -> Catalog:
     """Babel guesses python-format from a "%" in any msgid; the About-us text is prose."""
     for msg in cat:
         if msg.id and msg.context == ABOUT_CONTEXT:
@@ -97,7 +97,7 @@ def ui_template(ws: Workspace) -> Catalog:
         cat.add(text, locations=[(CONFIG_NAME, _config_line(ws, "about"))],
                 auto_comments=["[organization] about: who we are, shown at the end of every "
                                "release (Über uns)"], context=context)
-    return _prose_entries(cat)
+    return prose_entries(cat)
 
 
 def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateResult]:
@@ -107,7 +107,7 @@ def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateRe
     for lang in ws.config.languages.all:
         path = po_path(ws, domain, lang)
         old = read_catalog(path, locale=lang, prose=False) if path.exists() else None
-        cat = _prose_entries(update_catalog(template, old, lang=lang, domain=domain,
+        cat = prose_entries(update_catalog(template, old, lang=lang, domain=domain,
                                             source_lang="en",
                                             contact=ws.config.organization.email,
                                             prose=False))
