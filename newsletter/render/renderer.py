@@ -220,6 +220,7 @@ class Renderer:
             # one left-to-right item (phone number, address, URL) as a whole
             "ltr": lambda s: ltr_html(str(s)) if rtl else Markup('<span dir="ltr">%s</span>') % s,
             "lri": LRI if rtl else "",
+            "comma": "، " if lang.code in ("ar", "fa", "ckb", "ur", "ps") else ", ",
             "pdi": PDI if rtl else "",
             "txt": txt,
             "table_text": table_text,
