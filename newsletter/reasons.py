@@ -1,4 +1,5 @@
-"""Reasons the tool gives (why a fallback, why not publishable) as data and as English.
+"""Reasons the tool gives (why a fallback, why not publishable) as data and as English,
+and why a reader receives a mailing (``Why``).
 
 A ``Reason`` is the English sentence the command line prints (it *is* a ``str``, so
 tables, counters and tests keep working) and also a code with parameters, so that
@@ -8,7 +9,9 @@ the web pages can say the same in the officer's or the reader's language.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote, unquote
 
 
 class Reason(str):
@@ -68,3 +71,38 @@ def press_original(reader: str, edition: str) -> Reason:
 def fallback(reader: str, edition: str, passed: tuple[Reason, ...]) -> Reason:
     return Reason("fallback", f"{reader} → {edition} ({'; '.join(passed)})", reader=reader,
                   edition=edition, passed=passed)
+
+
+# Why a reader receives a mailing: the footer says it to each of them, in the edition's
+# language. The plan decides it from the lists that hold the reader; the ledger keeps
+# it as ``Why.key``, so a resumed run says the same.
+MEMBER = "member"  # a member club (a list with reason = "member")
+PRESS = "press"  # a journalist on the press list
+WEB = "web"  # signed up on the website (the built-in list 'web')
+SUBSCRIBER = "subscriber"  # asked for our news in another way
+LISTS = "lists"  # on several lists: they are named
+WHY_CODES = (MEMBER, PRESS, WEB, SUBSCRIBER, LISTS)
+
+
+@dataclass(frozen=True, slots=True)
+class Why:
+    """Why a reader receives a mailing: a code, and the lists named with ``LISTS``."""
+
+    code: str
+    lists: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        """One short string (``member``, ``lists:members,press``) for plans and the ledger."""
+        if not self.lists:
+            return self.code
+        return self.code + ":" + ",".join(quote(name, safe="") for name in self.lists)
+
+    @classmethod
+    def parse(cls, key: str, default: Why) -> Why:
+        """The reason a key stands for; ``default`` for an empty or unknown one (rows
+        of ledgers from before reasons were recorded)."""
+        code, _, names = key.partition(":")
+        if code not in WHY_CODES:
+            return default
+        return cls(code, tuple(unquote(n) for n in names.split(",")) if names else ())

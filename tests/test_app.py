@@ -102,7 +102,7 @@ def test_plan_reasons_carry_a_code_and_parameters(ws):
     (passed,) = [p for p in fa.params["passed"] if p.params["language"] == fa.params["reader"]]
     assert passed.code == "passed_over"
     assert passed.params["problems"][0].code == "untranslated"
-    assert passed.params["problems"][0].params == {"missing": 24, "total": 24}
+    assert passed.params["problems"][0].params == {"missing": 24, "total": 25}
 
 
 def test_unsubscribe_by_recipient_id_is_idempotent(ws):

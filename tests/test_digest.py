@@ -38,6 +38,7 @@ def _translate_news_to_turkish(ws):
 
 def test_items_follow_the_readers_language_one_by_one(ws):
     _translate_news_to_turkish(ws)
+    po_path(ws, "2018-08-30-vereinsberatung", "tr").unlink()  # not translated yet: German
     found = digests.collect(ws, digests.parse_month("2018-08"))
     assert [r.id for r in found.releases] == [NEWS, "2018-08-30-vereinsberatung"]
     edition, items = digests.frame(found, ws, "tr")

@@ -45,7 +45,8 @@ def test_headers_parse_back(ws, release):
     assert msg["Message-ID"] == env.message_id
     assert re.fullmatch(r"<c-1\.[0-9a-f]{20}@verbund\.example\.org>", env.message_id)
     assert msg["Content-Language"] == "tr"
-    assert msg["List-Id"] == "<press.verbund.example.org>"
+    assert msg["List-Id"] == ('"Essener Verbund der Immigrantenvereine e.V.: Pressemitteilungen"'
+                              ' <press.verbund.example.org>')
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     token = SIGNER.unsubscribe_token("ayse@example.org")
     assert msg["List-Unsubscribe"] == (

@@ -31,7 +31,7 @@ def test_example_release_parses_into_typed_blocks(ws):
     assert Quote in kinds and ListBlock in kinds and Paragraph in kinds
     first = rel.blocks[0]
     assert isinstance(first, Paragraph)
-    assert first.line == 21  # file line numbers, front matter included
+    assert first.line == 22  # file line numbers, front matter included
     assert "<1>KD 11/13</1>" in first.text.text
     assert first.text.tags[0].kind == "strong"
     link_par = rel.blocks[-1]
@@ -42,10 +42,10 @@ def test_example_release_parses_into_typed_blocks(ws):
 def test_units_follow_document_order_and_roles(ws):
     rel = load_release(ws.releases_dir / f"{EXAMPLE_RELEASE}.md", ws.root)
     units = list(rel.units())
-    assert [u.context for u in units[:7]] == [
-        "title", "category", "summary", "location", "contact role", "alt", "caption"]
-    assert all(u.context is None for u in units[7:])
-    assert {u.block_type for u in units[7:]} == {"paragraph", "heading", "quotation", "list item"}
+    assert [u.context for u in units[:8]] == [
+        "title", "category", "summary", "location", "contact role", "alt", "caption", "kicker"]
+    assert all(u.context is None for u in units[8:])
+    assert {u.block_type for u in units[8:]} == {"paragraph", "heading", "quotation", "list item"}
     lines = [u.line for u in units]
     assert lines == sorted(lines)
 
@@ -101,6 +101,10 @@ def test_no_break_spaces_survive(ws):
     assert rel.blocks[0].text.text == "20\u00a0% der Vereine"
 
 
+CONTACTS = "---\ntitle: x\ndate: 2018-08-23\ncontacts:\n  - name: A\n"  # contacts[1] on line 6
+EVENT = "---\ntitle: x\ndate: 2018-08-23\nevent:\n  start: 2018-09-04 18:00\n"  # next: line 6
+
+
 @pytest.mark.parametrize(
     ("text", "line", "message"),
     [
@@ -118,10 +122,36 @@ def test_no_break_spaces_survive(ws):
          4, "leaves the workspace"),
         ("---\ntitle: x\ndate: 2018-08-23\nimage:\n  path: images/2018-08-23-unterzeichnung.png\n"
          "---\n", 4, "image.alt is required"),
-        ("---\ntitle: x\ndate: 2018-08-23\ncontact:\n  name: A\n  fax: 1\n---\n", 4,
+        # errors in nested fields name the field's own line
+        ("---\ntitle: x\ndate: 2018-08-23\ncontact:\n  name: A\n  fax: 1\n---\n", 6,
          "unknown key contact.fax"),
         ("---\ntitle: x\ndate: 2018-08-23\ncontact:\n  name: A\n  email: 'a@b.org\" x=\"'\n---\n",
-         4, "contact.email"),
+         6, "contact.email"),
+        # several contacts (issue 12, point 2)
+        (CONTACTS + "  - name: B\n    telefon: 1\n---\n", 7,
+         "unknown key contacts[1].telefon (allowed: name, role, organization, organisation,"),
+        (CONTACTS + "  - role: Presse\n---\n", 6, "missing front-matter key 'contacts[1].name'"),
+        (CONTACTS + "  - name: B\n    web: ftp://x.example.org\n---\n", 7, "contacts[1].web"),
+        (CONTACTS + "  - name: B\n    email: nobody\n---\n", 7, "contacts[1].email 'nobody'"),
+        (CONTACTS + "  - B\n---\n", 6, "contacts[1] must be a mapping"),
+        ("---\ntitle: x\ndate: 2018-08-23\ncontacts: Leyla Demir\n---\n", 4,
+         "'contacts' must be a list"),
+        ("---\ntitle: x\ndate: 2018-08-23\ncontact:\n  name: A\ncontacts:\n  - name: B\n---\n",
+         6, "either 'contact' (one) or 'contacts' (a list)"),
+        # an event
+        ("---\ntitle: x\ndate: 2018-08-23\nevent:\n  title: Fest\n  end: 2018-09-04 20:00\n---\n",
+         4, "event.start is missing"),
+        (EVENT + "  end: 2018-09-04 17:30\n---\n", 6,
+         "event.end (2018-09-04 17:30) is before event.start (2018-09-04 18:00)"),
+        (EVENT + "  end: 2018-09-03\n---\n", 6, "both have a time, or both be dates"),
+        (EVENT + "  end: 04.09.2018 20:00\n---\n", 6, "event.end: bad date or time"),
+        ("---\ntitle: x\ndate: 2018-08-23\nevent:\n  start: morgen\n---\n", 5,
+         "event.start: bad date or time 'morgen'"),
+        (EVENT + "  ort: Essen\n---\n", 6, "unknown key event.ort (allowed: title, start, end,"),
+        (EVENT + "  url: javascript:alert(1)\n---\n", 6, "event.url"),
+        ("---\ntitle: x\ndate: 2018-08-23\nevent: 2018-09-04\n---\n", 4,
+         "event must be a mapping"),
+        ("---\ntitle: x\ndate: 2018-08-23\nkicker:\n  - a\n---\n", 4, "'kicker' must be text"),
         ("---\ntitle: x\ndate: 2018-08-23\nembargo: 2018-08-23 10:00\n---\n", 4,
          "embargo needs a UTC offset"),
         ("---\ntitle: [x\ndate: 2018-08-23\n---\n", 3, "not valid YAML"),

@@ -105,7 +105,8 @@ def test_hostile_text_is_escaped_everywhere(ws, renderer):
     out = renderer.render(build_edition(rel, ws, "de"))
     html = personalize(out.html, {"view_online_url": "https://x.example.org/\"><script>",
                                   "unsubscribe_url": "https://x.example.org/u?a=1&b=2",
-                                  "greeting": out.greetings.html("<img src=x onerror=alert(8)>")},
+                                  "greeting": out.greetings.html("<img src=x onerror=alert(8)>"),
+                                  "why": out.whys.html("lists:%3Cscript%3E")},
                        html=True)
     for tag, attrs in elements(html):
         assert tag not in ("script", "iframe", "svg"), tag
@@ -144,7 +145,7 @@ def test_plain_text_keeps_rtl_in_logical_order(ws, renderer, release):
 def test_personalize_escapes_html_only(ws):
     doc = '<a href="%%unsubscribe_url%%">x</a> %%view_online_url%%'
     values = {"unsubscribe_url": "https://e.example.org/?a=1&b=\"2\"", "view_online_url": "<v>",
-              "greeting": "Hi %%unsubscribe_url%%"}
+              "greeting": "Hi %%unsubscribe_url%%", "why": "x"}
     assert personalize(doc, values, html=True) == (
         '<a href="https://e.example.org/?a=1&amp;b=&#34;2&#34;">x</a> &lt;v&gt;')
     assert personalize(doc, values, html=False).endswith("<v>")

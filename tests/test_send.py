@@ -72,7 +72,7 @@ def test_fallback_routing_and_language_filter(ws, release):
     assert by_reader["fa"] == {"en"} and by_reader["ku"] == {"de"}
     assert by_reader["ar"] == {"ar"} and by_reader["tr"] == {"tr"}
     fa = next(a for a in plan.assignments if a.reader_lang == "fa")
-    assert fa.reason.startswith("fa → en (fa: 24 of 24 entries not translated")
+    assert fa.reason.startswith("fa → en (fa: 24 of 25 entries not translated")
     rows = {lang: (n, fb) for lang, n, fb, _ in plan.summary()}
     assert rows["en"][1] == sum(1 for a in plan.assignments if a.reader_lang == "fa")
     only_ar = make_plan(release, ws, aud.recipients, ("ar",))
@@ -134,7 +134,12 @@ def test_per_recipient_work_does_not_render_or_inline(ws, release, monkeypatch):
     result = send(ws, release, request, planned)
     assert result.delivered == 38 > editions
     assert calls["inline"] == editions
-    assert calls["template"] == editions * 6  # html, text and four greeting variants
+    # per edition: html, text and four greeting variants; once: the List-Id's phrase;
+    # per edition and reason (member, press, several lists ...): the line "why", html
+    # and text. Nothing per recipient.
+    reasons = {(a.edition_lang, a.why) for a in planned.plan}
+    assert len(reasons) < result.delivered
+    assert calls["template"] == editions * 6 + 1 + 2 * len(reasons)
 
 
 def test_other_transports_need_the_secret(ws, release, monkeypatch):
@@ -306,6 +311,7 @@ def test_a_list_may_not_be_called_web(ws_root):
 
     path = ws_root / "newsletter.toml"
     path.write_text(path.read_text(encoding="utf-8").replace(
-        'press = "recipients/press.csv"', 'web = "recipients/press.csv"'), encoding="utf-8")
+        '[lists.press]', '[lists.web]').replace('[lists.press.names]', '[lists.web.names]'),
+        encoding="utf-8")
     with pytest.raises(ConfigError, match="built-in list of the web sign-ups"):
         load_workspace(ws_root)

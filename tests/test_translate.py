@@ -20,6 +20,14 @@ NEWS = "2018-08-09-sprachcafe"
 FAST = RetryPolicy(timeout=2.0, retries=2, backoff=0.01, cap=0.02, sleep=lambda s: None)
 
 
+@pytest.fixture(autouse=True)
+def _memory_of_the_press_release_only(ws_root):
+    """The counts below are of a memory that holds the press release's catalogs: the
+    example news with an event (reviewed in every language) would answer some entries."""
+    for path in (ws_root / "locales").glob("*/LC_MESSAGES/2018-08-30-vereinsberatung.po"):
+        path.unlink()
+
+
 @pytest.fixture
 def news(ws):
     return load_release(ws.releases_dir / f"{NEWS}.md", ws.root)
@@ -218,7 +226,7 @@ def test_cli_tm_export(ws_root):
     root = tree.getroot()
     assert root.get("version") == "1.4" and root.find("header").get("srclang") == "de"
     units = root.findall("body/tu")
-    assert len(units) == 24
+    assert len(units) == 25
     langs = [t.get("{http://www.w3.org/XML/1998/namespace}lang") for t in units[0].findall("tuv")]
     assert langs == ["de", "ar"]
 

@@ -93,6 +93,7 @@ def test_markup_in_a_ui_translation_is_escaped_in_emails_and_archive(ws):
     renderer = Renderer(ws, relative_asset_url(ws.build_dir))
     out = renderer.render(build_edition(release, ws, "de"))
     html = personalize(out.html, {"greeting": out.greetings.html("Ayşe <Ö>"),
+                                  "why": out.whys.html("lists:members,press"),
                                   "view_online_url": "https://x.example/v",
                                   "unsubscribe_url": "https://x.example/u"}, html=True)
     text = _no_injected_markup(html)
@@ -103,6 +104,7 @@ def test_markup_in_a_ui_translation_is_escaped_in_emails_and_archive(ws):
     assert '<b onmouseover="alert(3)">Vorstand</b>: ' in text  # placeholder still filled
     # the plain-text part shows the characters as they are, never HTML entities
     plain = personalize(out.text, {"greeting": out.greetings.text("Ayşe <Ö>"),
+                                   "why": out.whys.text("lists:members,press"),
                                    "view_online_url": "https://x.example/v",
                                    "unsubscribe_url": "https://x.example/u"}, html=False)
     assert "<script>alert(1)</script>: " in plain

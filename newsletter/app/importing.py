@@ -46,7 +46,8 @@ def import_release(ws: Workspace, source: Path | str, *, release_id: str | None 
         atomic_write(path, data)
     try:
         # the images must exist for the parser's path checks, so they are written first
-        release = parse_release(imported.text, path=target, workspace_root=ws.root)
+        release = parse_release(imported.text, path=target, workspace_root=ws.root,
+                                timezone=ws.config.delivery.timezone)
     except ReleaseError as err:
         for path in created:
             path.unlink(missing_ok=True)

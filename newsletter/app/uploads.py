@@ -199,7 +199,8 @@ def save_front_matter(ws: Workspace, release_id: str, form: FrontMatterForm, ver
     front = _front(form, meta)
     text = f"---\n{front}---\n{body}"
     try:
-        release = parse_release(text, path=path, workspace_root=ws.root)
+        release = parse_release(text, path=path, workspace_root=ws.root,
+                                timezone=ws.config.delivery.timezone)
     except ReleaseError as err:
         _, lines = load_front_matter(front, path)
         raise FormError(_field(err, lines), err.message) from None

@@ -48,14 +48,15 @@ def find_release(ws: Workspace, ref: str) -> Release:
         raise ReleaseError(f"no release {ref!r}: give a file such as "
                            f"releases/<id>.md or an id from {ws.relative(ws.releases_dir)}/")
     path = resolve_inside(ws.root, inside[0], what="release")
-    return load_release(path, ws.root)
+    return load_release(path, ws.root, timezone=ws.config.delivery.timezone)
 
 
 def list_releases(ws: Workspace, *, include_embargoed: bool = True,
                   now: dt.datetime | None = None) -> list[Release]:
     """Every release of the workspace, oldest file name first."""
     moment = now or dt.datetime.now(dt.UTC)
-    releases = [load_release(p, ws.root) for p in sorted(ws.releases_dir.glob("*.md"))]
+    releases = [load_release(p, ws.root, timezone=ws.config.delivery.timezone)
+                for p in sorted(ws.releases_dir.glob("*.md"))]
     if include_embargoed:
         return releases
     return [r for r in releases if not (r.embargo and moment < r.embargo)]

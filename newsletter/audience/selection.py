@@ -11,9 +11,11 @@ from newsletter.audience.lists import ListFile, Merged, Recipient, RowProblem, m
 from newsletter.audience.tokens import address_id
 from newsletter.content.release import Release
 from newsletter.errors import AudienceError, RecipientError
+from newsletter.reasons import LISTS, SUBSCRIBER, WEB, Why
 from newsletter.translation.editions import Edition, build_edition
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.languages import language
+from newsletter.workspace.loading import BUILTIN_LIST
 
 
 @dataclass(frozen=True)
@@ -123,6 +125,7 @@ class Assignment:
     reader_lang: str  # the language the recipient reads (their own, or the source)
     edition: Edition
     reason: str  # empty when the recipient gets their own language
+    why: str = ""  # why they receive the mailing at all: a ``Why.key``
 
     @property
     def edition_lang(self) -> str:
@@ -145,14 +148,16 @@ class Plan:
     reasons: tuple[str, ...]  # per recipient: why, when it is not their own language
     editions: dict[str, Edition]  # by edition language
     left_out_by_lang: int
+    whys: tuple[str, ...] = ()  # per recipient: why they get the mailing (``Why.key``)
 
     def __len__(self) -> int:
         return len(self.recipients)
 
     def __iter__(self) -> Iterator[Assignment]:
-        for r, reader, lang, reason in zip(self.recipients, self.readers, self.languages,
-                                           self.reasons, strict=True):
-            yield Assignment(r, reader, self.editions[lang], reason)
+        whys = self.whys or ("",) * len(self.recipients)
+        for r, reader, lang, reason, why in zip(self.recipients, self.readers, self.languages,
+                                                self.reasons, whys, strict=True):
+            yield Assignment(r, reader, self.editions[lang], reason, why)
 
     @property
     def assignments(self) -> tuple[Assignment, ...]:
@@ -181,6 +186,8 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
     readers: list[str] = []
     languages: list[str] = []
     reasons: list[str] = []
+    whys: list[str] = []
+    why_of = WhyOf(ws)
     left_out = 0
     press = release.kind == "press"
     for r in recipients:
@@ -203,10 +210,40 @@ def make_plan(release: Release, ws: Workspace, recipients: tuple[Recipient, ...]
         readers.append(reader)
         languages.append(edition.key)
         reasons.append(reason)
+        whys.append(why_of(r))
     used = set(languages)
     editions = {e.key: e for e in by_reader.values() if e.key in used}
     return Plan(tuple(chosen), tuple(readers), tuple(languages), tuple(reasons),
-                editions, left_out)
+                editions, left_out, tuple(whys))
+
+
+class WhyOf:
+    """Why a recipient receives a mailing, from the lists that hold them, as a ``Why.key``
+    (one shared string per combination of lists: plans hold one per recipient)."""
+
+    def __init__(self, ws: Workspace):
+        self.config = ws.config
+        order = [*ws.config.lists, BUILTIN_LIST]
+        self._rank = {name: i for i, name in enumerate(order)}
+        self._keys: dict[tuple[str, ...], str] = {}
+
+    def __call__(self, r: Recipient) -> str:
+        key = self._keys.get(r.lists)
+        if key is None:
+            key = self._keys[r.lists] = self.why(r.lists).key
+        return key
+
+    def why(self, lists: tuple[str, ...]) -> Why:
+        # in the order of newsletter.toml, whatever order the lists were chosen in
+        names = tuple(sorted(dict.fromkeys(lists), key=lambda n: self._rank.get(n, len(
+            self._rank))))
+        if len(names) > 1:
+            return Why(LISTS, names)
+        if not names:
+            return Why(SUBSCRIBER)
+        if names[0] == BUILTIN_LIST:
+            return Why(WEB)
+        return Why(self.config.list_of(names[0]).reason)
 
 
 PRESS_SECOND_LANGUAGE = "en"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from newsletter.content.body import BodyParser
 from newsletter.content.frontmatter import (
+    DEFAULT_TIMEZONE,
     FrontMatter,
     load_front_matter,
     resolve_file,
@@ -27,18 +28,21 @@ __all__ = ["load_release", "parse_release", "resolve_file", "resolve_image"]
 _ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
-def load_release(path: Path, workspace_root: Path) -> Release:
-    """Read and parse ``releases/<id>.md``; errors name the file and line."""
+def load_release(path: Path, workspace_root: Path, *, timezone: str = DEFAULT_TIMEZONE
+                 ) -> Release:
+    """Read and parse ``releases/<id>.md``; errors name the file and line. ``timezone``
+    ([delivery] timezone) is where the times of an event without UTC offset are."""
     try:
         source = path.read_text(encoding="utf-8")
     except FileNotFoundError as err:
         raise ReleaseError("release file not found", path=path) from err
     except UnicodeDecodeError as err:
         raise ReleaseError(f"not UTF-8 text ({err.reason})", path=path) from err
-    return parse_release(source, path=path, workspace_root=workspace_root)
+    return parse_release(source, path=path, workspace_root=workspace_root, timezone=timezone)
 
 
-def parse_release(source: str, *, path: Path, workspace_root: Path) -> Release:
+def parse_release(source: str, *, path: Path, workspace_root: Path,
+                  timezone: str = DEFAULT_TIMEZONE) -> Release:
     release_id = path.stem
     if not _ID.match(release_id):
         raise ReleaseError(
@@ -47,7 +51,7 @@ def parse_release(source: str, *, path: Path, workspace_root: Path) -> Release:
     source = source.removeprefix("\ufeff").replace("\r\n", "\n")
     front_text, body, body_offset = split_front_matter(source, path)
     meta, lines = load_front_matter(front_text, path)
-    parser = FrontMatter(meta, lines, path, workspace_root)
+    parser = FrontMatter(meta, lines, path, workspace_root, timezone)
     blocks = BodyParser(path, body_offset, workspace_root).parse(body)
     return Release(
         id=release_id,
@@ -58,11 +62,14 @@ def parse_release(source: str, *, path: Path, workspace_root: Path) -> Release:
         category=parser.segment("category"),
         summary=parser.segment("summary"),
         location=parser.segment("location"),
-        contact=parser.contact(),
+        contacts=parser.contacts(),
         image=parser.image(),
         embargo=parser.embargo(),
         attachments=parser.attachments(),
         blocks=blocks,
         lines=lines,
+        kicker=parser.segment("kicker"),
+        subtitle=parser.segment("subtitle"),
+        event=parser.event(),
     )
 

@@ -13,9 +13,12 @@ from newsletter.content.segments import Segment
 KINDS = ("news", "press")
 FRONT_KEYS = (
     "title", "date", "category", "kind", "summary", "location", "contact", "image", "embargo",
-    "attachments",
+    "attachments", "kicker", "subtitle", "contacts", "event",
 )
-CONTACT_KEYS = ("name", "role", "phone", "email")
+# "organisation" is the British and German spelling of the same key
+CONTACT_KEYS = ("name", "role", "organization", "organisation", "address", "phone", "email",
+                "web")
+EVENT_KEYS = ("title", "start", "end", "venue", "address", "url")
 IMAGE_KEYS = ("path", "alt", "caption", "credit", "print")
 _SPACE = re.compile(r"[ \t\r\n]+")
 
@@ -28,9 +31,38 @@ def squash(text: str) -> str:
 @dataclass(frozen=True)
 class Contact:
     name: str
-    role: Segment | None = None
+    role: Segment | None = None  # translated ("contact role")
     phone: str = ""
     email: str = ""
+    organization: str = ""  # a name: not translated
+    address: str = ""  # one line, as written: not translated
+    web: str = ""  # as written ("www.example.org" or "https://...")
+    line: int = 0
+
+    @property
+    def web_url(self) -> str:
+        """The link of ``web``: "www.example.org" becomes "https://www.example.org"."""
+        return self.web if "://" in self.web else f"https://{self.web}"
+
+
+@dataclass(frozen=True)
+class Event:
+    """An appointment the release announces: shown as a box and sent as an .ics file.
+
+    ``start`` and ``end`` are aware datetimes in the workspace's time zone, or dates
+    for an event that lasts whole days (``end`` then is its last day)."""
+
+    start: dt.datetime | dt.date
+    end: dt.datetime | dt.date | None = None
+    title: Segment | None = None  # translated ("event title"); else the release's title
+    venue: Segment | None = None  # the place's name, translated ("venue")
+    address: str = ""  # street and town, as written
+    url: str = ""
+    line: int = 0
+
+    @property
+    def all_day(self) -> bool:
+        return not isinstance(self.start, dt.datetime)
 
 
 @dataclass(frozen=True)
@@ -130,24 +162,42 @@ class Release:
     category: Segment | None = None
     summary: Segment | None = None
     location: Segment | None = None
-    contact: Contact | None = None
+    contacts: tuple[Contact, ...] = ()  # the press contact, or several
     image: Image | None = None
     embargo: dt.datetime | None = None
     attachments: tuple[Path, ...] = ()  # files sent along (press mailings)
     blocks: tuple[Block, ...] = ()
     lines: dict[str, int] = field(default_factory=dict, compare=False, hash=False)
+    kicker: Segment | None = None  # the line above the title (Dachzeile)
+    subtitle: Segment | None = None  # the line below it
+    event: Event | None = None
+
+    @property
+    def contact(self) -> Contact | None:
+        """The first contact (releases with ``contact:`` have one)."""
+        return self.contacts[0] if self.contacts else None
 
     def units(self) -> Iterator[Unit]:
         """Every translatable string in document order."""
         ln = self.lines
         front = [Unit("title", self.title, "title", ln.get("title", 1))]
         for role, seg in (("summary", self.summary), ("category", self.category),
-                          ("location", self.location)):
+                          ("location", self.location), ("kicker", self.kicker),
+                          ("subtitle", self.subtitle)):
             if seg:
                 front.append(Unit(role, seg, role, ln.get(role, 1)))
-        if self.contact and self.contact.role:
-            front.append(Unit("contact role", self.contact.role, "contact role",
-                              ln.get("contact", 1)))
+        for contact in self.contacts:
+            if contact.role:
+                front.append(Unit("contact role", contact.role, "contact role",
+                                  contact.line or ln.get("contact", 1)))
+        if self.event:
+            ev = self.event
+            if ev.title:
+                front.append(Unit("event title", ev.title, "event title",
+                                  ln.get("event.title", ev.line)))
+            if ev.venue:
+                front.append(Unit("venue", ev.venue, "event venue",
+                                  ln.get("event.venue", ev.line)))
         if self.image:
             front.extend(_image_units(self.image, "image"))
         yield from sorted(front, key=lambda u: u.line)  # the order a reader of the file sees
@@ -160,16 +210,21 @@ class Release:
         def tr(ctx: str | None, seg: Segment | None) -> Segment | None:
             return None if seg is None else lookup(ctx, seg)
 
-        contact = self.contact
-        if contact and contact.role:
-            contact = replace(contact, role=tr("contact role", contact.role))
+        contacts = tuple(replace(c, role=tr("contact role", c.role)) for c in self.contacts)
+        event = self.event
+        if event:
+            event = replace(event, title=tr("event title", event.title),
+                            venue=tr("venue", event.venue))
         return replace(
             self,
             title=lookup("title", self.title),
             summary=tr("summary", self.summary),
             category=tr("category", self.category),
             location=tr("location", self.location),
-            contact=contact,
+            kicker=tr("kicker", self.kicker),
+            subtitle=tr("subtitle", self.subtitle),
+            contacts=contacts,
+            event=event,
             image=_translate_image(self.image, lookup) if self.image else None,
             blocks=tuple(_translate_block(b, lookup) for b in self.blocks),
         )

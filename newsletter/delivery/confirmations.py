@@ -78,8 +78,8 @@ def send(ws: Workspace, signer: Signer, mail: MailContent, recipient_id: str, em
                                                            sender.from_address,
                                                            sender.reply_to))
     # the cancel link is the unsubscribe link: SendGrid puts it in List-Unsubscribe
-    item = Item(recipient_id, email, name, message_id, links_for(signer, ws.config.web,
-                                                                 recipient_id), "", "", data)
+    item = Item(recipient_id, email, name, message_id,
+                links_for(signer, ws.config.web, recipient_id), "", "", mime=data)
     with transport:
         (outcome,) = transport.send(Batch(CAMPAIGN, parts, (item,)))
     if outcome.status != SENT:

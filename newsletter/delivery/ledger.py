@@ -19,7 +19,13 @@ from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.delivery.ledger_schema import SCHEMA, migrate_campaigns, plan_values, statements
+from newsletter.delivery.ledger_schema import (
+    SCHEMA,
+    migrate_campaigns,
+    migrate_deliveries,
+    plan_values,
+    statements,
+)
 from newsletter.delivery.records import (
     REASONS,
     STATUSES,
@@ -104,6 +110,8 @@ class Ledger:
             columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
             if "kind" not in columns:
                 migrate_campaigns(db)
+            if "why" not in {r[1] for r in db.execute("PRAGMA table_info(deliveries)")}:
+                migrate_deliveries(db)
 
     def _check_key(self, key: bytes | None, key_path: Path) -> str:
         """The ledger's own id; its key fingerprint must match the key beside it."""
@@ -175,9 +183,10 @@ class Ledger:
     # --- campaigns and deliveries -----------------------------------------------------
 
     def add_campaign(self, campaign: str, release: str, transport: str, selection: str,
-                     rows: Iterable[tuple[str, str, str, str, str, str]], *,
+                     rows: Iterable[tuple[str, ...]], *,
                      kind: str = "real", outbox: str = "", retry_rejected: bool = False) -> int:
-        """Record the plan: (recipient id, email, name, language, reason, message id).
+        """Record the plan: (recipient id, email, name, language, reason, message id, and
+        optionally why they get the mailing).
 
         Rows already settled are left as they are (a rerun must not reset 'sent');
         rows still to send take the current plan's edition (a translation may have been
@@ -204,10 +213,10 @@ class Ledger:
                                                 " WHERE reason='erased'")}
             db.executemany(
                 "INSERT INTO deliveries (campaign, recipient, email, name, language, reason,"
-                " message_id, status, last_error, seq, plan_mark, created_at, updated_at)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                " why, message_id, status, last_error, seq, plan_mark, created_at, updated_at)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
                 " ON CONFLICT(campaign, recipient) DO UPDATE SET name=excluded.name,"
-                " language=excluded.language, reason=excluded.reason,"
+                " language=excluded.language, reason=excluded.reason, why=excluded.why,"
                 " plan_mark=excluded.plan_mark WHERE deliveries.status IN ('pending', 'failed')",
                 plan_values(campaign, rows, erased, mark, stamp))
             # still to send, but not in this run's plan: they left the selected lists
@@ -240,7 +249,7 @@ class Ledger:
         # Edition by edition (large batches), in plan order within an edition, paged by
         # (language, seq), so rows changing status meanwhile never shift the pages.
         sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"  # noqa: S608 - only "?" marks are joined in
-               " attempts, last_error, provider_id, updated_at, seq FROM deliveries"
+               " attempts, last_error, provider_id, updated_at, why, seq FROM deliveries"
                " WHERE campaign=? AND status IN (" + marks + ") AND (language, seq) > (?, ?)"
                " ORDER BY language, seq LIMIT 2000")
         last: tuple[str, int] = ("", -1)
@@ -312,7 +321,8 @@ class Ledger:
 
     def rows(self, campaign: str, status: str | None = None) -> list[Row]:
         sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"
-               " attempts, last_error, provider_id, updated_at FROM deliveries WHERE campaign=?")
+               " attempts, last_error, provider_id, updated_at, why FROM deliveries"
+               " WHERE campaign=?")
         args: tuple[str, ...] = (campaign,)
         if status:
             sql += " AND status=?"

@@ -34,6 +34,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     name TEXT NOT NULL DEFAULT '',    -- for the greeting and the To header, erased too
     language TEXT NOT NULL,           -- the edition the recipient gets
     reason TEXT NOT NULL DEFAULT '',  -- why that edition (fallbacks)
+    why TEXT NOT NULL DEFAULT '',     -- why they get the mailing at all (reasons.Why.key)
     message_id TEXT NOT NULL,
     status TEXT NOT NULL CHECK (status IN (@STATUSES@)),
     attempts INTEGER NOT NULL DEFAULT 0,
@@ -147,15 +148,23 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
     "@SCHEDULE_STATES@", ", ".join(f"'{s}'" for s in SCHEDULE_STATES))
 
 
-def plan_values(campaign: str, rows: Iterable[tuple[str, str, str, str, str, str]],
+def plan_values(campaign: str, rows: Iterable[tuple[str, ...]],
                  erased: set[str], mark: int, stamp: str) -> Iterator[tuple[object, ...]]:
-    for seq, (rid, email, name, lang, reason, mid) in enumerate(rows):
+    """Rows of the plan: (recipient id, email, name, language, reason, message id[, why])."""
+    for seq, (rid, email, name, lang, reason, mid, *rest) in enumerate(rows):
+        why = rest[0] if rest else ""
         if rid in erased:  # the list still has their row: keep no address, send nothing
-            yield (campaign, rid, "", "", lang, "", mid, "suppressed", "erased", seq, mark,
+            yield (campaign, rid, "", "", lang, "", "", mid, "suppressed", "erased", seq, mark,
                    stamp, stamp)
         else:
-            yield (campaign, rid, email, name, lang, reason, mid, "pending", "", seq, mark,
-                   stamp, stamp)
+            yield (campaign, rid, email, name, lang, reason, why, mid, "pending", "", seq,
+                   mark, stamp, stamp)
+
+
+def migrate_deliveries(db: sqlite3.Connection) -> None:
+    """Ledgers from before the footer said why each reader gets a mailing: their rows
+    get an empty reason, which the messages read as the mailing's usual one."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN why TEXT NOT NULL DEFAULT ''")
 
 
 def migrate_campaigns(db: sqlite3.Connection) -> None:

@@ -90,11 +90,11 @@ class _StopFlag:
 
 
 def plan_rows(assignments: Iterable[Assignment], builder: MessageBuilder
-              ) -> Iterator[tuple[str, str, str, str, str, str]]:
+              ) -> Iterator[tuple[str, str, str, str, str, str, str]]:
     for a in assignments:
         rid = builder.signer.recipient_id(a.recipient.email)
         yield (rid, a.recipient.email, a.recipient.name, a.edition_lang, a.reason,
-               builder.message_id(rid))
+               builder.message_id(rid), a.why)
 
 
 def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: str,
@@ -170,7 +170,7 @@ def _send_batch(ledger: Ledger, campaign: str, rows: list[Row], prepared: dict[s
     for r in rows:
         try:
             items.append(builder.item(prep, r.recipient, r.email, r.name, r.message_id,
-                                      mime=transport.wants_mime))
+                                      mime=transport.wants_mime, why=r.why))
         except DeliveryError as err:  # a name or address no header may carry
             unbuilt.append(Outcome(r.recipient, REJECTED, err.message))
     batch = Batch(campaign, builder.parts(prep), tuple(items))

@@ -34,6 +34,8 @@ from newsletter.audience.tokens import Signer
 from newsletter.delivery.links import links_for
 from newsletter.delivery.outgoing import Attachment, EditionParts, Item, Links
 from newsletter.errors import DeliveryError
+from newsletter.render.calendar import CONTENT_TYPE as ICS_TYPE
+from newsletter.render.calendar import event_ics
 from newsletter.render.renderer import Rendered, Renderer, personalize
 from newsletter.translation.editions import Edition
 from newsletter.workspace.config import Workspace
@@ -107,19 +109,49 @@ class Prepared:
     subject: str
     view_online_url: str
     attachments: tuple[Attachment, ...] = ()
+    list_id: str = ""  # the List-Id header, the same for every message of this kind
 
 
 def prepare(renderer: Renderer, edition: Edition, ws: Workspace,
-            attachments: tuple[Attachment, ...] = ()) -> Prepared:
-    original = ws.config.web.view_online(edition.release.id, ws.config.languages.source)
-    rendered = renderer.render(edition, original_url=original)
+            attachments: tuple[Attachment, ...] = (), now: dt.datetime | None = None
+            ) -> Prepared:
+    """Render an edition once; a release with an event gets its .ics file attached (in
+    the edition's language) and linked from the event box."""
+    release, code = edition.release, edition.language.code
+    original = ws.config.web.view_online(release.id, ws.config.languages.source)
+    view_online = ws.config.web.view_online(release.id, code)
+    calendar = ""
+    if release.event:
+        calendar = ws.config.web.calendar(release.id, code)
+        ics = event_ics(release, domain=ws.config.sender.from_address.rpartition("@")[2],
+                        lang=edition.language.html_lang, url=view_online,
+                        stamp=now or dt.datetime.now(dt.UTC))
+        attachments = (*attachments, Attachment(f"{release.id}.ics", ICS_TYPE, ics))
+    rendered = renderer.render(edition, original_url=original, calendar_url=calendar)
     return Prepared(
         edition=edition,
         rendered=rendered,
-        subject=edition.release.title.plain,
-        view_online_url=ws.config.web.view_online(edition.release.id, edition.language.code),
+        subject=release.title.plain,
+        view_online_url=view_online,
         attachments=attachments,
+        list_id=list_id(renderer, ws, release.kind),
     )
+
+
+def list_id(renderer: Renderer, ws: Workspace, mailing: str) -> str:
+    """``List-Id`` (RFC 2919) of a kind of mailing ("press", "news", "digest"): the same for
+    every message of that kind, whatever the reader, language or release, so that
+    filters keep working; its phrase names the association and the kind of mailing in
+    the source language. ``<press.verbund.example.org>`` for the press releases."""
+    domain = ws.config.sender.from_address.rpartition("@")[2]
+    phrase = f"{ws.config.organization.full_name}: {renderer.mailing_name(mailing)}"
+    _single_line(phrase, "List-Id")
+    if phrase.isascii():
+        quoted = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    else:  # encoded words, on one line: SendGrid takes header values without folds
+        quoted = Header(phrase, "utf-8", header_name="List-Id").encode(
+            linesep=" ", maxlinelen=998)
+    return f"{quoted} <{mailing}.{domain}>"
 
 
 class Addressee(Protocol):
@@ -200,18 +232,21 @@ class MessageBuilder:
                 subject=prepared.subject, html=prepared.rendered.html,
                 text=prepared.rendered.text, view_online_url=prepared.view_online_url,
                 sender=self.sender_config,
-                attachments=prepared.attachments)
+                attachments=prepared.attachments, list_id=prepared.list_id)
         return self._parts[key]
 
     def item(self, prepared: Prepared, rid: str, email: str, name: str, message_id: str, *,
-             mime: bool) -> Item:
-        """One recipient as a transport gets it; ``mime`` adds the finished message."""
+             mime: bool, why: str = "") -> Item:
+        """One recipient as a transport gets it; ``mime`` adds the finished message.
+        ``why``: why they receive it (a ``Why.key``; empty: the mailing's usual reason)."""
         greetings = prepared.rendered.greetings
+        whys = prepared.rendered.whys
         item = Item(rid, email, name, message_id, self.links(rid),
-                    str(greetings.html(name)), greetings.text(name))
+                    str(greetings.html(name)), greetings.text(name),
+                    str(whys.html(why)), whys.text(why))
         if not mime:
             return item
-        return replace(item, mime=self.build(prepared, item, rid).data)
+        return replace(item, mime=self.build(prepared, item, rid, why).data)
 
     def _edition_head(self, prepared: Prepared) -> tuple[bytes, bytes]:
         """Headers shared by every message of an edition, and its MIME boundary."""
@@ -227,7 +262,7 @@ class MessageBuilder:
                 ("Subject", encode_text(prepared.subject, "Subject")),
                 ("Date", self.date),
                 ("Content-Language", lang),
-                ("List-Id", f"<{prepared.edition.release.kind}.{self.domain}>"),
+                ("List-Id", prepared.list_id or f"<{prepared.edition.release.kind}.{self.domain}>"),
                 ("List-Unsubscribe-Post", "List-Unsubscribe=One-Click"),
                 ("X-Newsletter-Campaign", self.campaign_id),
                 ("MIME-Version", "1.0"),
@@ -240,16 +275,20 @@ class MessageBuilder:
                     for a in prepared.attachments)
         return self._heads[key]
 
-    def build(self, prepared: Prepared, recipient: Addressee, rid: str = "") -> Envelope:
+    def build(self, prepared: Prepared, recipient: Addressee, rid: str = "", why: str = ""
+              ) -> Envelope:
+        """The message for one recipient; ``why`` is why they receive it (``Why.key``)."""
         rid = rid or self.signer.recipient_id(recipient.email)
         links = self.links(rid)
         unsubscribe = links.unsubscribe_url
-        greetings = prepared.rendered.greetings
+        greetings, whys = prepared.rendered.greetings, prepared.rendered.whys
         values = {"view_online_url": prepared.view_online_url, "unsubscribe_url": unsubscribe}
-        text = personalize(prepared.rendered.text,
-                           {**values, "greeting": greetings.text(recipient.name)}, html=False)
-        html = personalize(prepared.rendered.html,
-                           {**values, "greeting": greetings.html(recipient.name)}, html=True)
+        text = personalize(prepared.rendered.text, {
+            **values, "greeting": greetings.text(recipient.name), "why": whys.text(why)},
+            html=False)
+        html = personalize(prepared.rendered.html, {
+            **values, "greeting": greetings.html(recipient.name), "why": whys.html(why)},
+            html=True)
         message_id = self.message_id(rid)
         head, boundary = self._edition_head(prepared)
         headers = _header_lines([

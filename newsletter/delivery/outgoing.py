@@ -1,6 +1,7 @@
 """What a transport is handed: plain data, nothing to render and no keys.
 
-The send loop turns ledger rows into ``Item``s (address, name, links, greeting, and
+The send loop turns ledger rows into ``Item``s (address, name, links, greeting, the
+line saying why they receive it, and
 the finished MIME message when the transport wants one) and an edition into
 ``EditionParts`` (subject, the rendered HTML and text with their %%placeholders%%,
 attachments, sender). Transports import this module and the error tree only.
@@ -43,11 +44,12 @@ class EditionParts:
     key: str  # "tr", or "en+de" for journalists who get the original appended
     content_languages: str  # the Content-Language header
     subject: str
-    html: str  # contains %%greeting%%, %%unsubscribe_url%%, %%view_online_url%%
+    html: str  # contains %%greeting%%, %%why%%, %%unsubscribe_url%%, %%view_online_url%%
     text: str
     view_online_url: str
     sender: Sender
     attachments: tuple[Attachment, ...] = ()
+    list_id: str = ""  # the List-Id header: one per kind of mailing
 
 
 @dataclass(slots=True)
@@ -61,6 +63,8 @@ class Item:
     links: Links
     greeting_html: str  # escaped, ready for the HTML part
     greeting_text: str
+    why_html: str = ""  # why they receive it, ready for the HTML part
+    why_text: str = ""
     mime: bytes = b""  # the whole message, for transports that want MIME
 
 

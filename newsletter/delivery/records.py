@@ -47,6 +47,7 @@ class Row:
     last_error: str
     provider_id: str
     updated_at: str
+    why: str = ""  # why the recipient gets the mailing (reasons.Why.key)
 
 
 @dataclass(frozen=True)

@@ -98,7 +98,8 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
     done = []
     for entry in due:
         campaign, rel_path = entry.campaign, entry.release
-        release = load_release(ws.inside(rel_path, what="release"), ws.root)
+        release = load_release(ws.inside(rel_path, what="release"), ws.root,
+                               timezone=ws.config.delivery.timezone)
         request = _request_from(entry.request)
         planned = plan_send(ws, release, request)
         if planned.campaign != campaign:

@@ -21,6 +21,7 @@ from newsletter.content.release import Figure, Release
 from newsletter.content.segments import to_html
 from newsletter.errors import RenderError
 from newsletter.render.bidi import text_filter
+from newsletter.render.calendar import event_ics
 from newsletter.render.renderer import Renderer
 from newsletter.translation.editions import Edition, build_edition
 from newsletter.workspace.config import Workspace
@@ -75,7 +76,7 @@ def _build(ws: Workspace, out: Path, now: dt.datetime | None) -> ArchiveResult:
     moment = now or dt.datetime.now(dt.UTC)
     releases, embargoed = [], []
     for path in sorted(ws.releases_dir.glob("*.md")):
-        rel = load_release(path, ws.root)
+        rel = load_release(path, ws.root, timezone=ws.config.delivery.timezone)
         if rel.embargo and moment < rel.embargo:
             embargoed.append(rel.id)
         else:
@@ -129,7 +130,15 @@ def _release_pages(ws: Workspace, rel: Release, by_reader: dict[str, Edition], o
     written = []
     for lg in page_langs:
         edition = next(e for e in by_reader.values() if e.language.code == lg.code)
-        ctx = renderer.context(edition, original_url=f"{source}.html" if edition.machine else "")
+        calendar = ""
+        if rel.event:  # the event's .ics file beside the page: the emails link to it
+            calendar = f"{lg.code}.ics"
+            atomic_write(folder / calendar, event_ics(
+                edition.release, domain=ws.config.sender.from_address.rpartition("@")[2],
+                lang=lg.html_lang, stamp=dt.datetime.now(dt.UTC),
+                url=ws.config.web.view_online(rel.id, lg.code)))
+        ctx = renderer.context(edition, original_url=f"{source}.html" if edition.machine else "",
+                               calendar_url=calendar)
         ctx.update(root="../", alternates=alternates,
                    x_default=ws.config.web.view_online(rel.id, source))
         html = renderer.render_template("archive/page.html.j2", lg.code, ctx)

@@ -16,13 +16,13 @@ from typing import Any
 
 from babel.dates import format_date
 
-from newsletter.audience.selection import Plan, Selection, reader_language
+from newsletter.audience.selection import Plan, Selection, WhyOf, reader_language
 from newsletter.content.parser import load_release
 from newsletter.content.release import Release
 from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import with_rehearsal
-from newsletter.delivery.mime import Prepared
+from newsletter.delivery.mime import Prepared, list_id
 from newsletter.errors import ReleaseError
 from newsletter.render.bidi import plain_filter, text_filter
 from newsletter.render.renderer import Renderer
@@ -32,6 +32,7 @@ from newsletter.workspace.languages import language
 
 HTML_TEMPLATE = "digest.html.j2"
 TEXT_TEMPLATE = "digest.txt.j2"
+DIGEST = "digest"  # the kind of mailing: its own List-Id
 _MONTH = re.compile(r"^(\d{4})-(\d{2})$")
 
 
@@ -57,7 +58,7 @@ def collect(ws: Workspace, month: dt.date, now: dt.datetime | None = None) -> Di
     moment = now or dt.datetime.now(dt.UTC)
     found, embargoed = [], []
     for path in sorted(ws.releases_dir.glob("*.md")):
-        rel = load_release(path, ws.root)
+        rel = load_release(path, ws.root, timezone=ws.config.delivery.timezone)
         if rel.kind != "news" or (rel.date.year, rel.date.month) != (month.year, month.month):
             continue
         if rel.embargo and moment < rel.embargo:
@@ -126,7 +127,8 @@ def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_inv
     audience = audiences.load(ws, selection, skip_invalid=skip_invalid)
     only = {language(c).code for c in selection.langs}
     frames: dict[str, tuple[Edition, tuple[DigestItem, ...]]] = {}
-    chosen, readers, reasons = [], [], []
+    chosen, readers, reasons, whys = [], [], [], []
+    why_of = WhyOf(ws)
     left_out = 0
     for r in audience.recipients:
         reader, reason = reader_language(r, ws)  # the frame is always in the reader's language
@@ -138,8 +140,9 @@ def digest_plan(digest: Digest, ws: Workspace, selection: Selection, *, skip_inv
         chosen.append(r)
         readers.append(reader)
         reasons.append(reason)
+        whys.append(why_of(r))
     plan = Plan(tuple(chosen), tuple(readers), tuple(readers), tuple(reasons),
-                {k: v[0] for k, v in frames.items()}, left_out)
+                {k: v[0] for k, v in frames.items()}, left_out, tuple(whys))
     return plan, audience, {k: v[1] for k, v in frames.items()}
 
 
@@ -159,7 +162,8 @@ def prepare_digest(renderer: Renderer, ws: Workspace, edition: Edition,
     )
     html = renderer.render_template(HTML_TEMPLATE, lang.code, ctx)
     text = renderer.render_template(TEXT_TEMPLATE, lang.code, ctx)
-    rendered = renderer.finish(edition, html, text)
+    rendered = renderer.finish(edition, html, text, mailing=DIGEST)
     return Prepared(edition=edition, rendered=rendered,
                     subject=f"{ws.config.organization.name}: {edition.release.title.plain}",
-                    view_online_url=f"{ws.config.web.archive_url}{lang.code}/index.html")
+                    view_online_url=f"{ws.config.web.archive_url}{lang.code}/index.html",
+                    list_id=list_id(renderer, ws, DIGEST))

@@ -3,11 +3,13 @@ or rendered in memory for the admin pages."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 from newsletter.content.release import Release
 from newsletter.errors import LanguageError
+from newsletter.render.calendar import event_ics
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url
 from newsletter.translation.editions import Edition, build_edition
 from newsletter.workspace.config import Workspace
@@ -34,13 +36,22 @@ def write_previews(release: Release, ws: Workspace, langs: tuple[str, ...], out_
         renderer.env(lang)
     results = []
     for lang in langs:
+        edition = build_edition(release, ws, lang)
+        calendar = ""
+        if release.event:  # the .ics file beside the page, as the archive has it
+            calendar = f"{lang}.ics"
+            atomic_write(out_dir / calendar, event_ics(
+                edition.release, domain=ws.config.sender.from_address.rpartition("@")[2],
+                lang=edition.language.html_lang, stamp=dt.datetime.now(dt.UTC),
+                url=ws.config.web.view_online(release.id, edition.language.code)))
         html_path = out_dir / f"{lang}.html"
         text_path = out_dir / f"{lang}.txt"
-        shown = render_preview(renderer, release, ws, lang, view_online_url=html_path.name,
-                               original_url=f"{ws.config.languages.source}.html")
+        shown = render_edition(renderer, edition, view_online_url=html_path.name,
+                               original_url=f"{ws.config.languages.source}.html",
+                               calendar_url=calendar)
         atomic_write(html_path, shown.html.encode())
         atomic_write(text_path, shown.text.encode())
-        results.append(PreviewFile(shown.edition, html_path, text_path))
+        results.append(PreviewFile(edition, html_path, text_path))
     return results
 
 
@@ -62,12 +73,13 @@ def render_preview(renderer: Renderer, release: Release, ws: Workspace, lang: st
 
 
 def render_edition(renderer: Renderer, edition: Edition, *, view_online_url: str,
-                   original_url: str = "") -> Preview:
-    """One edition rendered as a preview (no recipient), whichever way it was chosen."""
-    rendered = renderer.render(edition, original_url=original_url)
+                   original_url: str = "", calendar_url: str = "") -> Preview:
+    """One edition rendered as a preview (no recipient), whichever way it was chosen;
+    the reason line is the mailing's usual one (press list, subscribers)."""
+    rendered = renderer.render(edition, original_url=original_url, calendar_url=calendar_url)
     values = {"view_online_url": view_online_url, "unsubscribe_url": "#unsubscribe"}
-    html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html("")},
-                       html=True)
-    text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text("")},
-                       html=False)
+    html = personalize(rendered.html, {**values, "greeting": rendered.greetings.html(""),
+                                       "why": rendered.whys.html()}, html=True)
+    text = personalize(rendered.text, {**values, "greeting": rendered.greetings.text(""),
+                                       "why": rendered.whys.text()}, html=False)
     return Preview(edition, html, text)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 import re
 import textwrap
@@ -11,12 +12,14 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
-from babel.dates import format_date, format_datetime
+from babel.dates import format_date, format_datetime, format_time
+from babel.lists import format_list
 from markupsafe import Markup, escape
 
-from newsletter.content.release import Table
+from newsletter.content.release import Event, Table
 from newsletter.content.segments import Segment, to_html, to_text
 from newsletter.errors import RenderError
+from newsletter.reasons import PRESS, SUBSCRIBER, Why
 from newsletter.render.bidi import (
     FSI,
     LRI,
@@ -30,9 +33,10 @@ from newsletter.render.credits import with_clean_credits
 from newsletter.render.css import inline_css
 from newsletter.render.tables import text_table
 from newsletter.translation.editions import Edition
-from newsletter.translation.uistrings import install_ui, load_ui
+from newsletter.translation.uistrings import ABOUT_CONTEXT, install_ui, load_ui
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.languages import Language, language
+from newsletter.workspace.loading import BUILTIN_LIST
 
 HTML_TEMPLATE = "newsletter.html.j2"
 TEXT_TEMPLATE = "newsletter.txt.j2"
@@ -41,12 +45,44 @@ TEXT_WIDTH = 72
 
 # Per-recipient values are filled in after rendering and inlining (see personalize):
 # plain sentinels, because premailer mangles {{ }} inside attributes.
-PLACEHOLDERS = ("greeting", "view_online_url", "unsubscribe_url")
+PLACEHOLDERS = ("greeting", "why", "view_online_url", "unsubscribe_url")
 GREETING_TEMPLATE = "greeting.j2"
+WHY_TEMPLATE = "why.j2"
+MAILING_TEMPLATE = "mailing.j2"
 NAME_SENTINEL = "%%name%%"
 _PLACEHOLDER = re.compile(r"%%([a-z_]+)%%")
 
 AssetUrl = Callable[[Path], str]
+
+
+@dataclass(frozen=True)
+class EventTimes:
+    """When an event is, as the edition's language writes dates and times (Babel)."""
+
+    all_day: bool
+    start_date: str  # with the weekday: "Dienstag, 4. September 2018"
+    start_time: str = ""
+    end_date: str = ""  # only when it ends on another day
+    end_time: str = ""
+
+
+def event_times(event: Event, lang: str) -> EventTimes:
+    start, end = event.start, event.end
+    if not isinstance(start, dt.datetime):  # whole days
+        last = format_date(end, format="full", locale=lang) if end and end != start else ""
+        return EventTimes(True, format_date(start, format="full", locale=lang), end_date=last)
+    zone = start.tzinfo
+
+    def time(moment: dt.datetime) -> str:
+        return format_time(moment, format="short", tzinfo=zone, locale=lang)
+
+    day = format_date(start.date(), format="full", locale=lang)
+    if not isinstance(end, dt.datetime):
+        return EventTimes(False, day, time(start))
+    other_day = end.date() != start.date()
+    return EventTimes(False, day, time(start),
+                      format_date(end.date(), format="full", locale=lang) if other_day else "",
+                      time(end))
 
 
 @dataclass(frozen=True)
@@ -67,12 +103,39 @@ class Greetings:
         return self.named_text.replace(NAME_SENTINEL, name) if name else self.anonymous_text
 
 
+class WhyLines:
+    """The line "why you receive this" of one edition, per reason (a ``Why.key``).
+
+    Each reason is rendered the first time a recipient needs it and then reused: a
+    campaign has a handful of them (member, press, web, a few combinations of lists),
+    so per recipient this is a dictionary lookup, like the greeting.
+    """
+
+    def __init__(self, render: Callable[[Why, bool], str], default: Why):
+        self._render = render
+        self.default = default  # for a row without a reason, and for previews
+        self._lines: dict[tuple[str, bool], str] = {}
+
+    def _line(self, key: str, html: bool) -> str:
+        line = self._lines.get((key, html))
+        if line is None:
+            line = self._lines[key, html] = self._render(Why.parse(key, self.default), html)
+        return line
+
+    def html(self, key: str = "") -> Markup:
+        return Markup(self._line(key, True))  # noqa: S704 - rendered by autoescaping Jinja
+
+    def text(self, key: str = "") -> str:
+        return self._line(key, False)
+
+
 @dataclass(frozen=True)
 class Rendered:
     edition: Edition
     html: str  # CSS inlined; contains %%placeholders%%
     text: str  # plain text; contains %%placeholders%%
     greetings: Greetings
+    whys: WhyLines
 
 
 class Renderer:
@@ -82,6 +145,8 @@ class Renderer:
         self.ws = ws
         self.asset_url = asset_url
         self._envs: dict[str, jinja2.Environment] = {}
+        self._mailing_names: dict[str, str] = {}
+        self._ui: dict[str, Any] = {}  # the UI translations of each language
         css_path = ws.templates_dir / STYLESHEET
         try:
             self.css = css_path.read_text(encoding="utf-8")
@@ -101,14 +166,24 @@ class Renderer:
                 keep_trailing_newline=True,
             )
             # not install_gettext_translations: that would trust translations as markup
-            install_ui(env, load_ui(self.ws, lang))
+            self._ui[lang] = load_ui(self.ws, lang)
+            install_ui(env, self._ui[lang])
             env.filters["wrap"] = wrap
             self._envs[lang] = env
         return self._envs[lang]
 
+    def about(self, lang: str) -> str:
+        """The "About us" text of newsletter.toml in ``lang`` (reviewed in messages.po)."""
+        about = self.ws.config.organization.about
+        if not about:
+            return ""
+        self.env(lang)
+        return str(self._ui[lang].pgettext(ABOUT_CONTEXT, about))
+
     def context(self, edition: Edition, original_url: str = "",
-                links: list[str] | None = None) -> dict[str, Any]:
-        """What every template of an edition sees."""
+                links: list[str] | None = None, calendar_url: str = "") -> dict[str, Any]:
+        """What every template of an edition sees; ``calendar_url`` links the .ics file of
+        the release's event."""
         edition = with_clean_credits(edition)  # the template writes the "Photo:" label
         lang = edition.language
         links = [] if links is None else links
@@ -145,6 +220,7 @@ class Renderer:
             # one left-to-right item (phone number, address, URL) as a whole
             "ltr": lambda s: ltr_html(str(s)) if rtl else Markup('<span dir="ltr">%s</span>') % s,
             "lri": LRI if rtl else "",
+            "comma": "، " if lang.code in ("ar", "fa", "ckb", "ur", "ps") else ", ",
             "pdi": PDI if rtl else "",
             "txt": txt,
             "table_text": table_text,
@@ -155,6 +231,9 @@ class Renderer:
             "original_url": original_url,
             "source_name": language(self.ws.config.languages.source).native_name,
             "source_dir": language(self.ws.config.languages.source).direction,
+            "event_times": event_times(release.event, lang.code) if release.event else None,
+            "calendar_url": calendar_url if release.event else "",
+            "about": self.about(lang.code),
         }
 
     def render_template(self, name: str, lang: str, ctx: dict[str, Any]) -> str:
@@ -171,13 +250,16 @@ class Renderer:
             raise RenderError(f"{name} uses an undefined value: {err.message}",
                               path=self.ws.templates_dir) from err
 
-    def render(self, edition: Edition, original_url: str = "") -> Rendered:
-        """Render an edition; ``original_url`` is linked from a machine-translation notice."""
+    def render(self, edition: Edition, original_url: str = "", calendar_url: str = ""
+               ) -> Rendered:
+        """Render an edition; ``original_url`` is linked from a machine-translation notice,
+        ``calendar_url`` from the event box."""
         lang = edition.language
-        ctx = self.context(edition, original_url)
+        ctx = self.context(edition, original_url, calendar_url=calendar_url)
         html = self.render_template(HTML_TEMPLATE, lang.code, ctx)
         text = self.render_template(TEXT_TEMPLATE, lang.code, ctx)
-        return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang))
+        return Rendered(edition, inline_css(html), _tidy_text(text), self.greetings(lang),
+                        self.whys(lang, edition.release.kind))
 
     def greetings(self, lang: Language) -> Greetings:
         """The salutation of one language, with and without a name."""
@@ -194,10 +276,50 @@ class Renderer:
         return Greetings(named_html=greet(named, False), named_text=greet(named_text, True),
                          anonymous_html=greet("", False), anonymous_text=greet("", True))
 
-    def finish(self, edition: Edition, html: str, text: str) -> Rendered:
+    def whys(self, lang: Language, mailing: str) -> WhyLines:
+        """The "why you receive this" lines of one language; ``mailing`` ("press", "news",
+        "digest") gives the reason of a reader whose lists are not known (a preview)."""
+        default = Why(PRESS if mailing == "press" else SUBSCRIBER)
+        flt, plain = text_filter(lang), plain_filter(lang)
+
+        def render(why: Why, html: bool) -> str:
+            def list_names(lists: tuple[str, ...], web_label: str) -> str:
+                names = [web_label if name == BUILTIN_LIST else
+                         (flt if html else plain)(self.ws.config.list_of(name).name(
+                             name, lang.code)) for name in lists]
+                return join_names(names, lang.code, html=html)
+
+            return self.render_template(WHY_TEMPLATE, lang.code, {
+                "plain": not html, "why": why, "list_names": list_names}).strip()
+
+        return WhyLines(render, default)
+
+    def mailing_name(self, mailing: str) -> str:
+        """What a kind of mailing ("press", "news", "digest") is called in the source
+        language: the List-Id's phrase, which never changes with the reader."""
+        if mailing not in self._mailing_names:
+            source = self.ws.config.languages.source
+            self._mailing_names[mailing] = self.render_template(
+                MAILING_TEMPLATE, source, {"mailing": mailing}).strip()
+        return self._mailing_names[mailing]
+
+    def finish(self, edition: Edition, html: str, text: str, mailing: str = "digest"
+               ) -> Rendered:
         """Inline the CSS of an edition rendered from other templates (the digest)."""
         return Rendered(edition, inline_css(html), _tidy_text(text),
-                        self.greetings(edition.language))
+                        self.greetings(edition.language), self.whys(edition.language, mailing))
+
+
+def join_names(names: list[Any], lang: str, *, html: bool) -> Any:
+    """"A, B and C" in the language's own way (CLDR list patterns). For HTML the names
+    are markup already (escaped, Latin runs isolated) and the pattern's words are escaped."""
+    marks = [f"\x00{i}\x00" for i in range(len(names))]
+    joined = format_list(marks, locale=lang)
+    if html:
+        joined = str(escape(joined))
+    for mark, name in zip(marks, names, strict=True):
+        joined = joined.replace(mark, str(name))
+    return Markup(joined) if html else joined  # noqa: S704 - escaped above
 
 
 def _placeholder(name: str) -> Markup:

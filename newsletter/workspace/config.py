@@ -13,6 +13,9 @@ WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
 TRANSPORTS = ("outbox", "smtp", "sendgrid")
 POLICIES = ("reviewed", "machine")
 ENGINE_NAMES = ("google", "libre", "mymemory", "microsoft", "deepl")
+# Why the people of a list get our mail, said per recipient in the footer of every message:
+# a member club, a journalist on the press list, or someone who asked for it.
+LIST_REASONS = ("member", "press", "subscriber")
 
 
 @dataclass(frozen=True)
@@ -45,12 +48,18 @@ class Organization:
     website: str
     imprint_url: str
     privacy_url: str
+    about: str = ""  # "About us" (Über uns), in the source language; translated in messages.po
 
     @property
     def full_name(self) -> str:
         if self.legal_form and not self.name.endswith(self.legal_form):
             return f"{self.name} {self.legal_form}"
         return self.name
+
+    @property
+    def publisher(self) -> str:
+        """Who publishes the releases, for the line "Published by ...": name and address."""
+        return ", ".join((self.full_name, *self.address.lines()))
 
 
 @dataclass(frozen=True)
@@ -132,6 +141,10 @@ class Web:
     def view_online(self, release_id: str, lang: str) -> str:
         return f"{self.archive_url}{release_id}/{lang}.html"
 
+    def calendar(self, release_id: str, lang: str) -> str:
+        """The .ics file of a release's event, published beside its page."""
+        return f"{self.archive_url}{release_id}/{lang}.ics"
+
 
 @dataclass(frozen=True)
 class Smtp:
@@ -174,6 +187,20 @@ class Translation:
 
 
 @dataclass(frozen=True)
+class ListInfo:
+    """What a list of [lists] is to its readers: why they get mail, and its name per language.
+
+    A list written as ``name = "file.csv"`` has no names of its own: it is called by its
+    key in every language, and its people are subscribers."""
+
+    reason: str = "subscriber"  # one of LIST_REASONS
+    names: Mapping[str, str] = field(default_factory=dict)  # language -> display name
+
+    def name(self, key: str, lang: str) -> str:
+        return self.names.get(lang) or key
+
+
+@dataclass(frozen=True)
 class Config:
     organization: Organization
     sender: Sender
@@ -182,6 +209,10 @@ class Config:
     delivery: Delivery
     web: Web
     translation: Translation = field(default_factory=Translation)
+    list_info: Mapping[str, ListInfo] = field(default_factory=dict)  # by list name
+
+    def list_of(self, name: str) -> ListInfo:
+        return self.list_info.get(name) or ListInfo()
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ from newsletter.workspace.addresses import AddressError, normalize_address
 from newsletter.workspace.config import (
     CONFIG_NAME,
     ENGINE_NAMES,
+    LIST_REASONS,
     POLICIES,
     TRANSPORTS,
     WORKSPACE_ENV,
@@ -24,6 +25,7 @@ from newsletter.workspace.config import (
     Config,
     Delivery,
     Languages,
+    ListInfo,
     Organization,
     Sender,
     SendGrid,
@@ -137,11 +139,13 @@ def load_config(file: Path) -> Config:
     top.only("organization", "sender", "languages", "lists", "delivery", "web", "translation")
     root = file.parent.resolve()
     languages = _languages(top.table("languages"))
+    lists, list_info = _lists(top.table("lists"), root, languages.all)
     return Config(
         organization=_organization(top.table("organization")),
         sender=_sender(top.table("sender")),
         languages=languages,
-        lists=_lists(top.table("lists"), root),
+        lists=lists,
+        list_info=list_info,
         delivery=_delivery(top.table("delivery"), root),
         web=_web(top.table("web"), languages.all),
         translation=_translation(top.table("translation", required=False)),
@@ -151,8 +155,11 @@ def load_config(file: Path) -> Config:
 def _organization(t: _Reader) -> Organization:
     t.only(
         "name", "legal_form", "address", "register_court", "register_number", "board",
-        "email", "website", "imprint_url", "privacy_url",
+        "email", "website", "imprint_url", "privacy_url", "about",
     )
+    about = t.data.get("about", "")
+    if not isinstance(about, str):
+        raise t.fail("about", f"expected a string, got {_type_name(about)}")
     a = t.table("address")
     a.only("extra", "street", "postal_code", "city", "country")
     for url_key in ("website", "imprint_url", "privacy_url"):
@@ -178,6 +185,8 @@ def _organization(t: _Reader) -> Organization:
         website=t.str("website"),
         imprint_url=t.str("imprint_url"),
         privacy_url=t.str("privacy_url"),
+        # a paragraph: a long TOML string may be written over several lines
+        about=" ".join(about.split()),
     )
 
 
@@ -251,21 +260,46 @@ def _translation(t: _Reader) -> Translation:
                        timeout=float(timeout), retries=retries)
 
 
-def _lists(t: _Reader, root: Path) -> dict[str, Path]:
-    out: dict[str, Path] = {}
+def _lists(t: _Reader, root: Path, languages: tuple[str, ...]
+           ) -> tuple[dict[str, Path], dict[str, ListInfo]]:
+    """[lists]: ``name = "file.csv"``, or a table with ``file``, ``reason`` and ``names``."""
+    paths: dict[str, Path] = {}
+    info: dict[str, ListInfo] = {}
     for name in t.data:
         if name == BUILTIN_LIST:
             raise t.fail(name, f"{BUILTIN_LIST!r} is the built-in list of the web sign-ups; "
                                "give this list another name")
-        rel = t.str(name)
+        if isinstance(t.data[name], dict):
+            table = t.table(name)
+            table.only("file", "reason", "names")
+            rel = table.str("file")
+            info[name] = _list_info(table, languages)
+            where, key = table, "file"
+        else:
+            rel = t.str(name)
+            where, key = t, name
         try:
             path = resolve_inside(root, rel, what=f"list {name!r}")
         except WorkspaceError as err:
-            raise t.fail(name, err.message) from err
+            raise where.fail(key, err.message) from err
         if not path.is_file():
-            raise t.fail(name, f"file not found: {rel}")
-        out[name] = path
-    return out
+            raise where.fail(key, f"file not found: {rel}")
+        paths[name] = path
+    return paths, info
+
+
+def _list_info(t: _Reader, languages: tuple[str, ...]) -> ListInfo:
+    reason = t.str("reason", required=False, default="subscriber")
+    if reason not in LIST_REASONS:
+        raise t.fail("reason", f"one of {', '.join(LIST_REASONS)}, got {reason!r}")
+    names = t.table("names", required=False)
+    for lang in names.data:
+        names.lang(lang, lang)
+    if names.data:
+        missing = [lang for lang in languages if lang not in names.data]
+        if missing:
+            raise t.fail("names", f"no name for {', '.join(missing)}")
+    return ListInfo(reason=reason, names={lang: names.str(lang) for lang in names.data})
 
 
 def _https(t: _Reader, name: str) -> str:

@@ -58,6 +58,7 @@ def _edition_html(ws, lang: str) -> str:
     assert edition.language.code == lang
     out = Renderer(ws, relative_asset_url(ws.build_dir)).render(edition)
     html = personalize(out.html, {"greeting": out.greetings.html("Leyla Demir"),
+                                  "why": out.whys.html(),
                                   "view_online_url": "https://verbund.example.org/online",
                                   "unsubscribe_url": "https://verbund.example.org/ab"},
                        html=True)
@@ -97,4 +98,41 @@ def test_the_measurement_sees_a_reversed_phone_number(browser):
     page.set_content(f'<p dir="rtl" style="width:600px">اتصلوا على {PHONE} الآن</p>')
     lefts = page.evaluate(MEASURE, [PHONE, ["0", "23", "07"]])
     assert lefts[0] > lefts[1] > lefts[2]
+    page.close()
+
+
+# the example news with an event and two contacts (issue 12, point 2): in the event box
+# and the contacts, addresses, phone numbers and times keep their groups in order
+EVENT_RUNS = [
+    ("0201 123 45-68", ["0201", "123", "45", "68"]),
+    ("+49 201 1234567", ["+49", "201", "1234567"]),
+    ("Karl-Denkhaus-Straße 11, 45329 Essen", ["Karl", "11", "45329", "Essen"]),
+    ("KD 11/13", ["KD", "11", "13"]),
+    ("beratung@verbund.example.org", ["beratung", "verbund", "org"]),
+    ("18:00", ["18", "00"]),
+]
+
+
+@pytest.mark.parametrize("lang", ["ar", "fa"])
+def test_the_event_box_and_contacts_keep_left_to_right_runs_in_order(browser, ws, lang):
+    from newsletter.content.parser import load_release
+
+    release = load_release(ws.releases_dir / "2018-08-30-vereinsberatung.md", ws.root)
+    edition = build_edition(release, ws, lang)
+    assert edition.language.code == lang
+    out = Renderer(ws, relative_asset_url(ws.build_dir)).render(
+        edition, calendar_url=f"{lang}.ics")
+    html = personalize(out.html, {"greeting": out.greetings.html(""), "why": out.whys.html(),
+                                  "view_online_url": "https://verbund.example.org/online",
+                                  "unsubscribe_url": "https://verbund.example.org/ab"},
+                       html=True)
+    assert "<bdi" not in html
+    page = browser.new_page(viewport={"width": 700, "height": 900})
+    runs = [r for r in EVENT_RUNS if r[0] != "18:00" or lang == "fa"]  # ar: "6:00 م"
+    for content in (html, re.sub(r'<span dir="(?:ltr|auto)">', "<span>", html)):
+        page.set_content(content)
+        for run, groups in runs:
+            lefts = page.evaluate(MEASURE, [run, groups])
+            assert lefts != "not found" and None not in lefts, (run, lefts)
+            assert lefts == sorted(lefts) and len(set(lefts)) == len(lefts), (run, lefts)
     page.close()

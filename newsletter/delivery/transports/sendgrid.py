@@ -1,10 +1,11 @@
 """SendGrid's v3 mail-send API through the official ``sendgrid`` package.
 
 One request per batch of at most 1000 recipients of one edition; the edition's
-HTML and text go once per request, each recipient's greeting and unsubscribe
-link as substitutions. The API key comes only from SENDGRID_API_KEY and is
-kept out of errors, reports and logs (python-http-client logs request headers,
-Authorization included, at DEBUG level: its logger is held at WARNING).
+HTML and text go once per request, each recipient's greeting, the line saying why
+they receive it and the unsubscribe link as substitutions. The API key comes only
+from SENDGRID_API_KEY and is kept out of errors, reports and logs
+(python-http-client logs request headers, Authorization included, at DEBUG level:
+its logger is held at WARNING).
 """
 
 from __future__ import annotations
@@ -104,7 +105,8 @@ class SendGridTransport(Transport):
             "content": [{"type": "text/plain", "value": text},
                         {"type": "text/html", "value": html}],
             "headers": {"Content-Language": edition.content_languages,
-                        "X-Newsletter-Campaign": batch.campaign},
+                        "X-Newsletter-Campaign": batch.campaign,
+                        **({"List-Id": edition.list_id} if edition.list_id else {})},
             "custom_args": {"campaign": batch.campaign, "language": edition.key},
         }
         if self.settings.categories:
@@ -294,6 +296,8 @@ def _personalization(batch: Batch, item: Item) -> dict[str, Any] | Outcome:
     subs = {
         "%%greeting_html%%": item.greeting_html,
         "%%greeting_text%%": item.greeting_text,
+        "%%why_html%%": item.why_html,
+        "%%why_text%%": item.why_text,
         "%%unsubscribe_url_html%%": str(escape(unsubscribe)),
         "%%unsubscribe_url_text%%": unsubscribe,
     }
@@ -365,7 +369,7 @@ def _rename(document: str, part: str, fixed: dict[str, str]) -> str:
     """Per-part substitution keys: the HTML gets escaped values, the text plain ones."""
     for key, value in fixed.items():
         document = document.replace(key, str(escape(value)) if part == "html" else value)
-    for name in ("greeting", "unsubscribe_url"):
+    for name in ("greeting", "why", "unsubscribe_url"):
         document = document.replace(f"%%{name}%%", f"%%{name}_{part}%%")
     return document
 
