@@ -321,19 +321,19 @@ def test_the_dashboard_counts_what_the_catalogs_hold(app, ws):
     tr = _count(po_path(ws, EXAMPLE_RELEASE, "tr"))
     ar = _count(po_path(ws, EXAMPLE_RELEASE, "ar"))
     fa = _count(po_path(ws, EXAMPLE_RELEASE, "fa"))
-    assert (tr["total"], tr["fuzzy"], tr["empty"]) == (24, 3, 0)
-    assert (ar["approved"], fa["empty"]) == (24, 24)
+    assert (tr["total"], tr["fuzzy"], tr["empty"]) == (25, 3, 0)
+    assert (ar["approved"], fa["empty"]) == (25, 24)
     board = _signed_in(app, "leyla").get(ADMIN + "?ui=en").text
     # one of the 21 non-fuzzy Turkish entries fails a check: 20 approved, 3 to review
     assert _cell(board, EXAMPLE_RELEASE, "tr") == (
-        f"Falls back to Deutsch {tr['approved'] - 1} of 24 approved {tr['fuzzy']} to review "
+        f"Falls back to Deutsch {tr['approved'] - 1} of 25 approved {tr['fuzzy']} to review "
         "1 fails a check")
-    assert _cell(board, EXAMPLE_RELEASE, "ar") == "Ready 24 of 24 approved"
+    assert _cell(board, EXAMPLE_RELEASE, "ar") == "Ready 25 of 25 approved"
     assert _cell(board, EXAMPLE_RELEASE, "fa") == (
-        "Falls back to English 0 of 24 approved 24 not translated")
+        "Falls back to English 1 of 25 approved 24 not translated")
     assert _cell(board, "2018-08-09-sprachcafe", "uk") == (
         "Falls back to Deutsch 0 of 7 approved 7 not translated")
-    assert "24 entries" in board and "7 entries" in board and "10 entries" in board
+    assert "25 entries" in board and "7 entries" in board and "15 entries" in board
     assert "Not sent yet" in board
 
 
@@ -374,7 +374,7 @@ def test_the_preview_shows_the_fallback_and_the_edition(app):
     assert page.status_code == 200
     assert "Fallback: readers of" in page.text and "get the" in page.text
     assert ">English</bdi> edition" in page.text
-    assert "fa: 24 of 24 entries not translated" in page.text
+    assert "fa: 24 of 25 entries not translated" in page.text
     frame = re.search(r'<iframe[^>]*src="([^"]+)"[^>]*>', page.text)
     assert frame is not None and 'sandbox=""' in frame.group(0)
     assert 'width="700"' in frame.group(0)

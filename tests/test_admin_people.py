@@ -376,7 +376,7 @@ def test_the_front_matter_form_saves_through_the_parser(officer, ws):
     ({"kind": "poem"}, "kind", "kind must be one of"),
     ({"contact_email": "not an address"}, "contact_email", "contact.email"),
     ({"contact_name": "", "contact_role": "", "contact_phone": "", "contact_email": "x@y.org"},
-     "contact_name", "missing front-matter key 'contact'"),
+     "contact_name", "missing front-matter key 'contact.name'"),
     ({"summary": "<1>"}, "summary", "reserved for markup placeholders"),
 ])
 def test_bad_front_matter_is_refused_naming_the_field(officer, ws, change, field, says):

@@ -146,7 +146,7 @@ def test_the_page_shows_source_draft_role_origin_progress_and_an_rtl_text_area(a
     assert "Machine translation by fake on 2026-11-20" in page
     assert 'lang="fa" dir="rtl"' in page and "<textarea" in page
     assert PREFIX + "Immigrantenverbund" in page
-    assert re.search(r"24 of 24 left — readers of .*فارسی.* get the .*فارسی.* edition when "
+    assert re.search(r"23 of 25 left — readers of .*فارسی.* get the .*فارسی.* edition when "
                      r"all are approved; now they get .*English", page)
     assert "frame?entry=0#entry" in page
     assert 'src="/newsletter/app/admin/review.js"' in page
@@ -216,8 +216,8 @@ def test_approving_clears_fuzzy_writes_a_valid_po_opens_the_next_entry_and_is_au
     assert (last.user, last.action, last.object) == ("farid", "approve",
                                                      f"{EXAMPLE_RELEASE}/fa")
     nxt = farid.get(done.headers["location"]).text
-    assert "Approved and saved." in nxt and "Entry 2 of 24" in nxt
-    assert "23 of 24 left" in nxt
+    assert "Approved and saved." in nxt and "Entry 2 of 25" in nxt
+    assert "22 of 25 left" in nxt
 
 
 def test_save_without_approving_keeps_it_a_draft(app, ws):
@@ -233,7 +233,7 @@ def test_save_without_approving_keeps_it_a_draft(app, ws):
 
 def test_a_check_error_blocks_the_approval_and_saves_nothing(app, ws):
     farid = _client(app, "farid")
-    page = farid.get(PAGE + "?entry=9").text  # "Seit seiner Gründung im Jahr 2000 ..."
+    page = farid.get(PAGE + "?entry=10").text  # "Seit seiner Gründung im Jahr 2000 ..."
     fields = _form(page)
     assert "2000" in fields["source"]
     before = _po(ws)
@@ -284,8 +284,8 @@ def test_an_entry_changed_by_another_writer_since_loading_saves_nothing(app, ws)
 
 def test_two_reviewers_saving_the_same_entry(app, ws):
     farid, shirin = _client(app, "farid"), _client(app, "shirin")
-    first = _form(farid.get(PAGE + "?entry=8").text)
-    second = _form(shirin.get(PAGE + "?entry=8").text)
+    first = _form(farid.get(PAGE + "?entry=9").text)
+    second = _form(shirin.get(PAGE + "?entry=9").text)
     assert first == second
     ok = farid.post(PAGE, data={**first, "text": "شریکی مطمئن از سال 2000",
                                 "action": "approve"}, headers=SAME_ORIGIN)
@@ -294,7 +294,7 @@ def test_two_reviewers_saving_the_same_entry(app, ws):
                                    "action": "approve"}, headers=SAME_ORIGIN)
     assert late.status_code == 409
     assert "شریکی مطمئن از سال 2000" in late.text
-    assert _entries(ws)[8].string == "شریکی مطمئن از سال 2000"
+    assert _entries(ws)[9].string == "شریکی مطمئن از سال 2000"
     assert [a.user for a in audit.entries(ws) if a.action == "approve"] == ["farid"]
 
 
@@ -325,7 +325,7 @@ def test_a_save_waits_for_the_catalog_lock_and_gives_up_politely(app, ws, monkey
 def test_concurrent_saves_of_the_same_fingerprint_let_exactly_one_through(ws):
     draft(ws, EXAMPLE_RELEASE, "fa")
     rel = find_release(ws, EXAMPLE_RELEASE)
-    msg = _entries(ws)[12]
+    msg = _entries(ws)[13]
     from newsletter.translation.review import fingerprint
 
     seen = fingerprint(msg)

@@ -29,7 +29,7 @@ from newsletter.app import audit
 from newsletter.app.importing import SUFFIXES, ImportResult, import_release
 from newsletter.content.frontmatter import load_front_matter, split_front_matter
 from newsletter.content.parser import parse_release
-from newsletter.content.release import CONTACT_KEYS, KINDS, Release
+from newsletter.content.release import KINDS, Release
 from newsletter.errors import FormError, ImportError_, ReleaseError
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.files import atomic_write
@@ -85,7 +85,12 @@ def import_upload(ws: Workspace, path: Path, *, release_id: str | None, kind: st
 
 @dataclass(frozen=True)
 class FrontMatterForm:
+    """The keys most releases need; anything else (contacts, event, image, embargo...)
+    is written back as it was."""
+
+    kicker: str = ""
     title: str = ""
+    subtitle: str = ""
     date: str = ""
     category: str = ""
     kind: str = ""
@@ -93,15 +98,20 @@ class FrontMatterForm:
     location: str = ""
     contact_name: str = ""
     contact_role: str = ""
+    contact_organization: str = ""
+    contact_address: str = ""
     contact_phone: str = ""
     contact_email: str = ""
+    contact_web: str = ""
 
     @classmethod
     def names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))
 
 
-PLAIN_KEYS = ("title", "date", "category", "kind", "summary", "location")
+PLAIN_KEYS = ("kicker", "title", "subtitle", "date", "category", "kind", "summary", "location")
+# the single contact's keys in the form ("organisation" is read as "organization")
+FORM_CONTACT_KEYS = ("name", "role", "organization", "address", "phone", "email", "web")
 EDITED = (*PLAIN_KEYS, "contact")
 
 
@@ -142,9 +152,11 @@ def editable(ws: Workspace, release_id: str) -> Editable:
     """The form's values as the file holds them (ReleaseError when it cannot be read)."""
     path = _path(ws, release_id)
     front, _, meta, version = _read(path)
-    contact = meta.get("contact") if isinstance(meta.get("contact"), dict) else {}
+    contact = dict(meta["contact"]) if isinstance(meta.get("contact"), dict) else {}
+    if "organisation" in contact:
+        contact.setdefault("organization", contact.pop("organisation"))
     form = FrontMatterForm(**{k: _text(meta.get(k)) for k in PLAIN_KEYS},
-                           **{f"contact_{k}": _text(contact.get(k)) for k in CONTACT_KEYS})
+                           **{f"contact_{k}": _text(contact.get(k)) for k in FORM_CONTACT_KEYS})
     comments = any(line.lstrip().startswith("#") for line in front.split("\n"))
     return Editable(release_id, form, version,
                     tuple(str(k) for k in meta if k not in EDITED), comments)
@@ -167,7 +179,8 @@ def _front(form: FrontMatterForm, meta: dict[str, Any]) -> str:
         value = getattr(form, key).strip()
         if value:
             new[key] = value
-    contact = {k: v for k in CONTACT_KEYS if (v := getattr(form, f"contact_{k}").strip())}
+    contact = {k: v for k in FORM_CONTACT_KEYS
+               if (v := getattr(form, f"contact_{k}").strip())}
     if contact:
         new["contact"] = contact
     new.update((k, v) for k, v in meta.items() if k not in EDITED)
@@ -180,10 +193,11 @@ def _field(err: ReleaseError, lines: dict[str, int]) -> tuple[str, ...]:
     missing = _MISSING.search(err.message)  # a left-out key has no line of its own
     if missing:
         key = missing.group(1)
+    if "contact." in err.message:  # the parser names a contact's own line, not contact:'s
+        key = "contact"
     if key == "contact":
-        if "contact.email" in err.message:
-            return ("contact_email",)
-        return ("contact_name",)
+        named = next((k for k in FORM_CONTACT_KEYS if f"contact.{k}" in err.message), "name")
+        return (f"contact_{named}",)
     return (key,) if key in PLAIN_KEYS else ()
 
 
