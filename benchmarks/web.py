@@ -1,17 +1,25 @@
-"""The web hooks under load, over real HTTP on loopback. Asserts nothing.
+"""The web app under load, over real HTTP on loopback. Asserts nothing.
 
-(a) ``measure_route(app, make_request)``: uvicorn in a thread on 127.0.0.1 (a free
-    port), 50 client threads (http.client, keep-alive) posting for 10 s; latency p50
-    and p99, requests per second, answers by status. A trivial route measured the
-    same way in the same process is the baseline; the hooks are printed as ratios to
-    it. Measured here: the Event Webhook with small signed batches (10 events each,
-    as SendGrid posts in quiet times). The one-click unsubscribe POST
-    (``unsubscribe?t=``) is built with the reader pages; once merged, measure it with
-    the same function (see ``one_click_request`` below).
-(b) one signed batch of 1,000 events applied: in the application function alone and
+``measure_route(app, make_request)``: uvicorn in a thread on 127.0.0.1 (a free port),
+50 client threads (http.client, keep-alive) posting for 10 s; latency p50 and p99,
+requests per second, answers by status. A trivial route measured the same way in the
+same process, with the same requests, is the baseline; the real routes are printed as
+ratios to it.
+
+(a) the one-click unsubscribe (RFC 8058: ``List-Unsubscribe=One-Click``, urlencoded,
+    to ``<public_url>unsubscribe?t=TOKEN``) served by ``create_app(ws)``, on a fresh
+    workspace whose campaign went to enough people that every request carries another
+    recipient's token, so every request suppresses one person. Checked afterwards in
+    the ledger: every answer was 200, and the people suppressed (source 'web') and
+    their consent-trail entries are exactly the requested ones, once each.
+    Target: p99 under 50 ms at 50 clients.
+(b) the Event Webhook with small signed batches (10 events each, as SendGrid posts in
+    quiet times), through ``create_app(ws)`` too.
+(c) one signed batch of 1,000 events applied: in the application function alone and
     as one HTTP post (target: under 1 s).
 
     .venv/bin/python benchmarks/web.py [--clients 50] [--seconds 10] [--recipients 10000]
+                                       [--unsubscribers 40000] [--only one-click]
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ import os
 import random
 import shutil
 import socket
+import sqlite3
 import sys
 import tempfile
 import threading
@@ -33,6 +42,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import uvicorn
 from cryptography.hazmat.primitives import hashes, serialization
@@ -46,14 +56,16 @@ sys.path.insert(0, str(REPO))
 
 from newsletter.app import hooks as app_hooks  # noqa: E402 - after the path is set
 from newsletter.audience.tokens import address_id  # noqa: E402
-from newsletter.delivery.keys import load_address_key  # noqa: E402
+from newsletter.delivery.keys import load_address_key, load_signer  # noqa: E402
 from newsletter.delivery.ledger import open_ledger  # noqa: E402
-from newsletter.web import hooks  # noqa: E402
+from newsletter.web import create_app  # noqa: E402
+from newsletter.workspace.config import Workspace  # noqa: E402
 from newsletter.workspace.loading import load_workspace  # noqa: E402
 
-# (method, path, body, headers) of one request; made per client and request number
+# (method, path, body, headers) of one request; made per client and request number.
+# None: nothing left to send, this client stops.
 Request = tuple[str, str, bytes, dict[str, str]]
-MakeRequest = Callable[[int, int], Request]
+MakeRequest = Callable[[int, int], Request | None]
 MAX_PER_CLIENT = 1_000_000  # a bound on every loop, whatever the clock does
 
 
@@ -104,7 +116,10 @@ def _client(port: int, index: int, make: MakeRequest, deadline: float,
         for n in range(MAX_PER_CLIENT):
             if time.perf_counter() >= deadline:
                 break
-            method, path, body, headers = make(index, n)
+            request = make(index, n)
+            if request is None:
+                break
+            method, path, body, headers = request
             start = time.perf_counter()
             conn.request(method, path, body=body, headers=headers)
             response = conn.getresponse()
@@ -140,20 +155,38 @@ def measure_route(app: object, make: MakeRequest, *, clients: int = 50,
     return Figures(len(latencies), elapsed, pick(0.50), pick(0.99), dict(statuses))
 
 
-def one_click_request(tokens: list[str]) -> MakeRequest:
-    """RFC 8058 one-click posts, for ``measure_route(create_app(ws), ...)`` after the
-    merge with the reader pages (the route is theirs: ``unsubscribe?t=<token>``)."""
-    def make(index: int, n: int) -> Request:
-        token = tokens[(index * 7919 + n) % len(tokens)]
-        return ("POST", f"/unsubscribe?t={token}", b"List-Unsubscribe=One-Click",
+class OneClick:
+    """RFC 8058 one-click posts to ``path`` (``<public_url path>unsubscribe``), each with
+    the next unused token of ``tokens``, so that each request suppresses another person;
+    ``used`` lists the tokens handed out, in order. When they run out the clients stop
+    (``exhausted``). ``distinct=False`` goes round the list (for the baseline route)."""
+
+    def __init__(self, path: str, tokens: list[str], *, distinct: bool = True):
+        self.path, self.tokens, self.distinct = path, tokens, distinct
+        self.used: list[str] = []
+        self.exhausted = False
+        self._lock = threading.Lock()
+
+    def __call__(self, index: int, n: int) -> Request | None:
+        with self._lock:
+            if self.distinct and len(self.used) >= len(self.tokens):
+                self.exhausted = True
+                return None
+            token = self.tokens[len(self.used) % len(self.tokens)]
+            self.used.append(token)
+        return ("POST", f"{self.path}?t={token}", b"List-Unsubscribe=One-Click",
                 {"Content-Type": "application/x-www-form-urlencoded"})
-    return make
+
+
+def one_click_request(path: str, tokens: list[str]) -> OneClick:
+    """``measure_route(create_app(ws), one_click_request(path, tokens))``."""
+    return OneClick(path, tokens)
 
 
 # --- the workspace and the signed batches ------------------------------------------------
 
 
-def make_workspace(root: Path, recipients: int) -> tuple[object, list[str]]:
+def make_workspace(root: Path, recipients: int) -> tuple[Workspace, list[str]]:
     """A copy of the example workspace with one campaign sent to ``recipients`` people."""
     root.mkdir(parents=True)
     for part in ("newsletter.toml", "releases", "locales", "templates", "recipients"):
@@ -202,49 +235,88 @@ class Signing:
                 app_hooks.TIMESTAMP_HEADER: stamp, "Content-Type": "application/json"}
 
 
-def hooks_app(ws: object) -> Starlette:
-    app = Starlette(routes=hooks.routes)
-    app.state.ws = ws
-    return app
+def app_path(ws: Workspace, page: str) -> str:
+    """Where ``create_app(ws)`` serves ``page`` (below public_url's path)."""
+    return urlsplit(ws.config.web.public_url).path.rstrip("/") + "/" + page
 
 
-def baseline_app() -> Starlette:
+def baseline_app(path: str) -> Starlette:
+    """The trivial route: reads nothing, answers "ok"."""
     async def ok(request: object) -> PlainTextResponse:
         return PlainTextResponse("ok")
-    return Starlette(routes=[Route("/hooks/sendgrid", ok, methods=["POST"])])
+    return Starlette(routes=[Route(path, ok, methods=["POST"])])
+
+
+def report(title: str, name: str, base: Figures, real: Figures) -> None:
+    print(title)
+    for label, f in (("baseline (trivial route, same requests)", base), (name, real)):
+        print(f"    {label:42} {f.per_second:8.0f} req/s  p50 {f.p50_ms:7.1f} ms  "
+              f"p99 {f.p99_ms:7.1f} ms  answers {f.statuses}")
+    if base.p50_ms and base.per_second and real.requests:
+        print(f"    {name} / baseline: p50 x {real.p50_ms / base.p50_ms:.1f}, "
+              f"p99 x {real.p99_ms / max(base.p99_ms, 1e-9):.1f}, "
+              f"throughput x {real.per_second / base.per_second:.2f}")
 
 
 # --- the runs ------------------------------------------------------------------------------
 
 
-def run_load(ws: object, rids: list[str], signing: Signing, clients: int,
+def run_one_click(root: Path, people: int, clients: int, seconds: float) -> None:
+    ws, rids = make_workspace(root, people)
+    signer = load_signer(ws.state_dir, allow_state_secret=False)
+    tokens = [signer.token_for_id(rid) for rid in rids]
+    path = app_path(ws, "unsubscribe")
+    base = measure_route(baseline_app(path), OneClick(path, tokens, distinct=False),
+                         clients=clients, seconds=seconds)
+    posts = one_click_request(path, tokens)
+    real = measure_route(create_app(ws), posts, clients=clients, seconds=seconds)
+    report(f"(a) one-click unsubscribe: {clients} clients for {seconds:g} s on loopback, "
+           f"each post another person's token (of {people:,}); target p99 < 50 ms",
+           "POST unsubscribe", base, real)
+    if posts.exhausted:
+        print(f"    (all {people:,} tokens used before the time was up: raise --unsubscribers)")
+    # exactly once: the people suppressed and their consent entries are the requested ones
+    wanted = {signer.verify(t) for t in posts.used}
+    with open_ledger(ws.state_dir) as led:
+        suppressed = [k for (k,) in led.db.execute(
+            "SELECT key FROM suppressions WHERE source='web' AND reason='unsubscribe'")]
+        others = led.db.execute("SELECT count(*) FROM suppressions WHERE source != 'web'"
+                                " OR reason != 'unsubscribe'").fetchone()[0]
+        trail = Counter(k for (k,) in led.db.execute(
+            "SELECT key FROM consent WHERE event='unsubscribe'"))
+    checks = {
+        "every answer 200": real.statuses == {200: real.requests},
+        "every post another person": len(wanted) == len(posts.used) == real.requests,
+        "suppressed = requested, once each": (len(suppressed) == len(set(suppressed))
+                                              and set(suppressed) == wanted and not others),
+        "consent trail: one 'unsubscribe' each": (set(trail) == wanted
+                                                  and set(trail.values()) <= {1}),
+    }
+    print(f"    {real.requests:,} posts, {len(suppressed):,} suppressions, "
+          f"{sum(trail.values()):,} consent entries: "
+          + ", ".join(f"{k}: {'yes' if ok else 'NO'}" for k, ok in checks.items()))
+
+
+def run_load(ws: Workspace, rids: list[str], signing: Signing, clients: int,
              seconds: float) -> None:
     rng = random.Random(1)
     # signed beforehand, so that the clients' signing does not take the server's CPU;
     # a repeated body is a retry, which the hook answers like a new one
     signed = [(body, signing.headers(body)) for body in (batch(rids, 10, rng)
                                                           for _ in range(2000))]
+    path = app_path(ws, "hooks/sendgrid")
 
     def make(index: int, n: int) -> Request:
         body, headers = signed[(index * 997 + n) % len(signed)]
-        return ("POST", "/hooks/sendgrid", body, headers)
+        return ("POST", path, body, headers)
 
-    base = measure_route(baseline_app(), make, clients=clients, seconds=seconds)
-    hook = measure_route(hooks_app(ws), make, clients=clients, seconds=seconds)
-    print(f"(a) {clients} clients for {seconds:g} s on loopback, batches of 10 events")
-    for name, f in (("baseline (trivial route, same requests)", base),
-                    ("hooks/sendgrid", hook)):
-        print(f"    {name:42} {f.per_second:8.0f} req/s  p50 {f.p50_ms:7.1f} ms  "
-              f"p99 {f.p99_ms:7.1f} ms  answers {f.statuses}")
-    if base.p50_ms and base.per_second:
-        print(f"    hooks/sendgrid / baseline: p50 x {hook.p50_ms / base.p50_ms:.1f}, "
-              f"p99 x {hook.p99_ms / max(base.p99_ms, 1e-9):.1f}, "
-              f"throughput x {hook.per_second / base.per_second:.2f}")
-    print("    one-click unsubscribe: measure_route(create_app(ws), one_click_request(tokens))"
-          " once the reader pages are merged")
+    base = measure_route(baseline_app(path), make, clients=clients, seconds=seconds)
+    hook = measure_route(create_app(ws), make, clients=clients, seconds=seconds)
+    report(f"(b) Event Webhook: {clients} clients for {seconds:g} s on loopback, "
+           "batches of 10 events", "hooks/sendgrid", base, hook)
 
 
-def run_big_batch(ws: object, rids: list[str], signing: Signing, rounds: int = 3) -> None:
+def run_big_batch(ws: Workspace, rids: list[str], signing: Signing, rounds: int = 3) -> None:
     rng = random.Random(2)
     direct, over_http = [], []
     for _ in range(rounds):
@@ -254,17 +326,18 @@ def run_big_batch(ws: object, rids: list[str], signing: Signing, rounds: int = 3
         applied = app_hooks.sendgrid_events(ws, body, h[app_hooks.SIGNATURE_HEADER],
                                             h[app_hooks.TIMESTAMP_HEADER])
         direct.append(time.perf_counter() - start)
-    with Served(hooks_app(ws)) as served:
+    path = app_path(ws, "hooks/sendgrid")
+    with Served(create_app(ws)) as served:
         conn = http.client.HTTPConnection("127.0.0.1", served.port, timeout=60)
         for _ in range(rounds):
             body = batch(rids, 1000, rng)
             start = time.perf_counter()
-            conn.request("POST", "/hooks/sendgrid", body=body, headers=signing.headers(body))
+            conn.request("POST", path, body=body, headers=signing.headers(body))
             answer = conn.getresponse()
             answer.read()
             over_http.append(time.perf_counter() - start)
         conn.close()
-    print(f"(b) one signed batch of 1,000 events ({len(body) // 1024} KiB), "
+    print(f"(c) one signed batch of 1,000 events ({len(body) // 1024} KiB), "
           f"ledger of {len(rids):,} rows; target under 1 s")
     print(f"    application function: best {min(direct):.3f} s, worst {max(direct):.3f} s "
           f"(last: {applied})")
@@ -276,15 +349,25 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--clients", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--recipients", type=int, default=10_000)
+    parser.add_argument("--recipients", type=int, default=10_000,
+                        help="the ledger the webhook runs work on")
+    parser.add_argument("--unsubscribers", type=int, default=40_000,
+                        help="people with a token for the one-click run (one per post)")
+    parser.add_argument("--only", choices=["one-click", "webhook"])
     args = parser.parse_args()
     signing = Signing()
     os.environ["SENDGRID_WEBHOOK_PUBLIC_KEY"] = signing.public
     os.environ.setdefault("NEWSLETTER_SECRET", "bench-secret-" + "b" * 30)
+    print(f"{time.strftime('%Y-%m-%d')}, {os.cpu_count()} cores, Python "
+          f"{sys.version.split()[0]}, SQLite {sqlite3.sqlite_version}")
     with tempfile.TemporaryDirectory(prefix="web-bench-") as tmp:
-        ws, rids = make_workspace(Path(tmp) / "ws", args.recipients)
-        run_big_batch(ws, rids, signing)
-        run_load(ws, rids, signing, args.clients, args.seconds)
+        if args.only != "webhook":
+            run_one_click(Path(tmp) / "one-click", args.unsubscribers, args.clients,
+                          args.seconds)
+        if args.only != "one-click":
+            ws, rids = make_workspace(Path(tmp) / "ws", args.recipients)
+            run_load(ws, rids, signing, args.clients, args.seconds)
+            run_big_batch(ws, rids, signing)
 
 
 if __name__ == "__main__":
