@@ -6,12 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.app.writers import ledger_writer
 from newsletter.audience.lists import ListFile, read_list
 from newsletter.audience.selection import reader_language
 from newsletter.audience.tokens import address_id
 from newsletter.delivery import audiences, erasure, subscribers
 from newsletter.delivery.keys import load_address_key
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.delivery.records import REASONS, Suppression
 from newsletter.delivery.suppressions import import_sendgrid as import_from_sendgrid
 from newsletter.errors import RecipientError
@@ -124,5 +125,15 @@ def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,
     repeating it changes nothing. ``busy_timeout``: seconds to wait for another writer
     before LedgerBusy (a web request waits less than a command)."""
     with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
+        return withdraw_recipient(ledger, recipient_id, source=source, reason=reason, ip=ip,
+                                  user_agent=user_agent, busy_timeout=busy_timeout)
+
+
+def withdraw_recipient(ledger: Ledger, recipient_id: str, *, source: str,
+                       reason: str = "unsubscribe", ip: str = "", user_agent: str = "",
+                       busy_timeout: float = 30.0) -> bool:
+    """unsubscribe_recipient on a ledger the caller holds open; committed on return.
+    This process's writers take turns (app/writers.py)."""
+    with ledger_writer(busy_timeout):
         return subscribers.withdraw(ledger, recipient_id, reason=reason, source=source, ip=ip,
                                     user_agent=user_agent)

@@ -13,10 +13,10 @@ import time
 from dataclasses import dataclass
 
 from newsletter.app.limits import RateLimits
-from newsletter.app.people import address, unsubscribe_recipient
+from newsletter.app.people import address, withdraw_recipient
 from newsletter.audience.tokens import Signer, address_id
 from newsletter.delivery import audiences, confirmations, subscribers
-from newsletter.delivery.keys import load_address_key, load_signer
+from newsletter.delivery.keys import cached_signer, load_address_key
 from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.delivery.links import links_for
 from newsletter.delivery.transports import Transport
@@ -57,8 +57,8 @@ class Reader:
 def signer(ws: Workspace) -> Signer:
     """The signer the mails were signed with: NEWSLETTER_SECRET, or the outbox's own
     secret in state/ when the outbox is the workspace's transport (rehearsals)."""
-    return load_signer(ws.state_dir,
-                       allow_state_secret=ws.config.delivery.transport == "outbox")
+    return cached_signer(ws.state_dir,
+                         allow_state_secret=ws.config.delivery.transport == "outbox")
 
 
 def _check(ws: Workspace, purpose: str, token: str, now: float | None,
@@ -96,9 +96,9 @@ def unsubscribe(ws: Workspace, token: str, visitor: Visitor, *,
                 now: float | None = None) -> Unsubscribed:
     """The one-click POST: suppress the recipient the token names. Idempotent."""
     keys, rid = _check(ws, "unsubscribe", token, now)
-    new = unsubscribe_recipient(ws, rid, source="web", ip=visitor.ip,
-                                user_agent=visitor.user_agent)
     with open_ledger(ws.state_dir) as ledger:
+        new = withdraw_recipient(ledger, rid, source="web", ip=visitor.ip,
+                                 user_agent=visitor.user_agent)
         return Unsubscribed(_reader(keys, ledger, rid, now), new)
 
 
