@@ -1,17 +1,19 @@
-"""Writers of the ledger in one process take turns, in order (app/writers.py): many
-threads unsubscribing at once lose nothing and record nothing twice. Not timed."""
+"""The web app's writes to the ledger (app/writers.py): one writer per process, and
+the writes that queued meanwhile committed together. Many threads unsubscribing at
+once lose nothing and record nothing twice; a failing write is undone alone. Not
+timed."""
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import time
 from collections import Counter
 
 import pytest
 
-from newsletter.app import subscriptions
+from newsletter.app import subscriptions, writers
 from newsletter.app.subscriptions import Visitor
-from newsletter.app.writers import OrderedLock, ledger_writer
 from newsletter.delivery.keys import load_signer
 from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import LedgerBusy
@@ -70,44 +72,71 @@ def test_threads_unsubscribing_at_once_suppress_everyone_exactly_once(ws):
     assert trail == Counter(rids)
 
 
-def test_the_lock_goes_to_its_waiters_in_order():
-    lock = OrderedLock()
-    assert lock.acquire(timeout=1)
-    order: list[int] = []
-    waiting: list[threading.Thread] = []
-    for i in range(5):
-        def wait(i=i):
-            assert lock.acquire(timeout=10)
-            order.append(i)
-            lock.release()
-        waiting.append(threading.Thread(target=wait))
-        waiting[-1].start()
-        while len(lock._waiting) < i + 1:  # each in line before the next comes
-            time.sleep(0.001)
-    lock.release()
-    for t in waiting:
-        t.join(timeout=10)
-    assert order == [0, 1, 2, 3, 4]
-    assert lock.acquire(timeout=0)  # free again
-    lock.release()
+def _queued(state_dir, n):
+    """Wait until n writes stand in line behind the leader."""
+    for _ in range(5000):
+        group = writers._LEDGERS.get(state_dir)
+        if group is not None and len(group._line) >= n:
+            return
+        time.sleep(0.001)
+    raise AssertionError(f"{n} writes never queued")
 
 
-def test_a_writer_waiting_too_long_is_ledger_busy_and_leaves_the_line():
-    started, done = threading.Event(), threading.Event()
+def _suppress(key):
+    return lambda ledger: ledger.suppress(key, None, "bounce", "test")
 
-    def hold():
-        with ledger_writer(1):
-            started.set()
-            done.wait(10)
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    started.wait(10)
+def test_writes_that_queued_commit_together_and_a_failing_one_is_undone_alone(ws):
+    load_signer(ws.state_dir, allow_state_secret=True)  # the ledger and its key
+    state, holding, release = ws.state_dir, threading.Event(), threading.Event()
+    outcomes: dict[str, object] = {}
+
+    def first(ledger):  # the leader, busy until the others stand in line
+        ledger.suppress("k0", None, "bounce", "test")
+        holding.set()
+        release.wait(10)
+        return "first"
+
+    def broken(ledger):
+        ledger.suppress("k2", None, "bounce", "test")
+        raise RuntimeError("a bug in one write")
+
+    def run(name, work, timeout=10.0):
+        def go():
+            try:
+                outcomes[name] = writers.write(state, work, timeout=timeout)
+            except Exception as err:  # the test looks at it
+                outcomes[name] = err
+        return threading.Thread(target=go)
+
+    leader = run("first", first)
+    leader.start()
+    holding.wait(10)
+    others = [run("k1", _suppress("k1")), run("k2", broken), run("k3", _suppress("k3")),
+              run("late", _suppress("k4"), timeout=0.05)]
+    for t in others:
+        t.start()
+    others[-1].join(10)  # it gave up while the leader was busy
+    _queued(state, 3)
+    release.set()
+    for t in (leader, *others):
+        t.join(10)
+    assert outcomes["first"] == "first" and outcomes["k1"] is True and outcomes["k3"] is True
+    assert isinstance(outcomes["k2"], RuntimeError)
+    assert isinstance(outcomes["late"], LedgerBusy)
+    with open_ledger(state) as led:
+        assert sorted(s.key for s in led.suppressions()) == ["k0", "k1", "k3"]
+    assert writers.write(state, _suppress("k4"), timeout=1) is True  # the line is free again
+
+
+def test_a_ledger_held_by_another_process_fails_the_whole_batch_with_ledger_busy(ws):
+    load_signer(ws.state_dir, allow_state_secret=True)
+    other = sqlite3.connect(ws.state_dir / "ledger.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
     try:
-        with pytest.raises(LedgerBusy), ledger_writer(0.05):
-            pass
+        with pytest.raises(LedgerBusy):
+            writers.write(ws.state_dir, _suppress("k1"), timeout=0.05)
     finally:
-        done.set()
-        holder.join(10)
-    with ledger_writer(0.05):  # nobody left in line
-        pass
+        other.execute("ROLLBACK")
+        other.close()
+    assert writers.write(ws.state_dir, _suppress("k1"), timeout=1) is True

@@ -12,11 +12,11 @@ import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from newsletter.app import writers
 from newsletter.app.people import unsubscribe_recipient
-from newsletter.app.writers import ledger_writer
 from newsletter.delivery import inbound, webhooks
 from newsletter.delivery.keys import cached_signer
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.errors import ConfigError, SignatureRejected
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.state import ADDRESS_KEY, read_key
@@ -47,11 +47,13 @@ def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
         raise SignatureRejected(f"the batch was signed at {timestamp}, more than "
                                 f"{webhooks.KEEP_EVENT_IDS.days} days ago (or in the future)")
     events = webhooks.parse_batch(body)
-    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
+
+    def work(ledger: Ledger) -> Applied:
         # the ledger checked the key against its fingerprint; no key: nobody was sent to
-        address_key = read_key(ws.state_dir / ADDRESS_KEY)
-        with ledger_writer(busy_timeout):  # one batch (or unsubscribe) at a time
-            return webhooks.apply_events(ledger, address_key, events)
+        return webhooks.apply_events(ledger, read_key(ws.state_dir / ADDRESS_KEY), events)
+
+    # the batch whole in a savepoint, committed with the writes that came meanwhile
+    return writers.write(ws.state_dir, work, timeout=busy_timeout)
 
 
 @dataclass(frozen=True)
@@ -76,9 +78,10 @@ def receive_mail(ws: Workspace, fields: Mapping[str, str], *,
            if candidates else "no unsubscribe token")
     sender = inbound.sender_address(mail)
     sender_key = signer.recipient_id(sender) if sender else ""
-    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger, \
-            ledger_writer(busy_timeout):
-        return InboundResult("kept", inbound.keep(ledger, mail, sender_key, why))
+    number = writers.write(ws.state_dir, lambda ledger: inbound.keep(ledger, mail, sender_key,
+                                                                     why),
+                           timeout=busy_timeout)
+    return InboundResult("kept", number)
 
 
 def kept_mail(ws: Workspace) -> list[KeptMail]:

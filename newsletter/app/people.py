@@ -6,13 +6,13 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from newsletter.app.writers import ledger_writer
+from newsletter.app import writers
 from newsletter.audience.lists import ListFile, read_list
 from newsletter.audience.selection import reader_language
 from newsletter.audience.tokens import address_id
 from newsletter.delivery import audiences, erasure, subscribers
 from newsletter.delivery.keys import load_address_key
-from newsletter.delivery.ledger import Ledger, open_ledger
+from newsletter.delivery.ledger import open_ledger
 from newsletter.delivery.records import REASONS, Suppression
 from newsletter.delivery.suppressions import import_sendgrid as import_from_sendgrid
 from newsletter.errors import RecipientError
@@ -123,17 +123,8 @@ def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,
     """Suppress a recipient known only by id (a token, a webhook, a mailbox): their
     sign-up ends and the consent trail records how. Returns whether this was new;
     repeating it changes nothing. ``busy_timeout``: seconds to wait for another writer
-    before LedgerBusy (a web request waits less than a command)."""
-    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
-        return withdraw_recipient(ledger, recipient_id, source=source, reason=reason, ip=ip,
-                                  user_agent=user_agent, busy_timeout=busy_timeout)
-
-
-def withdraw_recipient(ledger: Ledger, recipient_id: str, *, source: str,
-                       reason: str = "unsubscribe", ip: str = "", user_agent: str = "",
-                       busy_timeout: float = 30.0) -> bool:
-    """unsubscribe_recipient on a ledger the caller holds open; committed on return.
-    This process's writers take turns (app/writers.py)."""
-    with ledger_writer(busy_timeout):
-        return subscribers.withdraw(ledger, recipient_id, reason=reason, source=source, ip=ip,
-                                    user_agent=user_agent)
+    before LedgerBusy (a web request waits less than a command). Committed on return,
+    together with the other writes of this process waiting meanwhile (app/writers.py)."""
+    return writers.write(ws.state_dir, lambda ledger: subscribers.withdraw(
+        ledger, recipient_id, reason=reason, source=source, ip=ip, user_agent=user_agent),
+        timeout=busy_timeout)

@@ -12,8 +12,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from newsletter.app import writers
 from newsletter.app.limits import RateLimits
-from newsletter.app.people import address, withdraw_recipient
+from newsletter.app.people import address
 from newsletter.audience.tokens import Signer, address_id
 from newsletter.delivery import audiences, confirmations, subscribers
 from newsletter.delivery.keys import cached_signer, load_address_key
@@ -31,6 +32,7 @@ CONFIRM_MAX_AGE = subscribers.PENDING_DAYS * 86400  # then the pending entry is 
 # long enough to come back to one, short enough that an old forwarded mail goes stale.
 PREFERENCES_MAX_AGE = 30 * 86400
 NAME_MAX = 100
+UNSUBSCRIBE_WAIT = 30.0  # seconds a one-click post waits for other writers (then 503)
 
 Sent = confirmations.Sent
 ConsentEvent = subscribers.ConsentEvent
@@ -96,10 +98,14 @@ def unsubscribe(ws: Workspace, token: str, visitor: Visitor, *,
                 now: float | None = None) -> Unsubscribed:
     """The one-click POST: suppress the recipient the token names. Idempotent."""
     keys, rid = _check(ws, "unsubscribe", token, now)
-    with open_ledger(ws.state_dir) as ledger:
-        new = withdraw_recipient(ledger, rid, source="web", ip=visitor.ip,
-                                 user_agent=visitor.user_agent)
+
+    def work(ledger: Ledger) -> Unsubscribed:
+        new = subscribers.withdraw(ledger, rid, reason="unsubscribe", source="web",
+                                   ip=visitor.ip, user_agent=visitor.user_agent)
         return Unsubscribed(_reader(keys, ledger, rid, now), new)
+
+    # committed on return, with the other posts that came meanwhile (one disk flush)
+    return writers.write(ws.state_dir, work, timeout=UNSUBSCRIBE_WAIT)
 
 
 def resubscribe(ws: Workspace, token: str, visitor: Visitor, *,

@@ -1,70 +1,127 @@
-"""One writer of the ledger at a time per process, in the order they came.
+"""The web app's writes to the ledger: one writer per process, and one commit for every
+write that waited meanwhile (group commit).
 
 The web app runs its use cases in a thread pool. When many threads begin a write
-transaction at once, SQLite lets one in and the others wait in its busy handler, which
-polls with growing sleeps (up to 100 ms each): throughput falls and the slowest
-answers take seconds. Writers of this process (one-click unsubscribes, event batches,
-mails to the unsubscribe address) queue here instead, first come first served, and
-reach SQLite one at a time; SQLite's busy handler is left for other processes (a send,
-a command). Nothing is answered before its transaction has committed.
+transaction at once, SQLite lets one in and the others wait in its busy handler,
+which polls with growing sleeps (up to 100 ms each): throughput falls and the slowest
+answers take seconds. And every commit waits for the disk (synchronous=FULL), a few
+milliseconds on a busy one. So writes of this process (one-click unsubscribes, event
+batches, mails to the unsubscribe address) queue here, first come first served: the
+first in line becomes the leader, opens the ledger, and applies everything queued by
+then in one transaction, each write in a savepoint of its own (a write that fails is
+undone alone and its caller gets the error), and commits once. Nobody is answered
+before the commit: a crash loses only writes nobody was told about. SQLite's busy
+handler is left for other processes (a send, a command).
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, TypeVar
 
+from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.errors import LedgerBusy
+from newsletter.workspace.state import state_errors
+
+T = TypeVar("T")
+BATCH = 500  # writes per commit at most
 
 
-class OrderedLock:
-    """A lock handed to its waiters in the order they asked (threading.Lock lets any
-    waiter, or a newcomer, win), with a timeout."""
+class _Write:
+    __slots__ = ("done", "error", "result", "taken", "work")
 
-    def __init__(self) -> None:
-        self._mutex = threading.Lock()
-        self._held = False
-        self._waiting: deque[threading.Lock] = deque()
-
-    def acquire(self, timeout: float) -> bool:
-        with self._mutex:
-            if not self._held:
-                self._held = True
-                return True
-            gate = threading.Lock()
-            gate.acquire()
-            self._waiting.append(gate)
-        if gate.acquire(timeout=max(timeout, 0.0)):
-            return True  # handed over by release(): still held, now by us
-        with self._mutex:
-            if gate in self._waiting:
-                self._waiting.remove(gate)
-                return False
-        return True  # release() handed it to us just as we gave up
-
-    def release(self) -> None:
-        with self._mutex:
-            if not self._held:
-                raise RuntimeError("release of an OrderedLock that is not held")
-            if self._waiting:
-                self._waiting.popleft().release()  # the next in line; stays held
-            else:
-                self._held = False
+    def __init__(self, work: Callable[[Ledger], Any]):
+        self.work = work
+        self.taken = False  # in a leader's batch: its outcome will come
+        self.done = False
+        self.result: Any = None
+        self.error: BaseException | None = None
 
 
-_WRITERS = OrderedLock()
+class GroupCommit:
+    """The writes of one ledger (one state folder) in this process."""
+
+    def __init__(self, state_dir: Path):
+        self.state_dir = state_dir
+        self._cond = threading.Condition()
+        self._line: deque[_Write] = deque()
+        self._leading = False
+
+    def run(self, work: Callable[[Ledger], T], timeout: float) -> T:
+        """``work(ledger)`` inside a write transaction, committed when this returns.
+        LedgerBusy when it could not start within ``timeout`` seconds."""
+        write = _Write(work)
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            self._line.append(write)
+            while not write.done:
+                if not self._leading and not write.taken:
+                    self._leading = True
+                    break
+                left = deadline - time.monotonic()
+                if not write.taken and left <= 0:
+                    self._line.remove(write)
+                    raise LedgerBusy(f"other writes of this process kept the ledger busy "
+                                     f"for {timeout:g} s; try again")
+                self._cond.wait(None if write.taken else left)
+        if not write.done:
+            self._lead(write, timeout)
+        if write.error is not None:
+            raise write.error
+        return write.result  # type: ignore[no-any-return]
+
+    def _lead(self, own: _Write, timeout: float) -> None:
+        """Commit batches, oldest writes first, until our own is done; then the next
+        in line leads."""
+        try:
+            while not own.done:
+                with self._cond:
+                    batch = [self._line.popleft() for _ in range(min(BATCH, len(self._line)))]
+                    for write in batch:
+                        write.taken = True
+                try:
+                    self._commit(batch, timeout)
+                finally:
+                    with self._cond:
+                        for write in batch:
+                            write.done = True
+                        self._cond.notify_all()
+        finally:
+            with self._cond:
+                self._leading = False
+                self._cond.notify_all()
+
+    def _commit(self, batch: list[_Write], timeout: float) -> None:
+        try:
+            with open_ledger(self.state_dir, busy_timeout=timeout) as ledger, \
+                    ledger.transaction():
+                for write in batch:
+                    try:  # a savepoint: a failure undoes only this write
+                        with state_errors(ledger.path, "write the ledger"), \
+                                ledger.transaction():
+                            write.result = write.work(ledger)
+                    except Exception as err:  # its caller gets it
+                        write.error = err
+        except BaseException as err:  # nothing was committed: every write of it failed
+            for write in batch:
+                write.result, write.error = None, err
+            if not isinstance(err, Exception):
+                raise
 
 
-@contextmanager
-def ledger_writer(timeout: float) -> Iterator[None]:
-    """Wait up to ``timeout`` seconds for this process's other writers of the ledger,
-    then LedgerBusy (the web answers 503, a provider posts again)."""
-    if not _WRITERS.acquire(timeout):
-        raise LedgerBusy(f"other requests of this process kept the ledger busy for "
-                         f"{timeout:g} s; try again")
-    try:
-        yield
-    finally:
-        _WRITERS.release()
+_LEDGERS: dict[Path, GroupCommit] = {}
+_LEDGERS_LOCK = threading.Lock()
+
+
+def write(state_dir: Path, work: Callable[[Ledger], T], *, timeout: float) -> T:
+    """``work(ledger)`` committed, together with the other writes waiting meanwhile;
+    ``work`` must only use the ledger it is given, and may run in another thread."""
+    with _LEDGERS_LOCK:
+        group = _LEDGERS.get(state_dir)
+        if group is None:
+            group = _LEDGERS[state_dir] = GroupCommit(state_dir)
+    return group.run(work, timeout)
