@@ -32,10 +32,11 @@ BATCH = 500  # writes per commit at most
 
 
 class _Write:
-    __slots__ = ("done", "error", "result", "taken", "work")
+    __slots__ = ("done", "error", "result", "taken", "timeout", "work")
 
-    def __init__(self, work: Callable[[Ledger], Any]):
+    def __init__(self, work: Callable[[Ledger], Any], timeout: float):
         self.work = work
+        self.timeout = timeout
         self.taken = False  # in a leader's batch: its outcome will come
         self.done = False
         self.result: Any = None
@@ -54,7 +55,7 @@ class GroupCommit:
     def run(self, work: Callable[[Ledger], T], timeout: float) -> T:
         """``work(ledger)`` inside a write transaction, committed when this returns.
         LedgerBusy when it could not start within ``timeout`` seconds."""
-        write = _Write(work)
+        write = _Write(work, timeout)
         deadline = time.monotonic() + timeout
         with self._cond:
             self._line.append(write)
@@ -69,12 +70,12 @@ class GroupCommit:
                                      f"for {timeout:g} s; try again")
                 self._cond.wait(None if write.taken else left)
         if not write.done:
-            self._lead(write, timeout)
+            self._lead(write)
         if write.error is not None:
             raise write.error
         return write.result  # type: ignore[no-any-return]
 
-    def _lead(self, own: _Write, timeout: float) -> None:
+    def _lead(self, own: _Write) -> None:
         """Commit batches, oldest writes first, until our own is done; then the next
         in line leads."""
         try:
@@ -84,7 +85,7 @@ class GroupCommit:
                     for write in batch:
                         write.taken = True
                 try:
-                    self._commit(batch, timeout)
+                    self._commit(batch)
                 finally:
                     with self._cond:
                         for write in batch:
@@ -95,7 +96,9 @@ class GroupCommit:
                 self._leading = False
                 self._cond.notify_all()
 
-    def _commit(self, batch: list[_Write], timeout: float) -> None:
+    def _commit(self, batch: list[_Write]) -> None:
+        # another process's write: wait as long as the most patient write of the batch
+        timeout = max(write.timeout for write in batch)
         try:
             with open_ledger(self.state_dir, busy_timeout=timeout) as ledger, \
                     ledger.transaction():
