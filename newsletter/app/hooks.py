@@ -78,10 +78,11 @@ def receive_mail(ws: Workspace, fields: Mapping[str, str], *,
            if candidates else "no unsubscribe token")
     sender = inbound.sender_address(mail)
     sender_key = signer.recipient_id(sender) if sender else ""
-    number = writers.write(ws.state_dir, lambda ledger: inbound.keep(ledger, mail, sender_key,
-                                                                     why),
-                           timeout=busy_timeout)
-    return InboundResult("kept", number)
+
+    def keep(ledger: Ledger) -> int:
+        return inbound.keep(ledger, mail, sender_key, why)
+
+    return InboundResult("kept", writers.write(ws.state_dir, keep, timeout=busy_timeout))
 
 
 def kept_mail(ws: Workspace) -> list[KeptMail]:
