@@ -2,9 +2,10 @@
 
 ``measure_route(app, make_request)``: uvicorn in a child process on 127.0.0.1 (a free
 port), 50 clients (keep-alive connections of one event loop) here posting for 10 s;
-latency p50 and p99, requests per second, answers by status. A trivial route measured
-the same way in the same run, with the same requests, is the baseline; the real routes
-are printed as ratios to it.
+latency p50 and p99, requests per second, the server's CPU time per request (other
+load on the machine moves it far less than latency), answers by status. A trivial
+route measured the same way in the same run, with the same requests, is the baseline;
+the real routes are printed as ratios to it.
 
 (a) the one-click unsubscribe (RFC 8058: ``List-Unsubscribe=One-Click``, urlencoded,
     to ``<public_url>unsubscribe?t=TOKEN``) served by ``create_app(ws)``, on a fresh
