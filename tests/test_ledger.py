@@ -5,7 +5,8 @@ import sqlite3
 
 import pytest
 
-from newsletter.delivery.ledger import CampaignLocked, Ledger, campaign_lock
+from newsletter.delivery.keys import load_address_key
+from newsletter.delivery.ledger import CampaignLocked, Ledger, campaign_lock, open_ledger
 from newsletter.delivery.reports import cell, write_report_csv
 from newsletter.errors import LedgerBusy
 
@@ -61,6 +62,35 @@ def test_a_write_lock_held_too_long_is_ledger_busy(tmp_path):
     finally:
         other.execute("ROLLBACK")
         other.close()
+
+
+def test_a_ledger_set_up_before_opens_without_the_write_lock(tmp_path):
+    """The web app opens the ledger for every request: only writing waits for a writer."""
+    state = tmp_path / "state"
+    load_address_key(state)  # the ledger, set up, and its key
+    other = sqlite3.connect(state / "ledger.sqlite3", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process writing
+    try:
+        with open_ledger(state, busy_timeout=0.05) as led:
+            assert led.suppressions() == []
+            with pytest.raises(LedgerBusy, match="database is locked"):
+                led.suppress("k1", None, "bounce", "test")
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+    with open_ledger(state) as led:
+        assert led.suppress("k1", None, "bounce", "test")
+
+
+def test_a_ledger_of_an_older_schema_is_set_up_again(tmp_path):
+    state = tmp_path / "state"
+    load_address_key(state)
+    db = sqlite3.connect(state / "ledger.sqlite3", isolation_level=None)
+    db.execute("DROP TABLE inbound_mail")  # a ledger from before the table existed
+    db.execute("PRAGMA user_version=0")
+    db.close()
+    with open_ledger(state) as led:
+        assert led.db.execute("SELECT count(*) FROM inbound_mail").fetchone()[0] == 0
 
 
 def test_rows_left_sending_become_unknown(ledger):

@@ -6,8 +6,9 @@ import stat
 import pytest
 
 from newsletter.audience.tokens import SECRET_ENV, Signer
-from newsletter.delivery.keys import load_signer
-from newsletter.errors import SecretError
+from newsletter.delivery.keys import cached_signer, load_signer
+from newsletter.errors import SecretError, StateError
+from newsletter.workspace.state import ADDRESS_KEY
 
 SIGNER = Signer(b"0123456789abcdef0123456789abcdef", b"address-key-0123456789abcdef", "test")
 
@@ -74,3 +75,21 @@ def test_rotating_the_secret_keeps_recipient_ids(monkeypatch, tmp_path):
     second = load_signer(tmp_path / "state", allow_state_secret=False)
     assert first.recipient_id("a@example.org") == second.recipient_id("A@example.org")
     assert second.verify(first.unsubscribe_token("a@example.org")) is None  # MAC rotated
+
+
+def test_the_cached_signer_follows_the_variable_and_the_key_file(monkeypatch, tmp_path):
+    """The web app loads the signer once, but never keeps one whose material changed."""
+    monkeypatch.setenv(SECRET_ENV, "first-secret-" + "x" * 30)
+    state = tmp_path / "state"
+    load_signer(state, allow_state_secret=False)  # the key and the ledger made
+    first = cached_signer(state, allow_state_secret=False)
+    assert cached_signer(state, allow_state_secret=False) is first
+    monkeypatch.setenv(SECRET_ENV, "second-secret-" + "y" * 30)
+    second = cached_signer(state, allow_state_secret=False)
+    assert second.key != first.key and second.address_key == first.address_key
+    key = state / ADDRESS_KEY  # replaced: the ledger refuses it, the cache does not hide it
+    key.unlink()
+    key.write_bytes(b"another-address-key-0123456789abcdef\n")
+    key.chmod(0o600)
+    with pytest.raises(StateError, match="not the one ledger"):
+        cached_signer(state, allow_state_secret=False)

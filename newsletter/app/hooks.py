@@ -8,16 +8,16 @@ LedgerBusy (503: the provider retries), ConfigError and StateError (500).
 from __future__ import annotations
 
 import os
-import threading
 import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from newsletter.app import writers
 from newsletter.app.people import unsubscribe_recipient
 from newsletter.delivery import inbound, webhooks
-from newsletter.delivery.keys import load_signer
-from newsletter.delivery.ledger import open_ledger
-from newsletter.errors import ConfigError, LedgerBusy, SignatureRejected
+from newsletter.delivery.keys import cached_signer
+from newsletter.delivery.ledger import Ledger, open_ledger
+from newsletter.errors import ConfigError, SignatureRejected
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.state import ADDRESS_KEY, read_key
 
@@ -25,9 +25,6 @@ PUBLIC_KEY_ENV = "SENDGRID_WEBHOOK_PUBLIC_KEY"
 SIGNATURE_HEADER = webhooks.SIGNATURE_HEADER
 TIMESTAMP_HEADER = webhooks.TIMESTAMP_HEADER
 HOOK_WAIT = 5.0  # seconds a hook waits for another writer before answering "busy"
-# One batch at a time per process: the threads of the web app wait here rather than in
-# SQLite's busy handler, which polls with growing sleeps (long tails under load).
-_BATCHES = threading.Lock()
 
 Applied = webhooks.Applied
 KeptMail = inbound.KeptMail
@@ -50,15 +47,13 @@ def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
         raise SignatureRejected(f"the batch was signed at {timestamp}, more than "
                                 f"{webhooks.KEEP_EVENT_IDS.days} days ago (or in the future)")
     events = webhooks.parse_batch(body)
-    if not _BATCHES.acquire(timeout=busy_timeout):
-        raise LedgerBusy("another event batch is being applied; try again")
-    try:
-        with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
-            # the ledger checked the key against its fingerprint; no key: nobody was sent to
-            address_key = read_key(ws.state_dir / ADDRESS_KEY)
-            return webhooks.apply_events(ledger, address_key, events)
-    finally:
-        _BATCHES.release()
+
+    def work(ledger: Ledger) -> Applied:
+        # the ledger checked the key against its fingerprint; no key: nobody was sent to
+        return webhooks.apply_events(ledger, read_key(ws.state_dir / ADDRESS_KEY), events)
+
+    # the batch whole in a savepoint, committed with the writes that came meanwhile
+    return writers.write(ws.state_dir, work, timeout=busy_timeout)
 
 
 @dataclass(frozen=True)
@@ -72,7 +67,7 @@ def receive_mail(ws: Workspace, fields: Mapping[str, str], *,
     """A mail to the unsubscribe address: a valid token suppresses its recipient (source
     'mailto'); any other mail is kept for the officer. Nobody is ever answered."""
     mail = inbound.read_post(fields)
-    signer = load_signer(ws.state_dir, allow_state_secret=True, busy_timeout=busy_timeout)
+    signer = cached_signer(ws.state_dir, allow_state_secret=True, busy_timeout=busy_timeout)
     candidates = inbound.tokens(mail, ws.config.web.unsubscribe_mailto)
     for token in candidates:
         rid = signer.verify(token)
@@ -83,8 +78,11 @@ def receive_mail(ws: Workspace, fields: Mapping[str, str], *,
            if candidates else "no unsubscribe token")
     sender = inbound.sender_address(mail)
     sender_key = signer.recipient_id(sender) if sender else ""
-    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
-        return InboundResult("kept", inbound.keep(ledger, mail, sender_key, why))
+
+    def keep(ledger: Ledger) -> int:
+        return inbound.keep(ledger, mail, sender_key, why)
+
+    return InboundResult("kept", writers.write(ws.state_dir, keep, timeout=busy_timeout))
 
 
 def kept_mail(ws: Workspace) -> list[KeptMail]:

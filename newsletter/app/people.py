@@ -6,6 +6,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.app import writers
 from newsletter.audience.lists import ListFile, read_list
 from newsletter.audience.selection import reader_language
 from newsletter.audience.tokens import address_id
@@ -122,7 +123,8 @@ def unsubscribe_recipient(ws: Workspace, recipient_id: str, *, source: str,
     """Suppress a recipient known only by id (a token, a webhook, a mailbox): their
     sign-up ends and the consent trail records how. Returns whether this was new;
     repeating it changes nothing. ``busy_timeout``: seconds to wait for another writer
-    before LedgerBusy (a web request waits less than a command)."""
-    with open_ledger(ws.state_dir, busy_timeout=busy_timeout) as ledger:
-        return subscribers.withdraw(ledger, recipient_id, reason=reason, source=source, ip=ip,
-                                    user_agent=user_agent)
+    before LedgerBusy (a web request waits less than a command). Committed on return,
+    together with the other writes of this process waiting meanwhile (app/writers.py)."""
+    return writers.write(ws.state_dir, lambda ledger: subscribers.withdraw(
+        ledger, recipient_id, reason=reason, source=source, ip=ip, user_agent=user_agent),
+        timeout=busy_timeout)

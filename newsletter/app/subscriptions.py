@@ -12,11 +12,12 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 
+from newsletter.app import writers
 from newsletter.app.limits import RateLimits
-from newsletter.app.people import address, unsubscribe_recipient
+from newsletter.app.people import address
 from newsletter.audience.tokens import Signer, address_id
 from newsletter.delivery import audiences, confirmations, subscribers
-from newsletter.delivery.keys import load_address_key, load_signer
+from newsletter.delivery.keys import cached_signer, load_address_key
 from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.delivery.links import links_for
 from newsletter.delivery.transports import Transport
@@ -31,6 +32,7 @@ CONFIRM_MAX_AGE = subscribers.PENDING_DAYS * 86400  # then the pending entry is 
 # long enough to come back to one, short enough that an old forwarded mail goes stale.
 PREFERENCES_MAX_AGE = 30 * 86400
 NAME_MAX = 100
+UNSUBSCRIBE_WAIT = 30.0  # seconds a one-click post waits for other writers (then 503)
 
 Sent = confirmations.Sent
 ConsentEvent = subscribers.ConsentEvent
@@ -57,8 +59,8 @@ class Reader:
 def signer(ws: Workspace) -> Signer:
     """The signer the mails were signed with: NEWSLETTER_SECRET, or the outbox's own
     secret in state/ when the outbox is the workspace's transport (rehearsals)."""
-    return load_signer(ws.state_dir,
-                       allow_state_secret=ws.config.delivery.transport == "outbox")
+    return cached_signer(ws.state_dir,
+                         allow_state_secret=ws.config.delivery.transport == "outbox")
 
 
 def _check(ws: Workspace, purpose: str, token: str, now: float | None,
@@ -96,10 +98,14 @@ def unsubscribe(ws: Workspace, token: str, visitor: Visitor, *,
                 now: float | None = None) -> Unsubscribed:
     """The one-click POST: suppress the recipient the token names. Idempotent."""
     keys, rid = _check(ws, "unsubscribe", token, now)
-    new = unsubscribe_recipient(ws, rid, source="web", ip=visitor.ip,
-                                user_agent=visitor.user_agent)
-    with open_ledger(ws.state_dir) as ledger:
+
+    def work(ledger: Ledger) -> Unsubscribed:
+        new = subscribers.withdraw(ledger, rid, reason="unsubscribe", source="web",
+                                   ip=visitor.ip, user_agent=visitor.user_agent)
         return Unsubscribed(_reader(keys, ledger, rid, now), new)
+
+    # committed on return, with the other posts that came meanwhile (one disk flush)
+    return writers.write(ws.state_dir, work, timeout=UNSUBSCRIBE_WAIT)
 
 
 def resubscribe(ws: Workspace, token: str, visitor: Visitor, *,

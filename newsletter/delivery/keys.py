@@ -8,6 +8,7 @@ or, for outbox rehearsals only, from a random file in state/.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
 
 from newsletter.audience.tokens import MIN_SECRET, SECRET_ENV, Signer
@@ -61,6 +62,41 @@ def load_signer(state_dir: Path, *, allow_state_secret: bool, busy_timeout: floa
     return Signer(_state_secret(state_dir / STATE_SECRET),
                   load_address_key(state_dir, busy_timeout=busy_timeout),
                   str(state_dir / STATE_SECRET))
+
+
+_SIGNERS: dict[tuple[object, ...], Signer] = {}
+_SIGNERS_LOCK = threading.Lock()
+
+
+def cached_signer(state_dir: Path, *, allow_state_secret: bool, busy_timeout: float = 30.0
+                  ) -> Signer:
+    """load_signer for a long-running process (the web app, every request): loaded again
+    only when what it is made of changed (the variable, the key file, the outbox's secret
+    file: replaced, rewritten or chmod-ed). In between, the key is not checked against
+    the ledger here: open the ledger before relying on it (every open checks it)."""
+    ident = (str(state_dir), allow_state_secret, os.environ.get(SECRET_ENV, ""),
+             _file_id(state_dir / ADDRESS_KEY), _file_id(state_dir / STATE_SECRET))
+    with _SIGNERS_LOCK:
+        found = _SIGNERS.get(ident)
+    if found is not None:
+        return found
+    signer = load_signer(state_dir, allow_state_secret=allow_state_secret,
+                         busy_timeout=busy_timeout)
+    # kept under the files as they were before loading: had one changed meanwhile (a key
+    # made just now), the next call sees another id and loads again
+    with _SIGNERS_LOCK:
+        if len(_SIGNERS) >= 16:  # one workspace per process, except in tests
+            _SIGNERS.clear()
+        _SIGNERS[ident] = signer
+    return signer
+
+
+def _file_id(path: Path) -> tuple[int, ...] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_mode)
 
 
 def _state_secret(path: Path) -> bytes:

@@ -21,6 +21,7 @@ from pathlib import Path
 
 from newsletter.delivery.ledger_schema import (
     SCHEMA,
+    SCHEMA_STAMP,
     migrate_campaigns,
     migrate_deliveries,
     plan_values,
@@ -104,6 +105,8 @@ class Ledger:
         self.db.execute("PRAGMA foreign_keys=ON")
         # checkpoint in larger steps: a campaign rewrites every row twice
         self.db.execute("PRAGMA wal_autocheckpoint=16384")
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_STAMP:
+            return  # set up by this schema before: a read, no write lock per open
         with self.transaction() as db:
             for statement in statements(SCHEMA):
                 db.execute(statement)
@@ -112,9 +115,14 @@ class Ledger:
                 migrate_campaigns(db)
             if "why" not in {r[1] for r in db.execute("PRAGMA table_info(deliveries)")}:
                 migrate_deliveries(db)
+            db.execute(f"PRAGMA user_version={SCHEMA_STAMP:d}")
 
     def _check_key(self, key: bytes | None, key_path: Path) -> str:
         """The ledger's own id; its key fingerprint must match the key beside it."""
+        meta = dict(self.db.execute("SELECT name, value FROM meta"))
+        if key is not None and meta.get("key_fingerprint") == fingerprint(key) and \
+                "ledger_id" in meta:
+            return meta["ledger_id"]  # the usual case, checked without the write lock
         with self.transaction() as db:
             db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)",
                        (secrets.token_hex(8),))

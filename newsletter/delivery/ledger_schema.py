@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+import zlib
 from collections.abc import Iterable, Iterator
 
 from newsletter.delivery.records import SCHEDULE_STATES, STATUSES
@@ -146,6 +147,13 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 """.replace(
     "@STATUSES@", ", ".join(f"'{s}'" for s in STATUSES)).replace(  # one list of each
     "@SCHEDULE_STATES@", ", ".join(f"'{s}'" for s in SCHEDULE_STATES))
+
+# A ledger set up by this SCHEMA and these migrations keeps this number as its
+# user_version, and later opens skip the setup (no write lock for every request of the
+# web app). It follows the text of SCHEMA by itself; a migration that changes no
+# statement of SCHEMA must raise MIGRATIONS, or ledgers set up before it never get it.
+MIGRATIONS = 2  # migrate_campaigns, migrate_deliveries
+SCHEMA_STAMP = zlib.crc32(f"{MIGRATIONS}\n{SCHEMA}".encode()) & 0x7FFFFFFF
 
 
 def plan_values(campaign: str, rows: Iterable[tuple[str, ...]],
