@@ -424,7 +424,8 @@ def test_a_ledger_from_before_the_admin_pages_gets_its_tables(ws):
         pass
     db = sqlite3.connect(ws.state_dir / DB_NAME)
     for statement in ("DROP TRIGGER audit_no_update", "DROP TRIGGER audit_no_delete",
-                      "DROP TABLE audit", "DROP TABLE sessions", "DROP TABLE users"):
+                      "DROP TABLE audit", "DROP TABLE sessions", "DROP TABLE users",
+                      "PRAGMA user_version=0"):  # as ledgers set up before the schema stamp
         db.execute(statement)
     db.commit()
     db.close()
