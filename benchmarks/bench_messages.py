@@ -23,10 +23,10 @@ sys.path.insert(0, str(REPO))
 from newsletter.audience.lists import Recipient  # noqa: E402
 from newsletter.audience.selection import make_plan  # noqa: E402
 from newsletter.audience.tokens import Signer  # noqa: E402
-from newsletter.content.release import load_release  # noqa: E402
+from newsletter.content.parser import load_release  # noqa: E402
 from newsletter.delivery.mime import MessageBuilder, prepare  # noqa: E402
 from newsletter.render.renderer import Renderer  # noqa: E402
-from newsletter.workspace.config import load_workspace  # noqa: E402
+from newsletter.workspace.loading import load_workspace  # noqa: E402
 
 LANGS = ("de", "en", "tr", "ar", "ru", "uk", "pl", "fa", "ku")
 NAMES = ("Ayşe Korkmaz", "Karim Haddad", "Olga Petrenko", "Katarzyna Nowak", "Reza Ahmadi",
