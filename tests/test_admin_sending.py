@@ -182,7 +182,13 @@ def test_the_dry_run_shows_the_numbers_of_the_command_line(app, ws_root):
     page = officer.get(ADMIN + "send/plan", params=CHOICE)
     assert "Rehearsal (outbox):" in page.text and "nobody receives anything" in page.text
     assert "Real send through" not in page.text
-    assert "fa → en" in page.text  # the fallback and its reason
+    # the fallback and its reason, in the interface language (the CLI says "fa → en (...)")
+    fa, en = '<bdi lang="fa" dir="rtl">فارسی</bdi>', '<bdi lang="en" dir="ltr">English</bdi>'
+    assert f"2 × readers of {fa} get {en} ({fa}: 24 of 25 entries not translated)" in page.text
+    german = officer.get(ADMIN + "send/plan", params=CHOICE, headers={"accept-language": "de"})
+    assert (f"2 × Leser von {fa} bekommen {en} ({fa}: 24 von 25 Einträgen nicht übersetzt)"
+            in german.text)
+    assert "fa → en" not in page.text + german.text
     # a narrower choice: tags and one edition, the same numbers again
     _, total, editions = _plan(officer, tags="board", lang=["tr"])
     assert (editions, total) == _cli_plan(ws_root, "send", EXAMPLE_RELEASE, "--list",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 from markupsafe import escape
 
+from newsletter import reasons
 from newsletter.content.segments import TAG_CODES, Segment, Tag
 from newsletter.reasons import Reason
 from newsletter.render.adminpages import AdminPages
@@ -86,3 +87,35 @@ def test_the_admin_pages_say_every_problem_in_their_language(explain, source, tr
 def test_an_unknown_code_shows_the_english_sentence(explain):
     odd = Reason("from_the_future", "a <new> problem")
     assert str(explain["de"].problem(odd)) == "a &lt;new&gt; problem"
+
+
+# --- the send plan's "Why" (newsletter/reasons.py) -------------------------------------------
+
+PASSED = reasons.passed_over("fa", (
+    reasons.untranslated(3, 25), reasons.unreviewed(2, 25),
+    reasons.fails_check(reasons.failing_entry("Seit 2000", Reason(
+        "numbers_missing", "number(s) missing: 2000", numbers="2000")))))
+PLAN_REASONS = [
+    (reasons.no_language("de"), "keine Sprache angegeben: sie bekommen", "Deutsch"),
+    (reasons.not_offered("it", "de"), "wird nicht angeboten: sie bekommen", "italiano"),
+    (reasons.not_offered("xx", "de"), "wird nicht angeboten: sie bekommen", "xx"),
+    (reasons.press_original("tr", "de"), "Journalisten, die", "Türkçe"),
+    (reasons.fallback("fa", "en", (PASSED,)), "Leser von", "3 von 25 Einträgen nicht übersetzt; "
+     "2 von 25 Einträgen nicht geprüft; „Seit 2000…“ besteht eine Prüfung nicht: Zahlen des "
+     "Quelltexts fehlen: 2000."),
+]
+
+
+@pytest.mark.parametrize(("reason", "german", "detail"), PLAN_REASONS,
+                         ids=[r[0].code + "-" + r[2][:6] for r in PLAN_REASONS])
+def test_the_plans_reasons_are_said_in_the_interface_language(explain, reason, german, detail):
+    shown = {lang: str(m.reason(reason)) for lang, m in explain.items()}
+    assert german in shown["de"] and detail in shown["de"]
+    assert shown["en"] != str(escape(str(reason)))  # not the command line's sentence
+    assert "→" not in shown["de"] + shown["en"]
+
+
+def test_the_command_line_keeps_its_reasons():
+    assert str(reasons.fallback("fa", "en", (PASSED,))) == (
+        "fa → en (fa: 3 of 25 entries not translated; 2 of 25 entries not reviewed; "
+        "fails a check: 'Seit 2000': number(s) missing: 2000)")
