@@ -39,7 +39,12 @@ def unreviewed(drafts: int, total: int) -> Reason:
                   drafts=drafts, total=total)
 
 
-def fails_check(failing: str) -> Reason:
+def failing_entry(entry: str, problem: Reason) -> Reason:
+    """An entry (the start of its text) and the first problem a check finds in it."""
+    return Reason("failing_entry", f"{entry!r}: {problem}", entry=entry, problem=problem)
+
+
+def fails_check(failing: Reason) -> Reason:
     return Reason("fails_check", f"fails a check: {failing}", failing=failing)
 
 

@@ -374,7 +374,7 @@ def test_the_preview_shows_the_fallback_and_the_edition(app):
     assert page.status_code == 200
     assert "Fallback: readers of" in page.text and "get the" in page.text
     assert ">English</bdi> edition" in page.text
-    assert "fa: 24 of 25 entries not translated" in page.text
+    assert '<bdi lang="fa" dir="rtl">فارسی</bdi>: 24 of 25 entries not translated' in page.text
     frame = re.search(r'<iframe[^>]*src="([^"]+)"[^>]*>', page.text)
     assert frame is not None and 'sandbox=""' in frame.group(0)
     assert 'width="700"' in frame.group(0)

@@ -182,7 +182,13 @@ def test_the_dry_run_shows_the_numbers_of_the_command_line(app, ws_root):
     page = officer.get(ADMIN + "send/plan", params=CHOICE)
     assert "Rehearsal (outbox):" in page.text and "nobody receives anything" in page.text
     assert "Real send through" not in page.text
-    assert "fa → en" in page.text  # the fallback and its reason
+    # the fallback and its reason, in the interface language (the CLI says "fa → en (...)")
+    fa, en = '<bdi lang="fa" dir="rtl">فارسی</bdi>', '<bdi lang="en" dir="ltr">English</bdi>'
+    assert f"2 × readers of {fa} get {en} ({fa}: 24 of 25 entries not translated)" in page.text
+    german = officer.get(ADMIN + "send/plan", params=CHOICE, headers={"accept-language": "de"})
+    assert (f"2 × Leser von {fa} bekommen {en} ({fa}: 24 von 25 Einträgen nicht übersetzt)"
+            in german.text)
+    assert "fa → en" not in page.text + german.text
     # a narrower choice: tags and one edition, the same numbers again
     _, total, editions = _plan(officer, tags="board", lang=["tr"])
     assert (editions, total) == _cli_plan(ws_root, "send", EXAMPLE_RELEASE, "--list",
@@ -414,3 +420,44 @@ def test_the_worker_refuses_a_release_edited_after_the_confirmation(app, ws):
     assert jobs.read_job(ws.state_dir, campaign).state == "failed"
     assert _outbox_files(ws, campaign) == []
     assert load_workspace(ws.root)  # the workspace is still whole
+
+
+# --- erasure and the worker's files ------------------------------------------------------------
+
+def _addresses(ws) -> set[str]:
+    out = set()
+    for path in (ws.root / "recipients").glob("*.csv"):
+        for row in csv.reader(path.open(encoding="utf-8")):
+            out |= {cell.casefold() for cell in row if "@" in cell}
+    return out
+
+
+def test_the_workers_files_hold_no_address_and_forget_cleans_one_an_error_quoted(app, ws):
+    with (ws.root / "recipients/members.csv").open("a", encoding="utf-8") as fh:
+        fh.write("broken@@club.example.org,Somebody,tr,,Club,membership form,2017-03-14\n")
+    officer = _signed_in(app, "leyla")
+    campaign, total, _ = _plan(officer, skip_invalid="1")  # the failing row left out
+    assert _start(officer, campaign, str(total), skip_invalid="1").status_code == 303
+    _wait(ws, campaign, lambda p: _finished(p) and p.open == 0, "100 %")
+    folder = ws.state_dir / jobs.FOLDER
+    written = {p.name: p.read_text(encoding="utf-8").casefold() for p in folder.iterdir()}
+    assert set(written) >= {f"{campaign}.json", f"{campaign}.log"}
+    addresses = _addresses(ws)
+    assert "broken@@club.example.org" in addresses and len(addresses) > total
+    assert not [a for a in addresses for text in written.values() if a in text]
+    # an error's own words may quote an address (a provider's answer, a traceback)
+    person = next(a for a in sorted(addresses) if a.startswith("j.becker"))
+    jobs.update_job(ws.state_dir, campaign, state=jobs.JobState.FAILED,
+                    message=f"the provider refused {person.upper()}; run again later")
+    log = jobs.log_path(ws.state_dir, campaign)
+    log.write_text(f"Traceback (most recent call last):\nValueError: {person}\n",
+                   encoding="utf-8")
+    done = CliRunner().invoke(cli, ["--workspace", str(ws.root), "forget", person])
+    assert done.exit_code == 0, done.output
+    assert "Removed the address from 2 record(s) of sends" in done.output
+    job = jobs.read_job(ws.state_dir, campaign)
+    assert job.message == "the provider refused [erased]; run again later"
+    assert job.state == jobs.JobState.FAILED and job.started_by == "leyla"
+    assert log.read_text(encoding="utf-8").endswith("ValueError: [erased]\n")
+    assert person not in "".join(p.read_text(encoding="utf-8").casefold()
+                                 for p in folder.iterdir())

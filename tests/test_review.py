@@ -242,10 +242,31 @@ def test_a_check_error_blocks_the_approval_and_saves_nothing(app, ws):
                          headers=SAME_ORIGIN)
     assert refused.status_code == 422
     assert "Not approved: please fix this first" in refused.text
-    assert "number(s) missing: 70, 2000" in refused.text
+    assert "Numbers of the source are missing: 70, 2000." in refused.text
     assert wrong in refused.text  # the reviewer's text is kept for fixing
     assert _po(ws) == before
     assert "approve" not in [a.action for a in audit.entries(ws)]
+
+
+def test_check_results_and_the_draft_origin_are_said_in_the_interface_language(app, ws):
+    german = {**SAME_ORIGIN, "accept-language": "de"}
+    path = po_path(ws, EXAMPLE_RELEASE, "fa")
+    cat = read_catalog(path, locale="fa")
+    msg = next(m for m in cat if m.context == "contact role")
+    msg.user_comments = ["tm: similar text (91%) in 2018-08-09-x; please review"]
+    write_catalog(path, cat)
+    farid = _client(app, "farid")
+    page = farid.get(PAGE + "?entry=4", headers=german).text
+    assert "Übersetzungsspeicher: ein ähnlicher Text (91 %) in der Meldung 2018-08-09-x" in page
+    assert "similar text" not in page
+    assert "a similar text (91 %)" in farid.get(PAGE + "?entry=4").text
+    fields = _form(farid.get(PAGE + "?entry=10").text)
+    wrong = "از زمان تأسیس، اتحادیه انجمن‌های مهاجران را به هم پیوند می‌دهد."
+    refused = farid.post(PAGE, data={**fields, "text": wrong, "action": "approve"},
+                         headers=german)
+    assert refused.status_code == 422
+    assert "Zahlen des Quelltexts fehlen: 70, 2000." in refused.text
+    assert "missing" not in refused.text
 
 
 def test_a_warning_does_not_block_the_approval(app, ws):

@@ -65,6 +65,9 @@ def forget(ctx: click.Context, email: str) -> None:
               "address is suppressed by its keyed hash only.")
     if done.notes:
         out.print(f"Removed {done.notes} note(s) about their mails to the unsubscribe mailbox.")
+    if done.redacted:
+        out.print(f"Removed the address from {len(done.redacted)} record(s) of sends "
+                  "started from the admin pages (an error message had quoted it).")
     if done.orphans:
         out.print(f"Removed {len(done.orphans)} temporary file(s) a stopped run left in the "
                   "outbox.")

@@ -17,12 +17,17 @@ from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
+from newsletter.reasons import Reason
+
 PSEUDO_TAG = re.compile(r"<(/?)(\d+)(/?)>")
 SAFE_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 
 # Tag kinds that wrap text, and kinds that stand alone (self-closing ``<n/>``).
 PAIRED = ("em", "strong", "link")
 EMPTY = ("br", "code")
+# What TagMismatch.problem can say (its code); the admin pages say each in words
+TAG_CODES = ("tag_unknown", "tag_malformed", "tag_self_closing", "tag_needs_close", "tag_twice",
+             "tag_not_open", "tag_not_closed", "tags_missing")
 
 
 @dataclass(frozen=True)
@@ -64,15 +69,20 @@ class Node:
 
 
 class TagMismatch(ValueError):
-    """A translated string does not use the source's pseudo-tags exactly once each."""
+    """A translated string does not use the source's pseudo-tags exactly once each;
+    ``problem`` says how, in English and as a code the admin pages translate."""
+
+    def __init__(self, code: str, text: str, **params: str):
+        super().__init__(text)
+        self.problem = Reason(code, text, **params)
 
 
-def check_tags(text: str, tags: Sequence[Tag]) -> list[str]:
+def check_tags(text: str, tags: Sequence[Tag]) -> list[Reason]:
     """Problems with the pseudo-tags of ``text`` measured against ``tags`` (empty: fine)."""
     try:
         parse(text, tags)
     except TagMismatch as err:
-        return [str(err)]
+        return [err.problem]
     return []
 
 
@@ -89,35 +99,42 @@ def parse(text: str, tags: Sequence[Tag]) -> list[Node]:
         closing, number, selfclosing = match.group(1), int(match.group(2)), match.group(3)
         tag = by_number.get(number)
         if tag is None:
-            raise TagMismatch(f"unknown tag {match.group(0)}")
+            raise TagMismatch("tag_unknown", f"unknown tag {match.group(0)}", tag=match.group(0))
         if closing and selfclosing:
-            raise TagMismatch(f"malformed tag {match.group(0)}")
+            raise TagMismatch("tag_malformed", f"malformed tag {match.group(0)}",
+                              tag=match.group(0))
         if selfclosing or tag.kind in EMPTY:
             if not selfclosing or tag.kind not in EMPTY:
-                raise TagMismatch(f"tag {number} must be written <{number}/>"
-                                  if tag.kind in EMPTY else f"tag {number} needs </{number}>")
+                if tag.kind in EMPTY:
+                    raise TagMismatch("tag_self_closing", f"tag {number} must be written "
+                                      f"<{number}/>", tag=f"<{number}/>")
+                raise TagMismatch("tag_needs_close", f"tag {number} needs </{number}>",
+                                  tag=f"</{number}>")
             if number in seen:
-                raise TagMismatch(f"tag <{number}/> used twice")
+                raise TagMismatch("tag_twice", f"tag <{number}/> used twice", tag=f"<{number}/>")
             seen.add(number)
             stack[-1][1].append(Node(tag=tag))
         elif not closing:
             if number in seen:
-                raise TagMismatch(f"tag <{number}> used twice")
+                raise TagMismatch("tag_twice", f"tag <{number}> used twice", tag=f"<{number}>")
             seen.add(number)
             stack.append((tag, []))
         else:
             open_tag, children = stack[-1]
             if open_tag is None or open_tag.number != number:
-                raise TagMismatch(f"</{number}> closes a tag that is not open")
+                raise TagMismatch("tag_not_open", f"</{number}> closes a tag that is not open",
+                                  tag=f"</{number}>")
             stack.pop()
             stack[-1][1].append(Node(tag=open_tag, children=tuple(children)))
     if pos < len(text):
         stack[-1][1].append(Node(text=text[pos:]))
     if len(stack) > 1:
-        raise TagMismatch(f"<{stack[-1][0].number}> is never closed")  # type: ignore[union-attr]
+        unclosed = f"<{stack[-1][0].number}>"  # type: ignore[union-attr]
+        raise TagMismatch("tag_not_closed", f"{unclosed} is never closed", tag=unclosed)
     missing = sorted(set(by_number) - seen)
     if missing:
-        raise TagMismatch("missing " + ", ".join(_spell(by_number[n]) for n in missing))
+        spelled = ", ".join(_spell(by_number[n]) for n in missing)
+        raise TagMismatch("tags_missing", "missing " + spelled, tags=spelled)
     return stack[0][1]
 
 

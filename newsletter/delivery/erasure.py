@@ -5,8 +5,10 @@ suppression list, so a list that still holds the row can never mail them again.
 Mails they sent to the unsubscribe mailbox leave the officer's notes. Their
 messages go from every outbox folder a rehearsal wrote to (recorded per
 campaign, so ``--outbox DIR`` folders are found too), with temporary files a crash
-left behind there. Report CSVs and list files are the user's own files: they are
-named, not edited.
+left behind there. The send worker's records and logs (``state/sends/``, sends started
+from the admin pages) hold recipient ids and counts, never the list's addresses, but an
+error's own words can quote one: there the address is replaced (jobs.redact). Report
+CSVs and list files are the user's own files: they are named, not edited.
 """
 
 from __future__ import annotations
@@ -18,10 +20,11 @@ from pathlib import Path
 
 from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
-from newsletter.delivery import subscribers
+from newsletter.delivery import jobs, subscribers
 from newsletter.delivery.inbox import forget_sender
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
+from newsletter.errors import StateError
 from newsletter.workspace.config import Workspace
 
 
@@ -35,6 +38,7 @@ class Erasure:
     in_lists: list[str] = field(default_factory=list)  # "recipients/x.csv:12"
     consent_kept: bool = False  # the consent trail stays as proof ([web] setting)
     notes: int = 0  # notes about their mails to the unsubscribe mailbox, deleted
+    redacted: list[Path] = field(default_factory=list)  # send records and logs cleaned
 
 
 def forget(ws: Workspace, address: str) -> Erasure:
@@ -50,6 +54,10 @@ def forget(ws: Workspace, address: str) -> Erasure:
         done.rows = ledger.forget(rid, "forget")
         done.consent_kept = keep
     done.notes = forget_sender(ws.state_dir, address)
+    try:
+        done.redacted = jobs.redact(ws.state_dir, address)
+    except (OSError, StateError) as err:
+        done.unreachable.append(f"{ws.state_dir / jobs.FOLDER}: {err}")
     default = ws.config.delivery.outbox
     if default.is_dir():  # campaigns recorded before folders were, and today's default
         folders.update(p for p in default.iterdir() if p.is_dir())

@@ -102,3 +102,33 @@ def update_job(state_dir: Path, campaign: str, **changes: object) -> Job | None:
     if job is None:
         return None
     return write_job(state_dir, replace(job, **changes))  # type: ignore[arg-type]
+
+
+def redact(state_dir: Path, address: str, replacement: str = "[erased]") -> list[Path]:
+    """Take ``address`` (any case) out of every record and log under ``state/sends/``;
+    the files that held it. Neither is written with addresses, but both keep an error's
+    own words: a record's ``message`` (an invalid row of a list, a provider's answer) and
+    a log's traceback may quote one. A log is rewritten in place, not replaced: a worker
+    still running appends to the same file (it opened it for appending)."""
+    folder = state_dir / FOLDER
+    if not folder.is_dir():
+        return []
+    pattern = re.compile(re.escape(address), re.IGNORECASE)
+    changed: list[Path] = []
+    for path in sorted(folder.glob("*.json")):
+        if not CAMPAIGN_ID.fullmatch(path.stem):
+            continue  # not a record of ours
+        job = read_job(state_dir, path.stem)
+        if job is not None and pattern.search(job.message):
+            write_job(state_dir, replace(job, message=pattern.sub(replacement, job.message)))
+            changed.append(path)
+    for path in sorted(folder.glob("*.log")):
+        with open(path, "r+", encoding="utf-8", errors="surrogateescape") as fh:
+            text = fh.read()
+            if not pattern.search(text):
+                continue
+            fh.seek(0)
+            fh.write(pattern.sub(replacement, text))
+            fh.truncate()
+        changed.append(path)
+    return changed

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import jinja2
+from babel.numbers import format_decimal
 from babel.support import NullTranslations
 from markupsafe import Markup
 
-from newsletter.errors import RenderError
+from newsletter.errors import LanguageError, RenderError
 from newsletter.translation.adminstrings import SOURCE, load_admin
 from newsletter.translation.uistrings import ADMIN_FOLDER, install_ui
 from newsletter.workspace.config import Workspace
@@ -61,6 +63,8 @@ class AdminPages:
                     trim_blocks=True, lstrip_blocks=True)
                 install_ui(env, self._strings(lang) or NullTranslations())
                 env.globals["native"] = native
+                env.globals["native_of"] = native_of
+                env.globals["decimal"] = partial(format_decimal, format="0.0", locale=lang)
                 self._envs[lang] = env
             return self._envs[lang]
 
@@ -93,3 +97,12 @@ def native(lang: Language) -> Markup:
     """A language's own name, isolated inside a sentence of another direction."""
     return Markup('<bdi lang="%s" dir="%s">%s</bdi>') % (
         lang.html_lang, lang.direction, lang.native_name)
+
+
+def native_of(code: str) -> Markup:
+    """``native`` of a language code, as reasons carry them; a code that is no language
+    (a recipient's "xx") stays as it is."""
+    try:
+        return native(language(code))
+    except LanguageError:
+        return Markup("<bdi>%s</bdi>") % code

@@ -1,7 +1,9 @@
 """Our own checks of a translation against its source, beyond Babel's and msgfmt's.
 
 An entry that fails any of them is not reviewed, whatever its flag says: it is
-not sent and ``newsletter status`` names it.
+not sent and ``newsletter status`` names it. Each problem is a ``Reason``: the English
+sentence the command line prints, and a code with parameters (CHECK_CODES, and the
+tag codes of content.segments) that the admin pages say in the officer's language.
 """
 
 from __future__ import annotations
@@ -10,6 +12,7 @@ import re
 from collections import Counter
 
 from newsletter.content.segments import PSEUDO_TAG, Segment, check_tags
+from newsletter.reasons import Reason
 from newsletter.translation.masking import _FIXED
 
 _URL = re.compile(_FIXED[1])
@@ -21,6 +24,7 @@ _DIGITS = str.maketrans("٠١٢٣٤٥٦٧٨٩۰۱۲۳۴۵۶۷۸۹", "01234567890
 LONG_SOURCE_WORDS = 5
 RATIO_MIN, RATIO_MAX = 0.3, 3.2
 RATIO_MIN_CHARS = 40
+CHECK_CODES = ("url_missing", "email_missing", "numbers_missing", "identical", "length_ratio")
 
 
 def numbers(text: str) -> Counter[int]:
@@ -30,21 +34,27 @@ def numbers(text: str) -> Counter[int]:
     return out
 
 
-def check_translation(source: Segment, translation: str) -> list[str]:
+def check_translation(source: Segment, translation: str) -> list[Reason]:
     """Problems of ``translation`` (empty list: it passes)."""
     problems = check_tags(translation, source.tags)
     src, dst = source.text, translation
-    for kind, pattern in (("URL", _URL), ("email address", _EMAIL)):
-        for item in pattern.findall(src):
-            if item not in dst:
-                problems.append(f"{kind} {item} is missing")
+    for item in _URL.findall(src):
+        if item not in dst:
+            problems.append(Reason("url_missing", f"URL {item} is missing", url=item))
+    for item in _EMAIL.findall(src):
+        if item not in dst:
+            problems.append(Reason("email_missing", f"email address {item} is missing",
+                                   address=item))
     missing = numbers(PSEUDO_TAG.sub(" ", src)) - numbers(PSEUDO_TAG.sub(" ", dst))
     if missing:
-        problems.append("number(s) missing: " + ", ".join(str(n) for n in sorted(missing)))
+        listed = ", ".join(str(n) for n in sorted(missing))
+        problems.append(Reason("numbers_missing", "number(s) missing: " + listed,
+                               numbers=listed))
     if len(src.split()) >= LONG_SOURCE_WORDS and dst.strip() == src.strip():
-        problems.append("identical to the source (not translated?)")
+        problems.append(Reason("identical", "identical to the source (not translated?)"))
     if len(src) >= RATIO_MIN_CHARS:
         ratio = len(dst) / len(src)
         if not RATIO_MIN <= ratio <= RATIO_MAX:
-            problems.append(f"length {ratio:.1f} times the source (truncated or padded?)")
+            problems.append(Reason("length_ratio", f"length {ratio:.1f} times the source "
+                                   "(truncated or padded?)", ratio=ratio))
     return problems

@@ -134,9 +134,17 @@ class Origin:
     detail: str = ""  # "same text", "similar text (90%)", the day, or why it failed
     reviewed: bool = False  # a memory hit taken as reviewed
 
+    @property
+    def similarity(self) -> int:
+        """The percentage of a similar memory hit ("similar text (91%)"), else 0: the
+        comment is English, the admin pages say it in their own language."""
+        m = _SIMILAR.fullmatch(self.detail) if self.kind == "memory" else None
+        return int(m["percent"]) if m else 0
+
 
 _TM = re.compile(r"tm: (?:reviewed translation from (?P<rev>\S+)"
                  r"|(?P<how>.+?) in (?P<rel>\S+); please review)")
+_SIMILAR = re.compile(r"similar text \((?P<percent>\d+)%\)")
 _MT = re.compile(r"mt: (?P<engine>\S+) (?P<day>\S+);")
 _FAILED = re.compile(r"mt failed (?P<day>\S+): (?P<why>.*)")
 

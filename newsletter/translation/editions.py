@@ -29,7 +29,7 @@ class Coverage:
     reviewed: int
     drafts: int  # translated but fuzzy (machine drafts, memory suggestions, edited blocks)
     missing: int
-    failing: tuple[str, ...]  # entries whose translation fails a check, named
+    failing: tuple[Reason, ...]  # entries whose translation fails a check, named
     note: str = ""  # e.g. the catalog does not exist
     usable: dict[tuple[str | None, str], str] = field(default_factory=dict, compare=False)
 
@@ -98,7 +98,7 @@ def coverage(release: Release, ws: Workspace, lang: str) -> Coverage:
                         note=f"no catalog {ws.relative(path)}; run 'newsletter extract'")
     messages = messages_by_key(read_catalog(path, locale=lang))
     reviewed = drafts = missing = 0
-    failing: list[str] = []
+    failing: list[Reason] = []
     usable: dict[tuple[str | None, str], str] = {}
     for key, segment in segments.items():
         msg = messages.get(key)
@@ -107,7 +107,7 @@ def coverage(release: Release, ws: Workspace, lang: str) -> Coverage:
             continue
         problems = check_translation(segment, str(msg.string))
         if problems:
-            failing.append(f"{segment.plain[:40]!r}: {problems[0]}")
+            failing.append(reasons.failing_entry(segment.plain[:40], problems[0]))
             continue
         usable[key] = str(msg.string)
         if msg.fuzzy:

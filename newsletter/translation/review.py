@@ -45,7 +45,9 @@ class Check:
 
     level: str  # ERROR or WARNING
     code: str  # "empty", "check", "glossary", "same_as_source", "spaces"
-    detail: str = ""  # the check's own words, or the glossary term
+    # "check": the check's problem (a Reason: English, and a code the admin pages say
+    # in their language); "glossary": the term
+    detail: str = ""
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter.app import accounts, mailing
+from newsletter.app import accounts, audit, mailing, review
 from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.drafts import draft
+from tests.e2e.browsing import press
 from tests.e2e.test_admin import PASSWORD, _serious, _shot
 
 
@@ -89,3 +90,39 @@ def test_the_arabic_review_page(browser, live):
     assert "Saved as a draft" in plain.locator("p.flash").inner_text()
     nojs.close()
     context.close()
+
+
+@pytest.mark.e2e
+def test_two_reviewers_save_the_same_entry_and_the_second_is_refused(browser, live):
+    base, root = live
+    ws = load_workspace(root)
+    draft(ws, EXAMPLE_RELEASE, "fa")
+    farid = accounts.add_user(ws, "farid", "reviewer", ("fa",), PASSWORD)
+    accounts.add_user(ws, "shirin", "reviewer", ("fa",), PASSWORD)
+    entry = base + f"admin/review/{EXAMPLE_RELEASE}/fa?entry=9"
+    first_context, first = _login(browser, base, "farid")
+    second_context, second = _login(browser, base, "shirin")
+    first.goto(entry)
+    second.goto(entry)  # both pages carry the entry as it was before either save
+    heading = first.locator("#entry-heading").inner_text()
+    assert second.locator("#entry-heading").inner_text() == heading
+    mine, theirs = "شریکی مطمئن از سال 2000", "یک شریک قابل اعتماد از سال 2000"
+    first.fill("textarea#translation", mine)
+    assert press(first, first.locator("button[value=approve]")).status == 303
+    assert "Approved and saved." in first.locator("p.flash").inner_text()
+    second.fill("textarea#translation", theirs)
+    refused = press(second, second.locator("button[value=approve]"))
+    assert refused.status == 409
+    conflict = second.locator("div.conflict")
+    assert "Nothing was saved" in conflict.inner_text()
+    versions = conflict.locator("div.versions p.text")
+    assert versions.all_inner_texts() == [theirs, mine]  # hers, then what the catalog holds
+    assert "approved" in conflict.locator("div.versions h3").nth(1).inner_text()
+    # her text stays in the box, so she can choose to overwrite deliberately
+    assert second.locator("textarea#translation").input_value() == theirs
+    assert _serious(second) == []
+    saved = review.review_page(ws, farid, EXAMPLE_RELEASE, "fa", 9).current
+    assert saved is not None and saved.translation == mine and not saved.fuzzy
+    assert [e.user for e in audit.entries(ws) if e.action == review.APPROVE] == ["farid"]
+    second_context.close()
+    first_context.close()
