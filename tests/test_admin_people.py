@@ -225,9 +225,14 @@ def test_forget_needs_the_address_typed_again(officer, ws, sent):
     empty = officer.post(ADMIN + "people/forget", headers=SAME_ORIGIN, data={"email": MEMBER})
     assert empty.status_code == 400
     assert any(r.email == MEMBER for r in mailing.report(ws, sent).rows)
+    log = ws.state_dir / "sends" / f"{sent}.log"  # a worker's traceback quoting them
+    log.parent.mkdir(exist_ok=True)
+    log.write_text(f"Traceback ...\nRecipientError: {MEMBER}: mailbox full\n", encoding="utf-8")
     done = officer.post(ADMIN + "people/forget", headers=SAME_ORIGIN,
                         data={"email": MEMBER, "confirm": MEMBER.upper()})
     assert done.status_code == 200 and "Erased" in done.text
+    assert "removed from 1 record(s) of sends" in done.text
+    assert MEMBER not in log.read_text(encoding="utf-8")
     assert "recipients/members.csv:" in done.text  # still in the list file: said
     assert not any(r.email == MEMBER for r in mailing.report(ws, sent).rows)
     rid = subscriptions.consent(ws, MEMBER).recipient_id
