@@ -6,6 +6,7 @@ from __future__ import annotations
 from newsletter.cli import (  # noqa: F401 - they register commands
     accounts,
     catalogs,
+    database,
     importing,
     mailbox,
     mailing,

@@ -1,0 +1,1 @@
+"""The revisions of the state schema, oldest first."""

@@ -1,0 +1,151 @@
+"""The state in a database named by URL: PostgreSQL (or a SQLite file), through
+SQLAlchemy Core and the Alembic revisions under ``migrations/``.
+
+This first step sets up the schema (``migrate``) and copies a workspace's SQLite ledger
+into such a database (``copy_ledger``); the commands and the web app still work on the
+SQLite ledger under state/. The address key and NEWSLETTER_SECRET never go into the
+database: only the key's fingerprint, in ``meta``, as in the SQLite ledger.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+
+from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.state_tables import metadata
+from newsletter.errors import ConfigError, StateError
+
+MIGRATIONS = Path(__file__).with_name("migrations")
+EXAMPLES = "postgresql+psycopg://user:password@host:5432/database or sqlite:///path/to/file"
+BATCH = 2000  # rows per INSERT while copying
+
+
+@dataclass(frozen=True)
+class Migration:
+    url: str  # without the password
+    before: str | None  # the revision the database had, None when it was empty
+    after: str
+
+
+@dataclass(frozen=True)
+class TableCount:
+    table: str
+    source: int
+    target: int
+
+
+def database_url(text: str, *, what: str = "the database URL") -> sa.URL:
+    """A PostgreSQL (psycopg 3) or SQLite URL; anything else is a ConfigError that
+    never repeats a password."""
+    try:
+        url = sa.make_url(text.strip())
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"{what} is not a database URL; expected {EXAMPLES}") from None
+    backend, safe = url.get_backend_name(), url.render_as_string(hide_password=True)
+    if backend == "postgresql":
+        if url.drivername == "postgresql":  # the default driver would be psycopg2
+            url = url.set(drivername="postgresql+psycopg")
+        elif url.drivername != "postgresql+psycopg":
+            raise ConfigError(f"{what} {safe} names the driver {url.get_driver_name()!r}; "
+                              "PostgreSQL is reached through psycopg 3: postgresql+psycopg://…")
+        if not url.database:
+            raise ConfigError(f"{what} {safe} names no database; expected {EXAMPLES}")
+    elif backend == "sqlite":
+        if url.drivername != "sqlite" or not url.database or url.database == ":memory:":
+            raise ConfigError(f"{what} {safe} names no SQLite file; expected {EXAMPLES}")
+    else:
+        raise ConfigError(f"{what} {safe} is neither PostgreSQL nor SQLite; expected {EXAMPLES}")
+    return url
+
+
+def safe(url: sa.URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+@contextmanager
+def _connected(url: sa.URL) -> Iterator[sa.Connection]:
+    """One transaction on the database: committed at the end, rolled back on an error."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except sa.exc.OperationalError as err:
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        raise StateError(f"cannot use the database {safe(url)}: {reason}") from None
+    finally:
+        engine.dispose()
+
+
+def _upgrade(conn: sa.Connection) -> tuple[str | None, str]:
+    before = MigrationContext.configure(conn).get_current_revision()
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    config.attributes["connection"] = conn
+    command.upgrade(config, "head")
+    after = MigrationContext.configure(conn).get_current_revision()
+    assert after is not None
+    return before, after
+
+
+def migrate(url: sa.URL) -> Migration:
+    """Create the tables, or bring them to the newest revision."""
+    with _connected(url) as conn:
+        before, after = _upgrade(conn)
+    return Migration(safe(url), before, after)
+
+
+def copy_ledger(ledger: Ledger, url: sa.URL) -> list[TableCount]:
+    """Every row of every table of the ledger into the database at ``url``, in one
+    transaction that first sets up the schema there. A target with any row already in
+    one of the tables is refused; the counts of both sides must agree before it commits.
+    """
+    source = ledger.db
+    source.execute("BEGIN")  # one snapshot of the ledger for the whole copy (WAL)
+    try:
+        with _connected(url) as conn:
+            _upgrade(conn)
+            filled = [t.name for t in metadata.sorted_tables
+                      if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()]
+            if filled:
+                raise StateError(f"the database {safe(url)} already holds state (rows in "
+                                 f"{', '.join(filled)}): copy only into an empty database")
+            counts = []
+            for table in metadata.sorted_tables:
+                columns = [c.name for c in table.columns]
+                names = ", ".join(f'"{c}"' for c in columns)
+                cursor = source.execute(
+                    f'SELECT {names} FROM "{table.name}" ORDER BY rowid')  # noqa: S608
+                while rows := cursor.fetchmany(BATCH):
+                    conn.execute(table.insert(), [dict(zip(columns, r, strict=True))
+                                                  for r in rows])
+                if conn.dialect.name == "postgresql":
+                    _follow_sequences(conn, table)
+                had = source.execute(f'SELECT COUNT(*) FROM "{table.name}"').fetchone()[0]  # noqa: S608
+                has = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+                counts.append(TableCount(table.name, had, int(has or 0)))
+            wrong = [c.table for c in counts if c.source != c.target]
+            if wrong:  # raising here rolls the whole copy back
+                raise StateError(f"the copy into {safe(url)} does not have the ledger's rows "
+                                 f"in {', '.join(wrong)}; nothing was kept there")
+    finally:
+        source.execute("ROLLBACK")
+    return counts
+
+
+def _follow_sequences(conn: sa.Connection, table: sa.Table) -> None:
+    """Numbers the copy brought (consent.seq, audit.seq...) stay taken: the next row
+    gets a higher one."""
+    for column in table.primary_key.columns:
+        if column.autoincrement is True:
+            sequence = f"pg_get_serial_sequence('{table.name}', '{column.name}')"
+            statement = (f"SELECT setval({sequence}, COALESCE(MAX({column.name}), 0) + 1,"  # noqa: S608 - names of the metadata
+                         f" false) FROM {table.name}")
+            conn.execute(sa.text(statement))
