@@ -20,9 +20,10 @@ def db_migrate() -> None:
     """Create or upgrade the tables in the database NEWSLETTER_DATABASE_URL names."""
     done = database.migrate()
     if done.before == done.after:
-        out.print(f"{done.url}: schema is up to date (revision {done.after})", markup=False)
+        said = f"{done.url}: schema is up to date (revision {done.after})"
     else:
-        out.print(f"{done.url}: schema {done.before or '(none)'} → {done.after}", markup=False)
+        said = f"{done.url}: schema {done.before or '(none)'} → {done.after}"
+    out.print(said, markup=False, soft_wrap=True)
 
 
 @db.command("copy")
