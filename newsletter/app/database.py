@@ -9,20 +9,27 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
+from typing import TYPE_CHECKING
 
-from newsletter.delivery import statestore
 from newsletter.delivery.ledger import open_ledger
-from newsletter.delivery.statestore import Migration, TableCount
 from newsletter.errors import ConfigError
 from newsletter.workspace.config import Workspace
 
-__all__ = ["URL_VARIABLE", "Migration", "TableCount", "copy", "migrate"]
+if TYPE_CHECKING:
+    from newsletter.delivery.statestore import Migration, TableCount
+
+__all__ = ["URL_VARIABLE", "copy", "migrate"]
 
 URL_VARIABLE = "NEWSLETTER_DATABASE_URL"
+
+# SQLAlchemy and Alembic are imported by these two commands only (a third of a
+# second that every other command and the web app's start would pay)
 
 
 def migrate(environ: Mapping[str, str] = os.environ) -> Migration:
     """Create or upgrade the schema in the database NEWSLETTER_DATABASE_URL names."""
+    from newsletter.delivery import statestore
+
     text = environ.get(URL_VARIABLE, "").strip()
     if not text:
         raise ConfigError(f"{URL_VARIABLE} is unset: set it to the database to set up, "
@@ -32,6 +39,8 @@ def migrate(environ: Mapping[str, str] = os.environ) -> Migration:
 
 def copy(ws: Workspace, to: str) -> list[TableCount]:
     """Copy the workspace's ledger (every table) into the empty database ``to``."""
+    from newsletter.delivery import statestore
+
     url = statestore.database_url(to, what="--to")
     with open_ledger(ws.state_dir) as ledger:
         return statestore.copy_ledger(ledger, url)
