@@ -104,3 +104,14 @@ def screenshot(page: Page, name: str) -> None:
     if folder:
         Path(folder).mkdir(parents=True, exist_ok=True)
         page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
+
+
+ADMIN_PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts'
+
+
+def sign_in(page: Page, name: str) -> None:
+    """Fill the admin login form the page shows (a protected page redirects there) and
+    send it; the caller waits for where it expects to land."""
+    page.fill("#username", name)
+    page.fill("#password", ADMIN_PASSWORD)
+    page.click("form.login button[type=submit]")

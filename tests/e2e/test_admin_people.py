@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 from pathlib import Path
 
 import pytest
@@ -17,25 +16,12 @@ import pytest
 from newsletter.app import accounts, audit, mailing, people
 from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
-from tests.e2e.browsing import press
+from tests.e2e.browsing import ADMIN_PASSWORD as PASSWORD
+from tests.e2e.browsing import blocking_violations, press, screenshot, sign_in
 
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 MEMBER = "vorstand@elternverein-katernberg.example.org"
 
 
-def _serious(page) -> list[str]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    found = Axe().run(page).response["violations"]
-    return [f"{v['id']}: {v['help']} ({len(v['nodes'])}×)" for v in found
-            if v["impact"] in ("serious", "critical")]
-
-
-def _shot(page, name: str) -> None:
-    folder = os.environ.get("NEWSLETTER_SCREENSHOTS")
-    if folder:
-        Path(folder).mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(Path(folder) / f"{name}.png"), full_page=True)
 
 
 @pytest.mark.e2e
@@ -49,17 +35,15 @@ def test_report_download_and_forget(browser, live):
                                   accept_downloads=True)
     page = context.new_page()
     page.goto(base + "admin/reports")
-    page.fill("#username", "leyla")
-    page.fill("#password", PASSWORD)
-    page.click("form.login button[type=submit]")
+    sign_in(page, "leyla")
     page.wait_for_url(base + "admin/reports")
-    assert _serious(page) == []
+    assert blocking_violations(page) == []
     page.click(f"text={campaign}")
     page.wait_for_url(base + f"admin/reports/{campaign}")
     total = page.locator("table.report tfoot td").last.inner_text()
     assert int(total) == sum(mailing.report(ws, campaign).counts.values())
-    assert _serious(page) == []
-    _shot(page, "admin-report")
+    assert blocking_violations(page) == []
+    screenshot(page, "admin-report")
     with page.expect_download() as download:
         page.click("text=Download CSV")
     got = download.value
@@ -71,15 +55,15 @@ def test_report_download_and_forget(browser, live):
     page.fill("#email", MEMBER.upper().replace("VORSTAND", "vorstand"))
     press(page, page.locator("button", has_text="Find"))
     assert "recipients/members.csv" in page.inner_text("main")
-    assert _serious(page) == []
-    _shot(page, "admin-person")
+    assert blocking_violations(page) == []
+    screenshot(page, "admin-person")
     page.fill("#confirm", MEMBER)
     answer = press(page, page.locator("button", has_text="Forget this person"))
     assert answer.status == 200
     assert "Erased" in page.inner_text("h1")
     assert f"{campaign}.csv" in page.inner_text("main")  # the kept report is named
-    assert _serious(page) == []
-    _shot(page, "admin-forgotten")
+    assert blocking_violations(page) == []
+    screenshot(page, "admin-forgotten")
     assert not any(r.email == MEMBER for r in mailing.report(ws, campaign).rows)
     assert [s.reason for s in people.suppressions(ws)] == ["erased"]
     assert not any(MEMBER in e.object + e.detail for e in audit.entries(ws))

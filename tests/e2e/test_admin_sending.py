@@ -17,9 +17,8 @@ import pytest
 from newsletter.app import accounts, audit, sending
 from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
-from tests.e2e.browsing import blocking_violations, press, screenshot
-
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
+from tests.e2e.browsing import ADMIN_PASSWORD as PASSWORD
+from tests.e2e.browsing import blocking_violations, press, screenshot, sign_in
 
 
 @pytest.mark.e2e
@@ -30,9 +29,7 @@ def test_an_officer_plans_and_sends_to_the_outbox(browser, live):
     context = browser.new_context(locale="en-GB", viewport={"width": 1280, "height": 900})
     page = context.new_page()
     page.goto(base + "admin/send")
-    page.fill("#username", "leyla")
-    page.fill("#password", PASSWORD)
-    page.click("form.login button[type=submit]")
+    sign_in(page, "leyla")
     page.wait_for_url(base + "admin/send")
     assert blocking_violations(page) == []
     page.select_option("#release", EXAMPLE_RELEASE)
@@ -102,9 +99,7 @@ def test_an_officer_pauses_and_resumes_a_send_from_its_progress_page(browser, li
     page = context.new_page()
     page.goto(base + "admin/send/plan?kind=release&release=" + EXAMPLE_RELEASE
               + "&list=members")
-    page.fill("#username", "leyla")
-    page.fill("#password", PASSWORD)
-    page.click("form.login button[type=submit]")
+    sign_in(page, "leyla")
     page.wait_for_url(re.compile(r".*/admin/send/plan\?.*"))
     total = int(page.locator("td.total").inner_text())
     campaign = page.locator("input[name=campaign]").first.input_value()

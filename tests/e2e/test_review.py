@@ -13,8 +13,8 @@ from newsletter.app import accounts, audit, mailing, review
 from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.drafts import draft
-from tests.e2e.browsing import press
-from tests.e2e.test_admin import PASSWORD, _serious, _shot
+from tests.e2e.browsing import ADMIN_PASSWORD as PASSWORD
+from tests.e2e.browsing import blocking_violations, press, screenshot, sign_in
 
 
 def _farsi_readers_get(root) -> set[str]:
@@ -28,9 +28,7 @@ def _login(browser, base: str, name: str):
     context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 1000})
     page = context.new_page()
     page.goto(base + "admin/login")
-    page.fill("#username", name)
-    page.fill("#password", PASSWORD)
-    page.click("form.login button[type=submit]")
+    sign_in(page, name)
     page.wait_for_url(base + "admin/")
     return context, page
 
@@ -51,8 +49,8 @@ def test_a_farsi_reviewer_approves_until_readers_get_the_farsi_edition(browser, 
     assert box.get_attribute("dir") == "rtl" and box.get_attribute("lang") == "fa"
     mark = page.frame_locator("iframe.mail").locator("mark#entry")
     assert mark.count() == 1
-    assert _serious(page) == []
-    _shot(page, "admin-review-fa")
+    assert blocking_violations(page) == []
+    screenshot(page, "admin-review-fa")
     for left in range(23, 0, -1):
         heading = page.locator("#entry-heading").inner_text()
         box.press("Control+Enter")  # review.js: approve, and the server opens the next
@@ -80,8 +78,8 @@ def test_the_arabic_review_page(browser, live):
     assert frame.locator("html").get_attribute("dir") == "rtl"
     assert frame.locator("mark#entry").count() == 1
     assert "Approved: it is sent" in page.locator("dl.facts").inner_text()
-    assert _serious(page) == []
-    _shot(page, "admin-review-ar")
+    assert blocking_violations(page) == []
+    screenshot(page, "admin-review-ar")
     # without JavaScript the buttons do the work
     nojs = browser.new_context(java_script_enabled=False, storage_state=context.storage_state())
     plain = nojs.new_page()
@@ -120,7 +118,7 @@ def test_two_reviewers_save_the_same_entry_and_the_second_is_refused(browser, li
     assert "approved" in conflict.locator("div.versions h3").nth(1).inner_text()
     # her text stays in the box, so she can choose to overwrite deliberately
     assert second.locator("textarea#translation").input_value() == theirs
-    assert _serious(second) == []
+    assert blocking_violations(second) == []
     saved = review.review_page(ws, farid, EXAMPLE_RELEASE, "fa", 9).current
     assert saved is not None and saved.translation == mine and not saved.fuzzy
     assert [e.user for e in audit.entries(ws) if e.action == review.APPROVE] == ["farid"]
