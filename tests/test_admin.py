@@ -8,17 +8,11 @@ import os
 import re
 import sqlite3
 import subprocess
-import warnings
 from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
 from click.testing import CliRunner
-from starlette.exceptions import StarletteDeprecationWarning
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 from newsletter.app import accounts, audit, mailing
 from newsletter.app.limits import LoginLimits, Window
@@ -32,13 +26,10 @@ from newsletter.translation.webstrings import web_template
 from newsletter.web import create_app
 from newsletter.web.admin.access import COOKIE
 from newsletter.workspace.state import DB_NAME
+from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, signed_in
+from tests.admin import browser as _client
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 
-SITE = "https://verbund.example.org"
-ADMIN = "/newsletter/app/admin/"
-SAME_ORIGIN = {"origin": SITE, "sec-fetch-site": "same-origin"}
-EVIL = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 OTHER = "a different passphrase"
 
 
@@ -72,19 +63,9 @@ def app(ws, people, clock):
     return create_app(ws, admin_sessions=Sessions(ws, clock=clock))
 
 
-def _client(app) -> TestClient:
-    return TestClient(app, base_url=SITE, follow_redirects=False)
-
-
 def _login(client: TestClient, name: str, password: str = PASSWORD, headers=SAME_ORIGIN):
     return client.post(ADMIN + "login", data={"username": name, "password": password},
                        headers=headers)
-
-
-def _signed_in(app, name: str) -> TestClient:
-    client = _client(app)
-    assert _login(client, name).status_code == 303
-    return client
 
 
 def _actions(ws) -> list[tuple[str, str, str]]:
@@ -216,7 +197,7 @@ def test_logins_are_rate_limited_per_address_and_per_name(ws, people):
 
 def test_cross_site_posts_are_refused(app, ws):
     assert _login(_client(app), "leyla", headers=EVIL).status_code == 403
-    client = _signed_in(app, "leyla")
+    client = signed_in(app, "leyla")
     for headers in (EVIL, {"origin": "https://evil.example"}, {"origin": "null"}):
         refused = client.post(ADMIN + "logout", headers=headers)
         assert refused.status_code == 403
@@ -228,7 +209,7 @@ def test_cross_site_posts_are_refused(app, ws):
 
 
 def test_sessions_end_when_idle_and_when_too_old(app, clock):
-    client = _signed_in(app, "leyla")
+    client = signed_in(app, "leyla")
     clock.now += 29 * 60
     assert client.get(ADMIN).status_code == 200  # activity keeps it alive
     clock.now += 31 * 60
@@ -236,7 +217,7 @@ def test_sessions_end_when_idle_and_when_too_old(app, clock):
     assert idle.status_code == 303 and "login" in idle.headers["location"]
     assert client.get(ADMIN).status_code == 303  # ended for good, not only this once
 
-    client = _signed_in(app, "leyla")
+    client = signed_in(app, "leyla")
     for _ in range(12 * 4 + 1):  # busy all day, a request every 15 minutes
         clock.now += 15 * 60
         answer = client.get(ADMIN)
@@ -245,7 +226,7 @@ def test_sessions_end_when_idle_and_when_too_old(app, clock):
 
 @pytest.mark.parametrize("change", ["passwd", "remove"])
 def test_a_new_password_or_removal_ends_the_sessions(app, ws, change):
-    client = _signed_in(app, "farid")
+    client = signed_in(app, "farid")
     assert client.get(ADMIN).status_code == 200
     if change == "passwd":
         assert accounts.change_password(ws, "farid", OTHER) == 1
@@ -258,7 +239,7 @@ def test_a_new_password_or_removal_ends_the_sessions(app, ws, change):
 
 
 def test_reviewers_see_only_their_languages(app):
-    farid = _signed_in(app, "farid")
+    farid = signed_in(app, "farid")
     board = farid.get(ADMIN)
     assert board.status_code == 200
     assert f'preview/{EXAMPLE_RELEASE}/fa"' in board.text
@@ -272,13 +253,13 @@ def test_reviewers_see_only_their_languages(app):
         refused = farid.get(ADMIN + path)
         assert refused.status_code == 403, path
         assert "Reviewers see the languages of their account only" in refused.text
-    olena = _signed_in(app, "olena")
+    olena = signed_in(app, "olena")
     assert olena.get(ADMIN + f"preview/{EXAMPLE_RELEASE}/ru").status_code == 200
     assert olena.get(ADMIN + f"preview/{EXAMPLE_RELEASE}/fa").status_code == 403
 
 
 def test_unknown_releases_and_languages_are_404(app):
-    leyla = _signed_in(app, "leyla")
+    leyla = signed_in(app, "leyla")
     assert leyla.get(ADMIN + "preview/no-such-release/tr").status_code == 404
     assert leyla.get(ADMIN + f"preview/{EXAMPLE_RELEASE}/xx").status_code == 404
 
@@ -323,7 +304,7 @@ def test_the_dashboard_counts_what_the_catalogs_hold(app, ws):
     fa = _count(po_path(ws, EXAMPLE_RELEASE, "fa"))
     assert (tr["total"], tr["fuzzy"], tr["empty"]) == (25, 3, 0)
     assert (ar["approved"], fa["empty"]) == (25, 24)
-    board = _signed_in(app, "leyla").get(ADMIN + "?ui=en").text
+    board = signed_in(app, "leyla").get(ADMIN + "?ui=en").text
     # one of the 21 non-fuzzy Turkish entries fails a check: 20 approved, 3 to review
     assert _cell(board, EXAMPLE_RELEASE, "tr") == (
         f"Falls back to Deutsch {tr['approved'] - 1} of 25 approved {tr['fuzzy']} to review "
@@ -340,7 +321,7 @@ def test_the_dashboard_counts_what_the_catalogs_hold(app, ws):
 def test_the_dashboard_shows_the_last_campaign_and_the_policy(app, ws):
     plan = mailing.plan_release(ws, EXAMPLE_RELEASE, mailing.MailingOptions(lists=("members",)))
     sent = mailing.send(ws, plan)
-    board = _signed_in(app, "leyla").get(ADMIN + "?ui=en").text
+    board = signed_in(app, "leyla").get(ADMIN + "?ui=en").text
     rehearsal = re.search(r"Last rehearsal [\d-]+ [\d:]+: (\d+) messages \(sent (\d+)\)", board)
     assert rehearsal is not None, board
     assert int(rehearsal.group(1)) == int(rehearsal.group(2)) == sent.delivered > 0
@@ -349,12 +330,12 @@ def test_the_dashboard_shows_the_last_campaign_and_the_policy(app, ws):
                                              encoding="utf-8")
     from newsletter.workspace.loading import load_workspace
     machine_ws = load_workspace(ws.root)
-    board = _signed_in(create_app(machine_ws), "leyla").get(ADMIN + "?ui=en").text
+    board = signed_in(create_app(machine_ws), "leyla").get(ADMIN + "?ui=en").text
     assert "Policy: machine drafts allowed" in _cell(board, EXAMPLE_RELEASE, "ku")
 
 
 def test_the_dashboard_speaks_german(app):
-    leyla = _signed_in(app, "leyla")
+    leyla = signed_in(app, "leyla")
     german = leyla.get(ADMIN, headers={"accept-language": "de-DE,de;q=0.9"})
     assert '<html lang="de"' in german.text and "Übersicht" in german.text
     assert "Fällt zurück auf" in german.text
@@ -369,7 +350,7 @@ def test_the_dashboard_speaks_german(app):
 # --- previews ------------------------------------------------------------------------------
 
 def test_the_preview_shows_the_fallback_and_the_edition(app):
-    leyla = _signed_in(app, "leyla")
+    leyla = signed_in(app, "leyla")
     page = leyla.get(ADMIN + f"preview/{EXAMPLE_RELEASE}/fa?ui=en")
     assert page.status_code == 200
     assert "Fallback: readers of" in page.text and "get the" in page.text
@@ -396,7 +377,7 @@ def test_the_preview_shows_the_fallback_and_the_edition(app):
 
 
 def test_the_arabic_preview_is_arabic_and_right_to_left(app):
-    page = _signed_in(app, "leyla").get(ADMIN + f"preview/{EXAMPLE_RELEASE}/ar?ui=en")
+    page = signed_in(app, "leyla").get(ADMIN + f"preview/{EXAMPLE_RELEASE}/ar?ui=en")
     assert "get their own edition" in page.text
     assert '<pre class="plain" lang="ar" dir="rtl"' in page.text
 

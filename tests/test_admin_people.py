@@ -8,15 +8,9 @@ from __future__ import annotations
 import csv
 import io
 import re
-import warnings
 
 import pytest
 from click.testing import CliRunner
-from starlette.exceptions import StarletteDeprecationWarning
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 from newsletter.app import accounts, audit, mailing, people, reports, subscriptions
 from newsletter.app import uploads as upload_cases
@@ -27,13 +21,9 @@ from newsletter.delivery import subscribers
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import open_ledger
 from newsletter.web import create_app
+from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, browser, signed_in
 from tests.conftest import EXAMPLE_RELEASE
 
-SITE = "https://verbund.example.org"
-ADMIN = "/newsletter/app/admin/"
-SAME_ORIGIN = {"origin": SITE, "sec-fetch-site": "same-origin"}
-EVIL = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 MEMBER = "vorstand@elternverein-katernberg.example.org"  # recipients/members.csv
 
 
@@ -50,12 +40,7 @@ def app(ws):
 
 
 def _client(app, name: str | None = "leyla") -> TestClient:
-    client = TestClient(app, base_url=SITE, follow_redirects=False)
-    if name:
-        done = client.post(ADMIN + "login", headers=SAME_ORIGIN,
-                           data={"username": name, "password": PASSWORD})
-        assert done.status_code == 303
-    return client
+    return signed_in(app, name) if name else browser(app)
 
 
 @pytest.fixture

@@ -12,15 +12,9 @@ import csv
 import re
 import sqlite3
 import time
-import warnings
 
 import pytest
 from click.testing import CliRunner
-from starlette.exceptions import StarletteDeprecationWarning
-
-with warnings.catch_warnings():
-    warnings.simplefilter("ignore", StarletteDeprecationWarning)
-    from starlette.testclient import TestClient
 
 from newsletter.app import accounts, audit, sending
 from newsletter.app.sessions import Sessions
@@ -29,13 +23,10 @@ from newsletter.delivery import jobs
 from newsletter.web import create_app
 from newsletter.workspace.loading import load_workspace
 from newsletter.workspace.state import DB_NAME
+from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, signed_in
+from tests.admin import browser as _client
 from tests.conftest import EXAMPLE_RELEASE
 
-SITE = "https://verbund.example.org"
-ADMIN = "/newsletter/app/admin/"
-SAME_ORIGIN = {"origin": SITE, "sec-fetch-site": "same-origin"}
-EVIL = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 CHOICE = {"kind": "release", "release": EXAMPLE_RELEASE, "list": ["members", "press"]}
 DEADLINE = 60.0  # seconds a worker may take (a loaded CI machine)
 
@@ -55,18 +46,6 @@ def people(ws):
 @pytest.fixture
 def app(ws, people):
     return create_app(ws, admin_sessions=Sessions(ws))
-
-
-def _client(app) -> TestClient:
-    return TestClient(app, base_url=SITE, follow_redirects=False)
-
-
-def _signed_in(app, name: str) -> TestClient:
-    client = _client(app)
-    done = client.post(ADMIN + "login", data={"username": name, "password": PASSWORD},
-                       headers=SAME_ORIGIN)
-    assert done.status_code == 303
-    return client
 
 
 def _actions(ws) -> list[tuple[str, str, str]]:
@@ -132,9 +111,9 @@ def test_without_a_session_the_pages_go_to_the_login_and_posts_get_401(app):
 
 
 def test_a_reviewer_gets_403_everywhere_and_starts_nothing(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
-    reviewer = _signed_in(app, "farid")
+    reviewer = signed_in(app, "farid")
     for path in ("send", "send/plan", f"send/campaigns/{campaign}",
                  f"send/campaigns/{campaign}/status"):
         assert reviewer.get(ADMIN + path, params=CHOICE).status_code == 403, path
@@ -149,7 +128,7 @@ def test_a_reviewer_gets_403_everywhere_and_starts_nothing(app, ws):
 
 
 def test_a_cross_site_post_starts_nothing(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     refused = _start(officer, campaign, str(total), headers=EVIL)
     assert refused.status_code == 403
@@ -173,7 +152,7 @@ def _cli_plan(ws_root, *args: str) -> tuple[dict[str, int], int]:
 
 
 def test_the_dry_run_shows_the_numbers_of_the_command_line(app, ws_root):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     _, total, editions = _plan(officer)
     cli_editions, cli_total = _cli_plan(ws_root, "send", EXAMPLE_RELEASE, "--list", "members",
                                         "--list", "press")
@@ -197,7 +176,7 @@ def test_the_dry_run_shows_the_numbers_of_the_command_line(app, ws_root):
 
 
 def test_the_digest_plan_is_the_command_lines(app, ws_root):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     page = officer.get(ADMIN + "send/plan", params={"kind": "digest", "month": "2018-08",
                                                      "list": "members"})
     assert page.status_code == 200, page.text
@@ -220,7 +199,7 @@ def test_the_digest_plan_is_the_command_lines(app, ws_root):
     ({"kind": "letter", "release": EXAMPLE_RELEASE, "list": "members"}, "a release or"),
 ])
 def test_bad_choices_go_back_to_the_form(app, params, problem):
-    page = _signed_in(app, "leyla").get(ADMIN + "send/plan", params=params)
+    page = signed_in(app, "leyla").get(ADMIN + "send/plan", params=params)
     assert page.status_code == 422
     assert problem in page.text and 'action="' + ADMIN + 'send/plan"' in page.text
 
@@ -228,7 +207,7 @@ def test_bad_choices_go_back_to_the_form(app, params, problem):
 def test_invalid_rows_are_named_and_can_be_left_out(app, ws):
     with (ws.root / "recipients/members.csv").open("a", encoding="utf-8") as fh:
         fh.write("not-an-address,Somebody,tr,,Club,membership form,2017-03-14\n")
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     page = officer.get(ADMIN + "send/plan", params=CHOICE)
     assert page.status_code == 422 and "invalid row" in page.text
     assert "Leave out invalid rows" in page.text
@@ -238,7 +217,7 @@ def test_invalid_rows_are_named_and_can_be_left_out(app, ws):
 
 
 def test_unknown_and_malformed_campaigns_are_404(app):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     assert officer.get(ADMIN + "send/campaigns/nothing-here").status_code == 404
     assert officer.get(ADMIN + "send/campaigns/..%2Fx").status_code == 404
     assert officer.get(ADMIN + "send/campaigns/nothing-here/status").status_code == 404
@@ -248,7 +227,7 @@ def test_unknown_and_malformed_campaigns_are_404(app):
 
 @pytest.mark.parametrize("typed", ["", "24", "1,000", "all", "-1", "25 people"])
 def test_a_wrong_typed_confirmation_sends_nothing(app, ws, typed):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     assert str(total) != typed
     refused = _start(officer, campaign, typed)
@@ -261,7 +240,7 @@ def test_a_wrong_typed_confirmation_sends_nothing(app, ws, typed):
 
 
 def test_a_confirmation_for_another_plan_sends_nothing(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     refused = _start(officer, campaign[:-1] + "0", str(total))
     assert refused.status_code == 422 and "plan changed" in refused.text
@@ -272,7 +251,7 @@ def test_an_embargoed_release_cannot_be_sent(app, ws):
     path = ws.releases_dir / f"{EXAMPLE_RELEASE}.md"
     path.write_text(path.read_text(encoding="utf-8").replace(
         "kind: press\n", "kind: press\nembargo: 2099-01-01T09:00:00+01:00\n"), encoding="utf-8")
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     page = officer.get(ADMIN + "send/plan", params=CHOICE)
     assert "until 2099-01-01 09:00" in page.text and 'value="now"' not in page.text
     campaign, total, _ = _plan(officer)
@@ -289,7 +268,7 @@ def test_an_embargoed_release_cannot_be_sent(app, ws):
 # --- sending, progress, pause, resume -------------------------------------------------------
 
 def test_a_send_started_from_the_page_reaches_every_recipient(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     started = _start(officer, campaign, f"{total:,}")  # with a thousands separator
     assert started.status_code == 303
@@ -322,12 +301,12 @@ def _many_recipients(ws, n: int) -> None:
 
 def test_pause_and_resume_send_to_everybody_exactly_once(app, ws):
     _many_recipients(ws, 3000)
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     assert _start(officer, campaign, str(total)).status_code == 303
     _wait(ws, campaign, lambda p: p.running and p.counts.get("sent", 0) > 0, "first batch")
     # a second officer starting the same campaign: told so, no second sender
-    other = _signed_in(app, "amina")
+    other = signed_in(app, "amina")
     pid = jobs.read_job(ws.state_dir, campaign).pid
     again = _start(other, campaign, str(total))
     assert again.status_code == 409 and "being sent already" in again.text
@@ -357,7 +336,7 @@ def test_pause_and_resume_send_to_everybody_exactly_once(app, ws):
 
 
 def test_unknown_rows_are_sent_again_only_when_asked(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     _start(officer, campaign, str(total))
     _wait(ws, campaign, lambda p: _finished(p) and p.open == 0, "100 %")
@@ -383,7 +362,7 @@ def test_unknown_rows_are_sent_again_only_when_asked(app, ws):
 
 
 def test_a_schedule_is_made_listed_and_cancelled(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer)
     past = _start(officer, campaign, str(total), when="schedule", at="2001-01-01T09:00")
     assert past.status_code == 422 and "not in the future" in past.text
@@ -407,7 +386,7 @@ def test_a_schedule_is_made_listed_and_cancelled(app, ws):
 
 
 def test_the_worker_refuses_a_release_edited_after_the_confirmation(app, ws):
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, _, _ = _plan(officer)
     job = jobs.Job(campaign, "release", EXAMPLE_RELEASE, ("members", "press"), (), (),
                    False, False, False, "leyla")
@@ -435,7 +414,7 @@ def _addresses(ws) -> set[str]:
 def test_the_workers_files_hold_no_address_and_forget_cleans_one_an_error_quoted(app, ws):
     with (ws.root / "recipients/members.csv").open("a", encoding="utf-8") as fh:
         fh.write("broken@@club.example.org,Somebody,tr,,Club,membership form,2017-03-14\n")
-    officer = _signed_in(app, "leyla")
+    officer = signed_in(app, "leyla")
     campaign, total, _ = _plan(officer, skip_invalid="1")  # the failing row left out
     assert _start(officer, campaign, str(total), skip_invalid="1").status_code == 303
     _wait(ws, campaign, lambda p: _finished(p) and p.open == 0, "100 %")

@@ -26,14 +26,11 @@ from newsletter.translation.catalog import PREVIOUS, po_path, read_catalog, writ
 from newsletter.translation.drafting import draft_origin
 from newsletter.translation.review import save_entry, word_diff
 from newsletter.web import create_app
+from tests.admin import EVIL, PASSWORD, SAME_ORIGIN, TestClient, browser, signed_in
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 from tests.drafts import PREFIX, draft
 
-SITE = "https://verbund.example.org"
 PAGE = f"/newsletter/app/admin/review/{EXAMPLE_RELEASE}/fa"
-SAME_ORIGIN = {"origin": SITE, "sec-fetch-site": "same-origin"}
-EVIL = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
-PASSWORD = "correct horse battery"  # noqa: S105 - a test account's
 
 
 @pytest.fixture
@@ -47,12 +44,7 @@ def app(ws):
 
 
 def _client(app, name: str | None = None) -> TestClient:
-    client = TestClient(app, base_url=SITE, follow_redirects=False)
-    if name:
-        done = client.post("/newsletter/app/admin/login",
-                           data={"username": name, "password": PASSWORD}, headers=SAME_ORIGIN)
-        assert done.status_code == 303
-    return client
+    return signed_in(app, name) if name else browser(app)
 
 
 def _form(page: str) -> dict[str, str]:
