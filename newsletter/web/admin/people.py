@@ -36,13 +36,18 @@ def _search(request: Request, user: Account, *, email: str = "", error: str = ""
     return render(request, user, "people.html.j2", status=status, email=email, error=error)
 
 
+def _not_an_address(request: Request, user: Account, email: str) -> Response:
+    """The search form again, with what was typed (cut to an address's length)."""
+    return _search(request, user, email=email[:320], error="not_an_address", status=400)
+
+
 async def _person(request: Request, user: Account, email: str, *, notice: str = "",
                   error: str = "", status: int = 200) -> Response:
     ws = admin_site(request).ws
     try:
         person = await run_in_threadpool(persons.find, ws, email)
     except RecipientError:
-        return _search(request, user, email=email[:320], error="not_an_address", status=400)
+        return _not_an_address(request, user, email)
     return render(request, user, "person.html.j2", status=status, person=person,
                   notice=notice, error=error, reasons=people.MANUAL_REASONS)
 
@@ -72,7 +77,7 @@ async def suppress(request: Request, user: Account) -> Response:
         added = await run_in_threadpool(persons.suppress, admin_site(request).ws, email,
                                         reason, user.name)
     except RecipientError:
-        return _search(request, user, email=email[:320], error="not_an_address", status=400)
+        return _not_an_address(request, user, email)
     return await _person(request, user, email,
                          notice="suppressed" if added else "already_suppressed")
 
@@ -87,7 +92,7 @@ async def unsuppress(request: Request, user: Account) -> Response:
         removed = await run_in_threadpool(persons.unsuppress, admin_site(request).ws, email,
                                           user.name)
     except RecipientError:
-        return _search(request, user, email=email[:320], error="not_an_address", status=400)
+        return _not_an_address(request, user, email)
     return await _person(request, user, email,
                          notice="unsuppressed" if removed else "not_suppressed")
 
@@ -102,7 +107,7 @@ async def forget(request: Request, user: Account) -> Response:
     try:
         people.address(email)
     except RecipientError:
-        return _search(request, user, email=email[:320], error="not_an_address", status=400)
+        return _not_an_address(request, user, email)
     try:
         done = await run_in_threadpool(persons.forget, ws, email, typed, user.name)
     except RecipientError:  # the typed address differs: nothing was erased
@@ -120,7 +125,7 @@ async def consent(request: Request, user: Account) -> Response:
     try:
         trail = await run_in_threadpool(subscriptions.consent, admin_site(request).ws, email)
     except RecipientError:
-        return _search(request, user, email=email[:320], error="not_an_address", status=400)
+        return _not_an_address(request, user, email)
     return render(request, user, "consent.html.j2", trail=trail)
 
 
