@@ -139,7 +139,6 @@ def test_the_csv_download_is_the_commands_file_and_recorded(officer, ws, ws_root
     evil = "=HYPERLINK(\"http://evil.example\")"
     with open_ledger(ws.state_dir) as ledger:  # a name or error a reader could shape
         ledger.db.execute("UPDATE deliveries SET last_error=? WHERE campaign=?", (evil, sent))
-        ledger.db.commit()
     got = officer.post(ADMIN + f"reports/{sent}/csv", headers=SAME_ORIGIN)
     assert got.status_code == 200
     assert got.headers["content-type"].startswith("text/csv")

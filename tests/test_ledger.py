@@ -4,6 +4,7 @@ import csv
 import sqlite3
 
 import pytest
+import sqlalchemy as sa
 
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import CampaignLocked, Ledger, campaign_lock, open_ledger
@@ -105,9 +106,8 @@ def test_rows_left_sending_become_unknown(ledger):
 
 
 def test_the_unique_key_holds(ledger):
-    import sqlite3
     ledger.add_campaign("c", "rel", "outbox", "sel", ROWS)
-    with pytest.raises(sqlite3.IntegrityError):
+    with pytest.raises(sa.exc.IntegrityError):
         ledger.db.execute("INSERT INTO deliveries (campaign, recipient, email, language,"
                           " message_id, status, seq, created_at, updated_at) VALUES"
                           " ('c', 'r1', 'x', 'de', 'm', 'pending', 9, 't', 't')")

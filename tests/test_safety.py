@@ -86,7 +86,7 @@ def test_the_ledger_records_its_identity_and_key_fingerprint(ws_root):
     state = ws_root / "state"
     load_address_key(state)
     with open_ledger(state) as ledger:
-        meta = dict(ledger.db.execute("SELECT name, value FROM meta"))
+        meta = dict(ledger.db.execute("SELECT name, value FROM meta").all())
     assert len(meta["ledger_id"]) == 16 and len(meta["key_fingerprint"]) == 16
     assert meta["key_fingerprint"] not in (state / "address.key").read_text()
 
@@ -177,7 +177,7 @@ def test_a_legacy_outbox_campaign_becomes_a_rehearsal(tmp_path):
     key.write_bytes(b"k" * 43 + b"\n")
     key.chmod(0o600)
     with Ledger(path) as ledger:
-        kinds = dict(ledger.db.execute("SELECT id, kind FROM campaigns"))
+        kinds = dict(ledger.db.execute("SELECT id, kind FROM campaigns").all())
         assert ledger.counts("rel-1234abcd-outbox")["sent"] == 1
     # only the outbox ever wrote the first; a real transport continued the second
     assert kinds == {"rel-1234abcd-outbox": "rehearsal", "rel-5678abcd": "real"}

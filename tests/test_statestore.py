@@ -13,6 +13,7 @@ from click.testing import CliRunner
 
 from newsletter.cli import cli
 from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.pgschema import HEAD, MIGRATIONS
 from newsletter.delivery.state_tables import metadata
 from newsletter.workspace.state import ADDRESS_KEY
 from tests.conftest import EXAMPLE_RELEASE
@@ -42,7 +43,7 @@ def run(*args: str, env: dict[str, str] | None = None):
 def migrated(url: str) -> sa.Engine:
     result = run("db", "migrate", env={"NEWSLETTER_DATABASE_URL": url})
     assert result.exit_code == 0, result.output
-    assert "(none) → 0001" in result.output
+    assert f"(none) → {HEAD}" in result.output
     assert "password" not in result.output
     return sa.create_engine(url, poolclass=sa.pool.NullPool)
 
@@ -69,7 +70,7 @@ def test_migrate_creates_every_table_of_the_ledger(url, tmp_path):
              for t in inspector.get_table_names() if t != "alembic_version"}
     assert found == ledger_columns(tmp_path)
     again = run("db", "migrate", env={"NEWSLETTER_DATABASE_URL": url})
-    assert again.exit_code == 0 and "up to date (revision 0001)" in again.output
+    assert again.exit_code == 0 and f"up to date (revision {HEAD})" in again.output
     engine.dispose()
 
 
@@ -180,3 +181,14 @@ def test_unreachable_server_is_a_clear_error(ws_root):
     assert result.exit_code == 1
     assert "cannot use the database postgresql+psycopg://u:***@127.0.0.1:1/x" in result.output
     assert "hunter22" not in result.output
+
+
+def test_head_is_the_newest_revision_under_migrations():
+    """Every open of a PostgreSQL ledger compares its revision with HEAD, without
+    loading Alembic: HEAD must name the newest revision there."""
+    from alembic.config import Config
+    from alembic.script import ScriptDirectory
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    assert ScriptDirectory.from_config(config).get_heads() == [HEAD]

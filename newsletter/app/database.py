@@ -1,8 +1,9 @@
-"""The state in PostgreSQL, first step: set up the schema, copy a workspace's ledger.
+"""The state store: set up its schema, and move a workspace's SQLite ledger into it.
 
-``newsletter db migrate`` works on the database NEWSLETTER_DATABASE_URL names;
-``newsletter db copy --to URL`` copies the workspace's SQLite ledger there. Sending,
-the web app and the workers still keep their state in state/ledger.sqlite3.
+``newsletter db migrate`` brings the database NEWSLETTER_DATABASE_URL names to the
+newest schema (every command also does so on first use); ``newsletter db copy --to
+URL`` copies the workspace's SQLite ledger (state/ledger.sqlite3) there, after which
+NEWSLETTER_DATABASE_URL=URL moves every command, worker and the web app to it.
 """
 
 from __future__ import annotations
@@ -11,19 +12,19 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery import connection
+from newsletter.delivery.ledger import open_ledger, sqlite_url
 from newsletter.errors import ConfigError
 from newsletter.workspace.config import Workspace
+from newsletter.workspace.state import URL_VARIABLE
 
 if TYPE_CHECKING:
     from newsletter.delivery.statestore import Migration, TableCount
 
 __all__ = ["URL_VARIABLE", "copy", "migrate"]
 
-URL_VARIABLE = "NEWSLETTER_DATABASE_URL"
 
-# SQLAlchemy and Alembic are imported by these two commands only (a third of a
-# second that every other command and the web app's start would pay)
+# Alembic is imported by these two commands only (and by a first use that migrates)
 
 
 def migrate(environ: Mapping[str, str] = os.environ) -> Migration:
@@ -33,14 +34,14 @@ def migrate(environ: Mapping[str, str] = os.environ) -> Migration:
     text = environ.get(URL_VARIABLE, "").strip()
     if not text:
         raise ConfigError(f"{URL_VARIABLE} is unset: set it to the database to set up, "
-                          f"e.g. {statestore.EXAMPLES}")
-    return statestore.migrate(statestore.database_url(text, what=URL_VARIABLE))
+                          f"e.g. {connection.EXAMPLES}")
+    return statestore.migrate(connection.database_url(text, what=URL_VARIABLE))
 
 
 def copy(ws: Workspace, to: str) -> list[TableCount]:
     """Copy the workspace's ledger (every table) into the empty database ``to``."""
     from newsletter.delivery import statestore
 
-    url = statestore.database_url(to, what="--to")
-    with open_ledger(ws.state_dir) as ledger:
+    url = connection.database_url(to, what="--to")
+    with open_ledger(ws.state_dir, url=sqlite_url(ws.state_dir)) as ledger:
         return statestore.copy_ledger(ledger, url)

@@ -15,11 +15,10 @@ from newsletter.audience.lists import read_list
 from newsletter.audience.tokens import address_id
 from newsletter.delivery import subscribers
 from newsletter.delivery.keys import load_address_key
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import ledger_exists, open_ledger
 from newsletter.delivery.records import Row, Suppression
 from newsletter.errors import RecipientError
 from newsletter.workspace.config import Workspace
-from newsletter.workspace.state import DB_NAME
 
 SUPPRESSED = "suppressed"
 UNSUPPRESSED = "unsuppressed"
@@ -65,7 +64,7 @@ def find(ws: Workspace, email: str) -> Person:
     rows = [ListRow(name, ws.relative(path), r.line, r.language, tuple(sorted(r.tags)))
             for name, path in ws.config.lists.items()
             for r in read_list(name, path).recipients if r.key == normalised.casefold()]
-    if not (ws.state_dir / DB_NAME).exists():  # nothing recorded yet: create nothing
+    if not ledger_exists(ws.state_dir):  # nothing recorded yet: create nothing
         return Person(normalised, "", rows, None, None, None, [])
     rid = _recipient_id(ws, normalised)
     with open_ledger(ws.state_dir) as ledger:

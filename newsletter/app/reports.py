@@ -15,10 +15,9 @@ from dataclasses import dataclass
 
 from newsletter.app import audit, mailing, people
 from newsletter.app.workspace import Language, language_info
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import ledger_exists, open_ledger
 from newsletter.delivery.records import REASONS, STATUSES
 from newsletter.workspace.config import Workspace
-from newsletter.workspace.state import DB_NAME
 
 EXPORTS = "exports"  # below state/: the CSVs the admin pages hand out
 REPORT_DOWNLOADED = "report downloaded"  # the audit log's action
@@ -37,7 +36,7 @@ class CampaignLine:
 
 def campaigns(ws: Workspace) -> list[CampaignLine]:
     """Every campaign of the ledger, newest first, with its number of rows."""
-    if not (ws.state_dir / DB_NAME).exists():  # nothing sent yet: create nothing
+    if not ledger_exists(ws.state_dir):  # nothing sent yet: create nothing
         return []
     with open_ledger(ws.state_dir) as ledger:
         found = ledger.campaigns()
@@ -88,7 +87,7 @@ class RouteSummary:
 
 
 def suppressions_by_route(ws: Workspace) -> RouteSummary:
-    entries = people.suppressions(ws) if (ws.state_dir / DB_NAME).exists() else []
+    entries = people.suppressions(ws) if ledger_exists(ws.state_dir) else []
     counts = Counter((s.reason, s.source) for s in entries)
     reasons = [r for r in REASONS if any(reason == r for reason, _ in counts)]
     routes = sorted({route for _, route in counts})

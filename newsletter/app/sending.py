@@ -41,14 +41,14 @@ from newsletter.audience.tokens import address_id
 from newsletter.delivery import jobs
 from newsletter.delivery.confirmations import CAMPAIGN as CONFIRMATIONS
 from newsletter.delivery.jobs import Job, JobState, check_campaign_id
-from newsletter.delivery.ledger import CampaignLocked, lock_holder, open_ledger
+from newsletter.delivery.ledger import CampaignLocked, ledger_exists, lock_holder, open_ledger
 from newsletter.delivery.records import Schedule, ScheduleState, Status
 from newsletter.delivery.scheduling import Scheduled
 from newsletter.delivery.sending import check_embargo
 from newsletter.errors import DeliveryError, FormError
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.languages import Language, language
-from newsletter.workspace.state import ADDRESS_KEY, DB_NAME, read_key
+from newsletter.workspace.state import ADDRESS_KEY, read_key
 
 __all__ = ["CampaignLocked", "Choice", "DryRun", "JobState", "Progress", "campaigns",
            "cancel", "dry_run", "parse_count", "pause", "progress", "resume", "schedule",
@@ -186,14 +186,14 @@ def _suppressed(ws: Workspace, emails: list[str]) -> int:
     """How many of these addresses are on the suppression list (read only: a dry run
     on a fresh workspace creates nothing)."""
     key = read_key(ws.state_dir / ADDRESS_KEY)
-    if key is None or not (ws.state_dir / DB_NAME).exists():
+    if key is None or not ledger_exists(ws.state_dir):
         return 0
     with open_ledger(ws.state_dir, busy_timeout=WEB_BUSY_TIMEOUT) as ledger:
         return len(ledger.suppressed([address_id(key, e) for e in emails]))
 
 
 def _ledger_counts(ws: Workspace, campaign: str) -> dict[str, int]:
-    if not (ws.state_dir / DB_NAME).exists():
+    if not ledger_exists(ws.state_dir):
         return {}
     with open_ledger(ws.state_dir, busy_timeout=WEB_BUSY_TIMEOUT) as ledger:
         return ledger.counts(campaign) if ledger.has_campaign(campaign) else {}
@@ -402,7 +402,7 @@ def progress(ws: Workspace, campaign: str) -> Progress:
     busy = _busy(ws, campaign) is not None
     counts: dict[str, int] = {}
     release, transport, rehearsal = (job.ref if job else ""), "", True
-    if (ws.state_dir / DB_NAME).exists():
+    if ledger_exists(ws.state_dir):
         with open_ledger(ws.state_dir, busy_timeout=WEB_BUSY_TIMEOUT) as ledger:
             found = next((c for c in ledger.campaigns() if c.id == campaign), None)
             if found is not None:
@@ -460,7 +460,7 @@ def cancel(ws: Workspace, user: Account, campaign: str) -> str:
 
 def schedules(ws: Workspace) -> list[Schedule]:
     """Sends waiting for their time."""
-    if not (ws.state_dir / DB_NAME).exists():
+    if not ledger_exists(ws.state_dir):
         return []
     with open_ledger(ws.state_dir, busy_timeout=WEB_BUSY_TIMEOUT) as ledger:
         return [s for s in ledger.schedules()
@@ -479,7 +479,7 @@ class CampaignLine:
 
 def campaigns(ws: Workspace, limit: int = 20) -> list[CampaignLine]:
     """The newest campaigns of the ledger, newest first, with their counts."""
-    if not (ws.state_dir / DB_NAME).exists():
+    if not ledger_exists(ws.state_dir):
         return []
     with open_ledger(ws.state_dir, busy_timeout=WEB_BUSY_TIMEOUT) as ledger:
         newest = list(reversed(ledger.campaigns()))[:limit]

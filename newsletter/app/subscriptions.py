@@ -18,13 +18,12 @@ from newsletter.app.people import address
 from newsletter.audience.tokens import Signer, address_id
 from newsletter.delivery import audiences, confirmations, subscribers
 from newsletter.delivery.keys import cached_signer, load_address_key
-from newsletter.delivery.ledger import Ledger, open_ledger
+from newsletter.delivery.ledger import Ledger, ledger_exists, open_ledger
 from newsletter.delivery.links import links_for
 from newsletter.delivery.transports import Transport
 from newsletter.errors import FormError, RecipientError, TokenError
 from newsletter.render.webpages import WebPages
 from newsletter.workspace.config import Workspace
-from newsletter.workspace.state import DB_NAME
 
 FORM = "web-subscribe"  # the sign-up form's name in the consent record
 CONFIRM_MAX_AGE = subscribers.PENDING_DAYS * 86400  # then the pending entry is gone too
@@ -354,7 +353,7 @@ class ConsentTrail:
 def consent(ws: Workspace, email: str) -> ConsentTrail:
     """Everything the ledger can prove about this address's consent, oldest first."""
     normalised = address(email)
-    if not (ws.state_dir / DB_NAME).exists():  # nothing recorded yet: create nothing
+    if not ledger_exists(ws.state_dir):  # nothing recorded yet: create nothing
         return ConsentTrail(normalised, "", None, None, [])
     rid = address_id(load_address_key(ws.state_dir), normalised)
     with open_ledger(ws.state_dir) as ledger:

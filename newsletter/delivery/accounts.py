@@ -56,7 +56,7 @@ def _user(row: tuple) -> UserRecord:
 
 
 def get_user(ledger: Ledger, name: str) -> UserRecord | None:
-    row = ledger.db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE name=?",  # noqa: S608
+    row = ledger.db.execute(f"SELECT {_USER_COLUMNS} FROM users WHERE lower(name)=lower(?)",  # noqa: S608
                             (name,)).fetchone()
     return _user(row) if row else None
 
@@ -82,19 +82,19 @@ def put_user(ledger: Ledger, name: str, role: str, languages: tuple[str, ...],
 
 def set_password(ledger: Ledger, name: str, password_hash: str) -> None:
     with ledger.transaction() as db:
-        db.execute("UPDATE users SET password=?, updated_at=? WHERE name=?",
+        db.execute("UPDATE users SET password=?, updated_at=? WHERE lower(name)=lower(?)",
                    (password_hash, now(), name))
 
 
 def set_ui_language(ledger: Ledger, name: str, code: str) -> None:
     with ledger.transaction() as db:
-        db.execute("UPDATE users SET ui_language=?, updated_at=? WHERE name=?",
+        db.execute("UPDATE users SET ui_language=?, updated_at=? WHERE lower(name)=lower(?)",
                    (code, now(), name))
 
 
 def disable_user(ledger: Ledger, name: str) -> None:
     with ledger.transaction() as db:
-        db.execute("UPDATE users SET disabled_at=?, updated_at=? WHERE name=?",
+        db.execute("UPDATE users SET disabled_at=?, updated_at=? WHERE lower(name)=lower(?)",
                    (now(), now(), name))
 
 
@@ -106,7 +106,7 @@ def add_session(ledger: Ledger, session_id: str, user: str, at: int) -> None:
 
 
 def get_session(ledger: Ledger, session_id: str) -> SessionRecord | None:
-    row = ledger.db.execute("SELECT user, created, seen FROM sessions WHERE id=?",
+    row = ledger.db.execute('SELECT "user", created, seen FROM sessions WHERE id=?',
                             (session_id,)).fetchone()
     return SessionRecord(*row) if row else None
 
@@ -124,7 +124,7 @@ def drop_session(ledger: Ledger, session_id: str) -> None:
 def drop_sessions(ledger: Ledger, user: str) -> int:
     """End every session of ``user``; returns how many there were."""
     with ledger.transaction() as db:
-        return db.execute("DELETE FROM sessions WHERE user=?", (user,)).rowcount
+        return db.execute('DELETE FROM sessions WHERE lower("user")=lower(?)', (user,)).rowcount
 
 
 def prune_sessions(ledger: Ledger, *, seen_before: int, created_before: int) -> int:
@@ -139,12 +139,13 @@ def prune_sessions(ledger: Ledger, *, seen_before: int, created_before: int) -> 
 def append_audit(ledger: Ledger, user: str, action: str, obj: str = "", detail: str = ""
                  ) -> None:
     with ledger.transaction() as db:
-        db.execute("INSERT INTO audit (at, user, action, object, detail) VALUES (?, ?, ?, ?, ?)",
+        db.execute('INSERT INTO audit (at, "user", action, object, detail) VALUES (?, ?, ?, ?, ?)',
                    (now(), user, action, obj, detail))
 
 
 def audit_entries(ledger: Ledger, limit: int | None = None) -> list[AuditEntry]:
     """The newest ``limit`` entries (all without), oldest first."""
-    rows = ledger.db.execute("SELECT seq, at, user, action, object, detail FROM audit"
-                             " ORDER BY seq DESC LIMIT ?", (-1 if limit is None else limit,))
+    sql = 'SELECT seq, at, "user", action, object, detail FROM audit ORDER BY seq DESC'
+    rows = (ledger.db.execute(sql) if limit is None
+            else ledger.db.execute(sql + " LIMIT ?", (limit,)))
     return [AuditEntry(*r) for r in reversed(rows.fetchall())]

@@ -11,7 +11,7 @@ from newsletter.audience.lists import ListFile, Recipient, read_list
 from newsletter.audience.selection import Audience, Selection, Wish, Wishes, load_audience
 from newsletter.audience.tokens import address_id
 from newsletter.delivery import subscribers
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import ledger_exists, open_ledger
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.state import ADDRESS_KEY, DB_NAME, read_key
 
@@ -27,8 +27,8 @@ def _recipient(s: subscribers.Subscriber) -> Recipient:
 
 def ledger_extras(ws: Workspace) -> tuple[dict[str, ListFile], Wishes | None]:
     """The list 'web' and the readers' wishes; empty without a ledger."""
-    path = ws.state_dir / DB_NAME
-    if not path.exists():
+    path = ws.state_dir / DB_NAME  # where list 'web' lives, as errors name it
+    if not ledger_exists(ws.state_dir):
         return {WEB_LIST: ListFile(WEB_LIST, path, (), ())}, None
     with open_ledger(ws.state_dir) as ledger:
         people = subscribers.confirmed(ledger)

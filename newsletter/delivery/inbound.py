@@ -115,9 +115,9 @@ def keep(ledger: Ledger, mail: Mail, sender_key: str, why: str) -> int:
     with ledger.transaction() as db:
         return db.execute(
             "INSERT INTO inbound_mail (received_at, sender_key, sender, recipients, subject,"
-            " body, why) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            " body, why) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
             (now(), sender_key, mail.sender[:_FIELD], ", ".join(mail.recipients)[:_FIELD],
-             mail.subject[:_FIELD], mail.text[:KEEP_TEXT], why)).lastrowid or 0
+             mail.subject[:_FIELD], mail.text[:KEEP_TEXT], why)).scalar() or 0
 
 
 def kept(ledger: Ledger) -> list[KeptMail]:

@@ -1,10 +1,12 @@
-"""The send ledger and the suppression list: one SQLite database (WAL) under state/.
+"""The send ledger and the suppression list: one database, SQLite (WAL) under state/ by
+default, or PostgreSQL when NEWSLETTER_DATABASE_URL names one.
 
 One row per campaign x recipient. A row is marked ``sending`` and committed before
 its message leaves, and ``sent`` only after the server accepted it; a crash leaves
 ``sending`` rows, which the next run turns into ``unknown`` and lists instead of
 guessing. Suppressions are keyed by a keyed hash of the address, so an erased
-person stays suppressed without their address being stored.
+person stays suppressed without their address being stored. The statements are the
+same for both engines (see connection.py).
 """
 
 from __future__ import annotations
@@ -13,17 +15,22 @@ import datetime as dt
 import fcntl
 import os
 import secrets
-import sqlite3
 import time
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import sqlalchemy as sa
+from sqlalchemy import exc as sa_exc
+
+from newsletter.delivery import pgschema
+from newsletter.delivery.connection import Store, database_url, safe
 from newsletter.delivery.ledger_schema import (
     SCHEMA,
     SCHEMA_STAMP,
     migrate_campaigns,
     migrate_deliveries,
+    migrate_workers,
     plan_values,
     statements,
 )
@@ -41,6 +48,7 @@ from newsletter.workspace.state import (
     ADDRESS_KEY,
     DB_NAME,
     RESTORE,
+    URL_VARIABLE,
     fingerprint,
     read_key,
     state_errors,
@@ -54,13 +62,35 @@ class CampaignLocked(DeliveryError):
     """Another process is sending the same campaign."""
 
 
-def open_ledger(state_dir: Path, *, busy_timeout: float = 30.0) -> Ledger:
+def state_url(state_dir: Path) -> sa.URL:
+    """Where the workspace keeps its state: NEWSLETTER_DATABASE_URL, else its SQLite file."""
+    text = os.environ.get(URL_VARIABLE, "").strip()
+    if text:
+        return database_url(text, what=URL_VARIABLE)
+    return sqlite_url(state_dir)
+
+
+def sqlite_url(state_dir: Path) -> sa.URL:
+    return sa.URL.create("sqlite", database=str(state_dir / DB_NAME))
+
+
+def open_ledger(state_dir: Path, *, busy_timeout: float = 30.0,
+                url: sa.URL | None = None) -> Ledger:
     """The workspace's ledger, checked against its address key.
 
     ``busy_timeout``: how many seconds to wait for another process's write to finish
     before giving up with LedgerBusy (a web request waits less than a command).
+    ``url``: another database than the workspace's (``db copy`` reads the SQLite file).
     """
-    return Ledger(state_dir / DB_NAME, busy_timeout=busy_timeout)
+    return Ledger(state_dir / DB_NAME, busy_timeout=busy_timeout, url=url)
+
+
+def ledger_exists(state_dir: Path) -> bool:
+    """Whether anything was ever recorded: commands that only read create nothing."""
+    url = state_url(state_dir)
+    if url.get_backend_name() == "sqlite":
+        return Path(str(url.database)).exists()
+    return pgschema.has_ledger(url)
 
 
 def now() -> str:
@@ -68,11 +98,35 @@ def now() -> str:
 
 
 class Ledger:
-    def __init__(self, path: Path, *, busy_timeout: float = 30.0):
+    def __init__(self, path: Path, *, busy_timeout: float = 30.0, url: sa.URL | None = None):
+        state_dir = path.parent
+        self.url = url or (state_url(state_dir) if path.name == DB_NAME
+                           else sa.URL.create("sqlite", database=str(path)))
+        if self.url.get_backend_name() == "sqlite":
+            path = Path(str(self.url.database))
         self.path = path
-        self._savepoints = 0
-        key_path = path.parent / ADDRESS_KEY
+        self.where: Path | str = path if self.url.get_backend_name() == "sqlite" \
+            else safe(self.url)
+        key_path = state_dir / ADDRESS_KEY
         key = read_key(key_path)
+        if self.url.get_backend_name() == "sqlite":
+            exists = self._sqlite_file(key)
+        with state_errors(self.where, "open the ledger"):
+            self.db = Store(self.url)
+            try:
+                if self.db.postgres:
+                    pgschema.ensure(self.db, busy_timeout)
+                else:
+                    if not exists:
+                        os.chmod(path, 0o600)  # addresses and delivery history: personal data
+                    self._setup_sqlite(busy_timeout)
+                self.ledger_id = self._check_key(key, key_path)
+            except BaseException:
+                self.db.close()
+                raise
+
+    def _sqlite_file(self, key: bytes | None) -> bool:
+        path = self.path
         exists = path.exists()
         if key is not None and (not exists or path.stat().st_size == 0):
             # sqlite would happily start an empty ledger here, and the next send would
@@ -82,58 +136,63 @@ class Ledger:
                              f"and erasure is gone; {RESTORE}", path=path)
         with state_errors(path.parent, "create the state folder"):
             path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-        with state_errors(path, "open the ledger"):
-            # isolation_level=None: we open transactions ourselves, so a commit is explicit
-            self.db = sqlite3.connect(path, isolation_level=None, timeout=busy_timeout)
-            if not exists:
-                os.chmod(path, 0o600)  # addresses and delivery history are personal data
-            self._setup()
-            self.ledger_id = self._check_key(key, key_path)
+        return exists
 
-    def _setup(self) -> None:
+    def _setup_sqlite(self, busy_timeout: float) -> None:
         # Two first commands on a fresh state/ race to switch the journal mode; the
         # loser sees "database is locked" at once (no busy handler for this pragma).
         for attempt in range(100):
             try:
-                self.db.execute("PRAGMA journal_mode=WAL")
+                self.db.pragma("journal_mode=WAL")
                 break
-            except sqlite3.OperationalError as err:
+            except sa_exc.OperationalError as err:
                 if "locked" not in str(err) or attempt == 99:
                     raise
                 time.sleep(0.05)
-        self.db.execute("PRAGMA synchronous=FULL")  # a committed 'sending' survives power loss
-        self.db.execute("PRAGMA foreign_keys=ON")
+        self.db.pragma(f"busy_timeout={int(busy_timeout * 1000):d}")
+        self.db.pragma("synchronous=FULL")  # a committed 'sending' survives power loss
+        self.db.pragma("foreign_keys=ON")
         # checkpoint in larger steps: a campaign rewrites every row twice
-        self.db.execute("PRAGMA wal_autocheckpoint=16384")
-        if self.db.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_STAMP:
+        self.db.pragma("wal_autocheckpoint=16384")
+        if self.db.execute("PRAGMA user_version").scalar() == SCHEMA_STAMP:
             return  # set up by this schema before: a read, no write lock per open
         with self.transaction() as db:
             for statement in statements(SCHEMA):
-                db.execute(statement)
+                db.conn.exec_driver_sql(statement)
             columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
             if "kind" not in columns:
                 migrate_campaigns(db)
-            if "why" not in {r[1] for r in db.execute("PRAGMA table_info(deliveries)")}:
+            delivery_columns = {r[1] for r in db.execute("PRAGMA table_info(deliveries)")}
+            if "why" not in delivery_columns:
                 migrate_deliveries(db)
-            db.execute(f"PRAGMA user_version={SCHEMA_STAMP:d}")
+            if "worker" not in delivery_columns:
+                migrate_workers(db)
+            db.pragma(f"user_version={SCHEMA_STAMP:d}")
 
     def _check_key(self, key: bytes | None, key_path: Path) -> str:
         """The ledger's own id; its key fingerprint must match the key beside it."""
-        meta = dict(self.db.execute("SELECT name, value FROM meta"))
+        meta = dict(self.db.execute("SELECT name, value FROM meta").all())
         if key is not None and meta.get("key_fingerprint") == fingerprint(key) and \
                 "ledger_id" in meta:
             return meta["ledger_id"]  # the usual case, checked without the write lock
+        if key is not None and "ledger_id" not in meta and self.db.postgres:
+            # the database has no ledger, but the workspace has kept one: starting afresh
+            # here would mail everyone again
+            raise StateError(f"the database {self.where} holds no ledger yet, while "
+                             f"{ADDRESS_KEY} exists: move the workspace's ledger there "
+                             f"first ('newsletter db copy --to URL' without {URL_VARIABLE}),"
+                             f" or {RESTORE}", path=key_path)
         with self.transaction() as db:
-            db.execute("INSERT OR IGNORE INTO meta VALUES ('ledger_id', ?)",
+            db.execute("INSERT INTO meta VALUES ('ledger_id', ?) ON CONFLICT DO NOTHING",
                        (secrets.token_hex(8),))
-            meta = dict(db.execute("SELECT name, value FROM meta"))
+            meta = dict(db.execute("SELECT name, value FROM meta").all())
             if key is None and "key_fingerprint" in meta:
                 # another first command may have made the key since we looked: it records
                 # the fingerprint only after the key file is in place, so look again
                 key = read_key(key_path)
             if key is None:
                 history = db.execute("SELECT EXISTS (SELECT 1 FROM campaigns) OR EXISTS"
-                                     " (SELECT 1 FROM suppressions)").fetchone()[0]
+                                     " (SELECT 1 FROM suppressions)").scalar()
                 if "key_fingerprint" in meta or history:
                     raise StateError(f"the address key is missing, but ledger "
                                      f"{meta['ledger_id']} was kept with one: without it no "
@@ -158,35 +217,19 @@ class Ledger:
         self.close()
 
     @contextmanager
-    def transaction(self) -> Iterator[sqlite3.Connection]:
+    def transaction(self, *, shared: bool = False) -> Iterator[Store]:
         """One write transaction; inside another it is a savepoint of that one, so that
-        several steps (a whole webhook batch) commit together or not at all."""
+        several steps (a whole webhook batch) commit together or not at all.
+
+        ``shared``: on PostgreSQL, runs beside other shared transactions instead of
+        after them (workers claiming and settling their own rows); SQLite has one
+        writer at a time either way."""
         if self.db.in_transaction:
-            with self._savepoint():
+            with self.db.transaction():
                 yield self.db
             return
-        with state_errors(self.path, "write the ledger"):
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
-                yield self.db
-            except BaseException:
-                if self.db.in_transaction:
-                    self.db.execute("ROLLBACK")
-                raise
-            self.db.execute("COMMIT")
-
-    @contextmanager
-    def _savepoint(self) -> Iterator[None]:
-        self._savepoints += 1
-        name = f"step{self._savepoints}"
-        self.db.execute(f"SAVEPOINT {name}")
-        try:
-            yield
-        except BaseException:
-            self.db.execute(f"ROLLBACK TO {name}")
-            self.db.execute(f"RELEASE {name}")
-            raise
-        self.db.execute(f"RELEASE {name}")
+        with state_errors(self.where, "write the ledger"), self.db.transaction(shared=shared):
+            yield self.db
 
     # --- campaigns and deliveries -----------------------------------------------------
 
@@ -210,8 +253,9 @@ class Ledger:
             if known and known[0] != kind:  # ids differ by kind: a mix-up must never send
                 raise DeliveryError(f"campaign {campaign} is a {known[0]} campaign in the "
                                     f"ledger, not a {kind} one")
-            db.execute("INSERT OR IGNORE INTO campaigns (id, release, transport, selection,"
-                       " created_at, kind, outbox) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO campaigns (id, release, transport, selection,"
+                       " created_at, kind, outbox) VALUES (?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT DO NOTHING",
                        (campaign, release, transport, selection, stamp, kind, outbox))
             before = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
                                 (campaign,)).fetchone()[0]
@@ -272,8 +316,8 @@ class Ledger:
     def mark_sending(self, campaign: str, recipients: list[str]) -> None:
         """Committed before the message leaves: a crash after this point is 'unknown'."""
         stamp = now()
-        self.db.execute("PRAGMA synchronous=FULL")  # on disk before the message leaves
-        with self.transaction() as db:
+        self.db.pragma("synchronous=FULL")  # on disk before the message leaves
+        with self.transaction(shared=True) as db:
             for chunk in _chunks(recipients):
                 db.execute("UPDATE deliveries SET status='sending', attempts=attempts+1,"  # noqa: S608 - "?" marks only
                            " updated_at=? WHERE campaign=? AND recipient IN ("
@@ -293,15 +337,17 @@ class Ledger:
             groups.setdefault((status, error[:500], provider), []).append(rid)
         # Losing this commit to a power cut leaves the rows 'sending', which the next run
         # reports as unknown and does not resend: safe, so no fsync is spent on it.
-        self.db.execute("PRAGMA synchronous=NORMAL")
+        self.db.pragma("synchronous=NORMAL")
         try:
             self._mark_groups(campaign, groups, stamp)
         finally:
-            self.db.execute("PRAGMA synchronous=FULL")
+            self.db.pragma("synchronous=FULL")
 
     def _mark_groups(self, campaign: str, groups: dict[tuple[str, str, str], list[str]],
                      stamp: str) -> None:
-        with self.transaction() as db:
+        with self.transaction(shared=True) as db:
+            if db.postgres:  # the same bargain on PostgreSQL: no wait for the disk
+                db.execute("SET LOCAL synchronous_commit TO OFF")
             for (status, error, provider), rids in groups.items():
                 for chunk in _chunks(rids):
                     db.execute("UPDATE deliveries SET status=?, last_error=?, provider_id=?,"  # noqa: S608 - "?" marks only
@@ -363,12 +409,14 @@ class Ledger:
     def record_export(self, path: Path, campaign: str) -> None:
         """A report CSV with addresses in it: erasure must be able to point at it."""
         with self.transaction() as db:
-            db.execute("INSERT OR REPLACE INTO exports VALUES (?, ?, ?)",
+            db.execute("INSERT INTO exports VALUES (?, ?, ?) ON CONFLICT (path, campaign)"
+                       " DO UPDATE SET created_at=excluded.created_at",
                        (str(path), campaign, now()))
 
     def exports(self) -> list[tuple[str, str, str]]:
-        return list(self.db.execute("SELECT path, campaign, created_at FROM exports"
-                                    " ORDER BY created_at"))
+        rows = self.db.execute("SELECT path, campaign, created_at FROM exports"
+                               " ORDER BY created_at")
+        return [(path, campaign, at) for path, campaign, at in rows]
 
     def has_campaign(self, campaign: str) -> bool:
         return self.db.execute("SELECT 1 FROM campaigns WHERE id=?",
@@ -385,7 +433,12 @@ class Ledger:
             if existing and existing[0] in (ScheduleState.SCHEDULED, ScheduleState.HANDED_OVER):
                 raise DeliveryError(f"campaign {campaign} is already scheduled; cancel it first "
                                     f"with 'newsletter cancel {campaign}'")
-            db.execute("INSERT OR REPLACE INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            db.execute("INSERT INTO schedules VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
+                       " ON CONFLICT (campaign) DO UPDATE SET release=excluded.release,"
+                       " request=excluded.request, send_at=excluded.send_at,"
+                       " transport=excluded.transport, batch_id=excluded.batch_id,"
+                       " status=excluded.status, created_at=excluded.created_at,"
+                       " updated_at=excluded.updated_at",
                        (campaign, release, request, send_at, transport, batch_id, status,
                         stamp, stamp))
 
@@ -416,7 +469,8 @@ class Ledger:
             raise DeliveryError(f"unknown suppression reason {reason!r} "
                                 f"(one of {', '.join(REASONS)})")
         with self.transaction() as db:
-            cur = db.execute("INSERT OR IGNORE INTO suppressions VALUES (?, ?, ?, ?, ?)",
+            cur = db.execute("INSERT INTO suppressions VALUES (?, ?, ?, ?, ?)"
+                             " ON CONFLICT DO NOTHING",
                              (key, email, reason, source, now()))
             return cur.rowcount == 1
 
@@ -449,8 +503,12 @@ class Ledger:
                        " ON CONFLICT(key) DO UPDATE SET email=NULL, reason='erased'",
                        (key, source, now()))
         # erased data must not linger in free pages or in the write-ahead log
-        self.db.execute("VACUUM")
-        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        with state_errors(self.where, "compact the ledger"):
+            if self.db.postgres:  # dead row versions become free space for new rows
+                self.db.conn.exec_driver_sql("VACUUM deliveries, inbound_mail, suppressions")
+            else:
+                self.db.conn.exec_driver_sql("VACUUM")
+                self.db.pragma("wal_checkpoint(TRUNCATE)")
         return removed
 
 

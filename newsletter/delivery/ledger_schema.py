@@ -5,8 +5,12 @@ from __future__ import annotations
 import sqlite3
 import zlib
 from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from newsletter.delivery.records import SCHEDULE_STATES, STATUSES
+
+if TYPE_CHECKING:
+    from newsletter.delivery.connection import Store
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (
@@ -20,7 +24,8 @@ CREATE TABLE IF NOT EXISTS campaigns (
     selection TEXT NOT NULL,
     created_at TEXT NOT NULL,
     kind TEXT NOT NULL DEFAULT 'real',  -- 'real' or 'rehearsal' (outbox, sandbox)
-    outbox TEXT NOT NULL DEFAULT ''     -- the folder an outbox rehearsal wrote to
+    outbox TEXT NOT NULL DEFAULT '',    -- the folder an outbox rehearsal wrote to
+    request TEXT NOT NULL DEFAULT ''    -- JSON: what a joining worker needs to prepare it
 );
 CREATE TABLE IF NOT EXISTS exports (
     path TEXT NOT NULL,               -- a report CSV written with addresses in it
@@ -45,6 +50,7 @@ CREATE TABLE IF NOT EXISTS deliveries (
     plan_mark INTEGER NOT NULL DEFAULT 0,  -- the run whose plan last named this row
     created_at TEXT NOT NULL,
     updated_at TEXT NOT NULL,
+    worker TEXT NOT NULL DEFAULT '',  -- the worker that claimed the row ('' = nobody)
     PRIMARY KEY (campaign, recipient)
 );
 -- status is not in the index: a status change then rewrites the row, not the index
@@ -152,7 +158,7 @@ BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
 # user_version, and later opens skip the setup (no write lock for every request of the
 # web app). It follows the text of SCHEMA by itself; a migration that changes no
 # statement of SCHEMA must raise MIGRATIONS, or ledgers set up before it never get it.
-MIGRATIONS = 2  # migrate_campaigns, migrate_deliveries
+MIGRATIONS = 3  # migrate_campaigns, migrate_deliveries, migrate_workers
 SCHEMA_STAMP = zlib.crc32(f"{MIGRATIONS}\n{SCHEMA}".encode()) & 0x7FFFFFFF
 
 
@@ -169,13 +175,20 @@ def plan_values(campaign: str, rows: Iterable[tuple[str, ...]],
                    mark, stamp, stamp)
 
 
-def migrate_deliveries(db: sqlite3.Connection) -> None:
+def migrate_deliveries(db: Store) -> None:
     """Ledgers from before the footer said why each reader gets a mailing: their rows
     get an empty reason, which the messages read as the mailing's usual one."""
     db.execute("ALTER TABLE deliveries ADD COLUMN why TEXT NOT NULL DEFAULT ''")
 
 
-def migrate_campaigns(db: sqlite3.Connection) -> None:
+def migrate_workers(db: Store) -> None:
+    """Ledgers from before several workers could share a campaign: no row is claimed,
+    and older campaigns have no request a joining worker could prepare them from."""
+    db.execute("ALTER TABLE deliveries ADD COLUMN worker TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE campaigns ADD COLUMN request TEXT NOT NULL DEFAULT ''")
+
+
+def migrate_campaigns(db: Store) -> None:
     """Ledgers from before rehearsals had campaigns of their own.
 
     Such a ledger named an outbox run exactly like the real send of the same release

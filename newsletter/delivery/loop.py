@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.audience.selection import Assignment
-from newsletter.delivery.ledger import DB_NAME, Ledger, Row, campaign_lock
+from newsletter.delivery.ledger import Ledger, Row, campaign_lock, open_ledger
 from newsletter.delivery.mime import MessageBuilder, Prepared
 from newsletter.delivery.transports.base import (
     FAILED,
@@ -103,7 +103,7 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
                  retry_rejected: bool = False, progress: Progress | None = None,
                  retry_sleep: Callable[[float], None] = time.sleep,
                  retry_after: float = 0.0) -> RunResult:
-    with campaign_lock(state_dir, campaign), Ledger(state_dir / DB_NAME) as ledger:
+    with campaign_lock(state_dir, campaign), open_ledger(state_dir) as ledger:
         ledger.add_campaign(campaign, release_id, transport.name, selection,
                             plan_rows(assignments, builder), kind=transport.kind,
                             outbox=transport.outbox_folder, retry_rejected=retry_rejected)

@@ -12,7 +12,7 @@ from zoneinfo import ZoneInfo
 from newsletter.audience.selection import Selection
 from newsletter.content.parser import load_release
 from newsletter.content.release import Release
-from newsletter.delivery.ledger import DB_NAME, Ledger
+from newsletter.delivery.ledger import open_ledger
 from newsletter.delivery.records import ScheduleState
 from newsletter.delivery.sending import SendRequest, SendResult, check_embargo, plan_send, send
 from newsletter.errors import DeliveryError
@@ -76,12 +76,12 @@ def schedule_send(ws: Workspace, release: Release, request: SendRequest, at: dt.
         batch = create_batch(ws.config.delivery.sendgrid)
         held = SendRequest(**{**asdict(request), "selection": request.selection,
                               "send_at": int(at.timestamp()), "batch_id": batch})
-        with Ledger(state / DB_NAME) as ledger:
+        with open_ledger(state) as ledger:
             ledger.schedule(planned.campaign, rel_path, _request_json(request), at.isoformat(),
                             "sendgrid", batch, ScheduleState.HANDED_OVER)
         result = send(ws, release, held, planned, now=at)
         return Scheduled(planned.campaign, at, "sendgrid", batch, result)
-    with Ledger(state / DB_NAME) as ledger:
+    with open_ledger(state) as ledger:
         ledger.schedule(planned.campaign, rel_path, _request_json(request), at.isoformat(),
                         request.transport, "", ScheduleState.SCHEDULED)
     return Scheduled(planned.campaign, at, request.transport, "", None)
@@ -92,7 +92,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
     (the ledger makes the next dispatch continue without sending anything twice)."""
     moment = now or dt.datetime.now(dt.UTC)
     state = ws.state_dir
-    with Ledger(state / DB_NAME) as ledger:
+    with open_ledger(state) as ledger:
         due = [s for s in ledger.schedules(ScheduleState.SCHEDULED)
                if dt.datetime.fromisoformat(s.send_at) <= moment]
     done = []
@@ -107,7 +107,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
                                 "it and schedule the new version")
         result = send(ws, release, request, planned, now=moment)
         if not (result.run.stopped or result.run.paused):
-            with Ledger(state / DB_NAME) as ledger:
+            with open_ledger(state) as ledger:
                 ledger.set_schedule(campaign, ScheduleState.SENT)
         done.append((campaign, result))
     return done
@@ -115,7 +115,7 @@ def dispatch(ws: Workspace, now: dt.datetime | None = None) -> list[tuple[str, S
 
 def cancel(ws: Workspace, campaign: str) -> str:
     state = ws.state_dir
-    with Ledger(state / DB_NAME) as ledger:
+    with open_ledger(state) as ledger:
         rows = {s.campaign: s for s in ledger.schedules()}
         if campaign not in rows:
             raise DeliveryError(f"no scheduled campaign {campaign!r}")

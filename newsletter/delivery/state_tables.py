@@ -48,6 +48,7 @@ campaigns = sa.Table(
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("kind", sa.Text, nullable=False, server_default=sa.text("'real'")),
     sa.Column("outbox", sa.Text, nullable=False, server_default=_empty()),
+    sa.Column("request", sa.Text, nullable=False, server_default=_empty()),
 )
 
 exports = sa.Table(
@@ -75,6 +76,7 @@ deliveries = sa.Table(
     sa.Column("plan_mark", sa.Integer, nullable=False, server_default=sa.text("0")),
     sa.Column("created_at", sa.Text, nullable=False),
     sa.Column("updated_at", sa.Text, nullable=False),
+    sa.Column("worker", sa.Text, nullable=False, server_default=_empty()),
     _one_of("status", STATUSES, "deliveries_status"),
     sa.Index("deliveries_order", "campaign", "language", "seq"),
     sa.Index("deliveries_recipient", "recipient"),

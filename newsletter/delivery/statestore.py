@@ -12,19 +12,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from pathlib import Path
 
 import sqlalchemy as sa
-from alembic import command
-from alembic.config import Config
-from alembic.runtime.migration import MigrationContext
 
+from newsletter.delivery.connection import safe
 from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.pgschema import upgrade
 from newsletter.delivery.state_tables import metadata
-from newsletter.errors import ConfigError, StateError
+from newsletter.errors import StateError
 
-MIGRATIONS = Path(__file__).with_name("migrations")
-EXAMPLES = "postgresql+psycopg://user:password@host:5432/database or sqlite:///path/to/file"
 BATCH = 2000  # rows per INSERT while copying
 
 
@@ -42,34 +38,6 @@ class TableCount:
     target: int
 
 
-def database_url(text: str, *, what: str = "the database URL") -> sa.URL:
-    """A PostgreSQL (psycopg 3) or SQLite URL; anything else is a ConfigError that
-    never repeats a password."""
-    try:
-        url = sa.make_url(text.strip())
-    except (sa.exc.ArgumentError, ValueError):
-        raise ConfigError(f"{what} is not a database URL; expected {EXAMPLES}") from None
-    backend, safe = url.get_backend_name(), url.render_as_string(hide_password=True)
-    if backend == "postgresql":
-        if url.drivername == "postgresql":  # the default driver would be psycopg2
-            url = url.set(drivername="postgresql+psycopg")
-        elif url.drivername != "postgresql+psycopg":
-            raise ConfigError(f"{what} {safe} names the driver {url.get_driver_name()!r}; "
-                              "PostgreSQL is reached through psycopg 3: postgresql+psycopg://…")
-        if not url.database:
-            raise ConfigError(f"{what} {safe} names no database; expected {EXAMPLES}")
-    elif backend == "sqlite":
-        if url.drivername != "sqlite" or not url.database or url.database == ":memory:":
-            raise ConfigError(f"{what} {safe} names no SQLite file; expected {EXAMPLES}")
-    else:
-        raise ConfigError(f"{what} {safe} is neither PostgreSQL nor SQLite; expected {EXAMPLES}")
-    return url
-
-
-def safe(url: sa.URL) -> str:
-    return url.render_as_string(hide_password=True)
-
-
 @contextmanager
 def _connected(url: sa.URL) -> Iterator[sa.Connection]:
     """One transaction on the database: committed at the end, rolled back on an error."""
@@ -84,21 +52,10 @@ def _connected(url: sa.URL) -> Iterator[sa.Connection]:
         engine.dispose()
 
 
-def _upgrade(conn: sa.Connection) -> tuple[str | None, str]:
-    before = MigrationContext.configure(conn).get_current_revision()
-    config = Config()
-    config.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
-    config.attributes["connection"] = conn
-    command.upgrade(config, "head")
-    after = MigrationContext.configure(conn).get_current_revision()
-    assert after is not None
-    return before, after
-
-
 def migrate(url: sa.URL) -> Migration:
     """Create the tables, or bring them to the newest revision."""
     with _connected(url) as conn:
-        before, after = _upgrade(conn)
+        before, after = upgrade(conn)
     return Migration(safe(url), before, after)
 
 
@@ -107,36 +64,32 @@ def copy_ledger(ledger: Ledger, url: sa.URL) -> list[TableCount]:
     transaction that first sets up the schema there. A target with any row already in
     one of the tables is refused; the counts of both sides must agree before it commits.
     """
-    source = ledger.db
-    source.execute("BEGIN")  # one snapshot of the ledger for the whole copy (WAL)
-    try:
-        with _connected(url) as conn:
-            _upgrade(conn)
-            filled = [t.name for t in metadata.sorted_tables
-                      if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()]
-            if filled:
-                raise StateError(f"the database {safe(url)} already holds state (rows in "
-                                 f"{', '.join(filled)}): copy only into an empty database")
-            counts = []
-            for table in metadata.sorted_tables:
-                columns = [c.name for c in table.columns]
-                names = ", ".join(f'"{c}"' for c in columns)
-                cursor = source.execute(
-                    f'SELECT {names} FROM "{table.name}" ORDER BY rowid')  # noqa: S608
-                while rows := cursor.fetchmany(BATCH):
-                    conn.execute(table.insert(), [dict(zip(columns, r, strict=True))
-                                                  for r in rows])
-                if conn.dialect.name == "postgresql":
-                    _follow_sequences(conn, table)
-                had = source.execute(f'SELECT COUNT(*) FROM "{table.name}"').fetchone()[0]  # noqa: S608
-                has = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
-                counts.append(TableCount(table.name, had, int(has or 0)))
-            wrong = [c.table for c in counts if c.source != c.target]
-            if wrong:  # raising here rolls the whole copy back
-                raise StateError(f"the copy into {safe(url)} does not have the ledger's rows "
-                                 f"in {', '.join(wrong)}; nothing was kept there")
-    finally:
-        source.execute("ROLLBACK")
+    # one snapshot of the ledger for the whole copy (WAL)
+    with ledger.db.snapshot() as source, _connected(url) as conn:
+        upgrade(conn)
+        filled = [t.name for t in metadata.sorted_tables
+                  if conn.execute(sa.select(sa.func.count()).select_from(t)).scalar()]
+        if filled:
+            raise StateError(f"the database {safe(url)} already holds state (rows in "
+                             f"{', '.join(filled)}): copy only into an empty database")
+        counts = []
+        for table in metadata.sorted_tables:
+            columns = [c.name for c in table.columns]
+            names = ", ".join(f'"{c}"' for c in columns)
+            cursor = source.execute(
+                f'SELECT {names} FROM "{table.name}" ORDER BY rowid')  # noqa: S608
+            while rows := cursor.fetchmany(BATCH):
+                conn.execute(table.insert(), [dict(zip(columns, r, strict=True))
+                                              for r in rows])
+            if conn.dialect.name == "postgresql":
+                _follow_sequences(conn, table)
+            had = source.execute(f'SELECT COUNT(*) FROM "{table.name}"').fetchone()[0]  # noqa: S608
+            has = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar()
+            counts.append(TableCount(table.name, had, int(has or 0)))
+        wrong = [c.table for c in counts if c.source != c.target]
+        if wrong:  # raising here rolls the whole copy back
+            raise StateError(f"the copy into {safe(url)} does not have the ledger's rows "
+                             f"in {', '.join(wrong)}; nothing was kept there")
     return counts
 
 

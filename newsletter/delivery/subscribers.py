@@ -145,7 +145,9 @@ def save_preference(ledger: Ledger, key: str, *, language: str | None = None,
     new = Preference(old.language if language is None else language,
                      old.topics if topics is None else topics)
     with ledger.transaction() as db:
-        db.execute("INSERT OR REPLACE INTO preferences VALUES (?, ?, ?, ?)",
+        db.execute("INSERT INTO preferences VALUES (?, ?, ?, ?) ON CONFLICT (key) DO UPDATE"
+                   " SET language=excluded.language, topics=excluded.topics,"
+                   " updated_at=excluded.updated_at",
                    (key, new.language, None if new.topics is None else ",".join(new.topics),
                     now()))
         if language is not None:
@@ -229,7 +231,7 @@ def email_of(ledger: Ledger, key: str) -> str | None:
 def first_time(ledger: Ledger, event_id: str) -> bool:
     """Remember a webhook event id; False when it was applied before (a retry)."""
     with ledger.transaction() as db:
-        return db.execute("INSERT OR IGNORE INTO webhook_events VALUES (?, ?)",
+        return db.execute("INSERT INTO webhook_events VALUES (?, ?) ON CONFLICT DO NOTHING",
                           (event_id, now())).rowcount == 1
 
 

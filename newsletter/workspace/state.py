@@ -21,10 +21,14 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from sqlalchemy import exc as sa_exc
+
 from newsletter.errors import LedgerBusy, StateError
 
 ADDRESS_KEY = "address.key"
 DB_NAME = "ledger.sqlite3"
+# the state in another database than state/ledger.sqlite3 (PostgreSQL): its URL
+URL_VARIABLE = "NEWSLETTER_DATABASE_URL"
 MIN_KEY = 16
 RESTORE = "restore the whole state/ folder from your backup (README: 'Backing up state/')"
 
@@ -84,20 +88,38 @@ def write_new_secret(path: Path) -> None:
                 tmp.unlink()
 
 
+# PostgreSQL's answers that mean "someone else holds it, try again": lock_timeout ran
+# out, a serialisation failure, a deadlock that was broken, a statement cancelled
+BUSY_STATES = {"55P03", "40001", "40P01", "57014"}
+
+
 @contextmanager
-def state_errors(path: Path, doing: str) -> Iterator[None]:
-    """Disk full, read-only folders and damaged files become one line naming the file."""
+def state_errors(path: Path | str, doing: str) -> Iterator[None]:
+    """Disk full, read-only folders, damaged files and a database that cannot be
+    reached become one line naming the file (or the database, password hidden)."""
     try:
         yield
-    except sqlite3.DatabaseError as err:
-        text = str(err)
-        if getattr(err, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-            raise LedgerBusy(f"cannot {doing}: {text} (another process is writing to it; "
+    except sa_exc.DBAPIError as err:
+        if isinstance(err.orig, sqlite3.DatabaseError):
+            _sqlite_error(err.orig, path, doing)
+        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        if getattr(err.orig, "sqlstate", None) in BUSY_STATES:
+            raise LedgerBusy(f"cannot {doing}: {reason} (another process is writing to it; "
                              "try again)", path=path) from None
-        if "not a database" in text or "malformed" in text:
-            raise StateError(f"not a readable ledger database ({text}); {RESTORE}",
-                             path=path) from None
-        raise StateError(f"cannot {doing}: {text}", path=path) from None
+        raise StateError(f"cannot {doing}: {reason}", path=path) from None
+    except sqlite3.DatabaseError as err:
+        _sqlite_error(err, path, doing)
     except OSError as err:
         raise StateError(f"cannot {doing}: {err.strerror or err}",
                          path=Path(err.filename) if err.filename else path) from None
+
+
+def _sqlite_error(err: sqlite3.DatabaseError, path: Path | str, doing: str) -> None:
+    text = str(err)
+    if getattr(err, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
+        raise LedgerBusy(f"cannot {doing}: {text} (another process is writing to it; "
+                         "try again)", path=path) from None
+    if "not a database" in text or "malformed" in text:
+        raise StateError(f"not a readable ledger database ({text}); {RESTORE}",
+                         path=path) from None
+    raise StateError(f"cannot {doing}: {text}", path=path) from None

@@ -1,0 +1,219 @@
+"""One connection to the state database, SQLite or PostgreSQL, through SQLAlchemy Core.
+
+Every statement of the ledger is written once, in SQL that both engines speak
+(``ON CONFLICT``, row values, ``RETURNING``), with ``?`` marks as in the SQLite days;
+a statement becomes a Core ``text()`` clause with bound parameters once per process
+(cached, so SQLAlchemy's compiled cache holds it) and runs on either engine. Only what
+is not a query differs per dialect: how a write transaction takes its lock, the
+pragmas, VACUUM.
+
+Transactions are opened by us, not by SQLAlchemy's autobegin (the connection runs in
+AUTOCOMMIT): a read outside a transaction holds no snapshot or lock, and a write
+transaction starts with its lock taken, so two writers queue instead of failing
+halfway. On SQLite that is ``BEGIN IMMEDIATE``; on PostgreSQL a transaction-scoped
+advisory lock serialises the ledger's writes the same way, except those marked
+``shared`` (claiming and settling rows of a campaign), which several workers run at
+once and which lock only their own rows.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import itertools
+import os
+import re
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import CursorResult
+
+from newsletter.errors import ConfigError
+
+PAGE = 2000  # rows per executemany round trip: a plan of a million never sits in memory
+_MARK = re.compile(r"\?")
+
+EXAMPLES = "postgresql+psycopg://user:password@host:5432/database or sqlite:///path/to/file"
+
+# the PostgreSQL advisory lock every serialised write transaction takes
+WRITE_LOCK = "ledger writes"
+
+
+def lock_key(*names: str) -> int:
+    """A 64-bit advisory lock key for a name (a campaign, a worker, the ledger's writes)."""
+    digest = hashlib.sha256("\x00".join(("newsletter", *names)).encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def database_url(text: str, *, what: str = "the database URL") -> sa.URL:
+    """A PostgreSQL (psycopg 3) or SQLite URL; anything else is a ConfigError that
+    never repeats a password."""
+    try:
+        url = sa.make_url(text.strip())
+    except (sa.exc.ArgumentError, ValueError):
+        raise ConfigError(f"{what} is not a database URL; expected {EXAMPLES}") from None
+    backend, safe = url.get_backend_name(), url.render_as_string(hide_password=True)
+    if backend == "postgresql":
+        if url.drivername == "postgresql":  # the default driver would be psycopg2
+            url = url.set(drivername="postgresql+psycopg")
+        elif url.drivername != "postgresql+psycopg":
+            raise ConfigError(f"{what} {safe} names the driver {url.get_driver_name()!r}; "
+                              "PostgreSQL is reached through psycopg 3: postgresql+psycopg://…")
+        if not url.database:
+            raise ConfigError(f"{what} {safe} names no database; expected {EXAMPLES}")
+    elif backend == "sqlite":
+        if url.drivername != "sqlite" or not url.database or url.database == ":memory:":
+            raise ConfigError(f"{what} {safe} names no SQLite file; expected {EXAMPLES}")
+    else:
+        raise ConfigError(f"{what} {safe} is neither PostgreSQL nor SQLite; expected {EXAMPLES}")
+    return url
+
+
+def safe(url: sa.URL) -> str:
+    return url.render_as_string(hide_password=True)
+
+
+@lru_cache(maxsize=4096)
+def statement(sql: str) -> tuple[sa.TextClause, tuple[str, ...]]:
+    """``?`` marks become named binds: p0, p1, ... in order."""
+    counter = itertools.count()
+    names: list[str] = []
+
+    def bind(_: re.Match[str]) -> str:
+        names.append(f"p{next(counter)}")
+        return f":{names[-1]}"
+
+    return sa.text(_MARK.sub(bind, sql)), tuple(names)
+
+
+_ENGINES: dict[str, sa.Engine] = {}
+_ENGINES_LOCK = threading.Lock()
+
+
+def _forget_engines_in_child() -> None:
+    # a forked worker must never share the parent's pooled PostgreSQL sockets
+    for engine in _ENGINES.values():
+        engine.dispose(close=False)
+    _ENGINES.clear()
+
+
+os.register_at_fork(after_in_child=_forget_engines_in_child)
+
+
+def engine(url: sa.URL) -> sa.Engine:
+    """One engine per database and process. SQLite files get no pool: each open sees
+    the file as it is now (a state/ restored from the backup, never a deleted inode)."""
+    key = url.render_as_string(hide_password=False)
+    with _ENGINES_LOCK:
+        found = _ENGINES.get(key)
+        if found is None:
+            if url.get_backend_name() == "sqlite":
+                found = sa.create_engine(url, isolation_level="AUTOCOMMIT",
+                                         poolclass=sa.pool.NullPool,
+                                         connect_args={"check_same_thread": False})
+            else:
+                found = sa.create_engine(url, isolation_level="AUTOCOMMIT", pool_size=2,
+                                         max_overflow=8, pool_pre_ping=True)
+            _ENGINES[key] = found
+        return found
+
+
+def dispose_all() -> None:
+    """Close every pooled connection (tests that drop and re-create a database)."""
+    with _ENGINES_LOCK:
+        for found in _ENGINES.values():
+            found.dispose()
+        _ENGINES.clear()
+
+
+class Store:
+    """A connection, the statements it runs, and the transactions we open on it."""
+
+    def __init__(self, url: sa.URL):
+        self.url = url
+        self.dialect = url.get_backend_name()
+        self.postgres = self.dialect == "postgresql"
+        self.conn = engine(url).connect()
+        self._depth = 0
+        self._savepoints = 0
+
+    def close(self) -> None:
+        if self._depth:  # an error escaped a transaction: undo it before the pool resets
+            self._depth = 0
+            self.conn.exec_driver_sql("ROLLBACK")
+        self.conn.close()
+
+    @property
+    def in_transaction(self) -> bool:
+        return self._depth > 0
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> CursorResult[Any]:
+        clause, names = statement(sql)
+        return self.conn.execute(clause, dict(zip(names, params, strict=True)))
+
+    def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
+        """Rows go in pages, so a generator of a million is never a list of a million."""
+        clause, names = statement(sql)
+        it = iter(rows)
+        while page := [dict(zip(names, r, strict=True)) for r in itertools.islice(it, PAGE)]:
+            self.conn.execute(clause, page)
+
+    def pragma(self, text: str) -> None:
+        """A SQLite setting; PostgreSQL has its own (set per server)."""
+        if not self.postgres:
+            self.conn.exec_driver_sql(f"PRAGMA {text}")
+
+    @contextmanager
+    def transaction(self, *, shared: bool = False) -> Iterator[Store]:
+        """A write transaction, or a savepoint inside the one already open."""
+        if self._depth:
+            with self._savepoint():
+                yield self
+            return
+        if self.postgres:
+            self.conn.exec_driver_sql("BEGIN")
+            self._depth = 1
+            if not shared:
+                self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(WRITE_LOCK),))
+        else:
+            self.conn.exec_driver_sql("BEGIN IMMEDIATE")
+            self._depth = 1
+        try:
+            yield self
+        except BaseException:
+            self._depth = 0
+            self.conn.exec_driver_sql("ROLLBACK")
+            raise
+        self._depth = 0
+        self.conn.exec_driver_sql("COMMIT")
+
+    @contextmanager
+    def snapshot(self) -> Iterator[Store]:
+        """One consistent view for several reads (a copy, a report), writing nothing."""
+        self.conn.exec_driver_sql("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY"
+                                  if self.postgres else "BEGIN")
+        self._depth = 1
+        try:
+            yield self
+        finally:
+            self._depth = 0
+            self.conn.exec_driver_sql("ROLLBACK")
+
+    @contextmanager
+    def _savepoint(self) -> Iterator[None]:
+        self._savepoints += 1
+        name = f"step{self._savepoints}"
+        self.conn.exec_driver_sql(f"SAVEPOINT {name}")
+        self._depth += 1
+        try:
+            yield
+        except BaseException:
+            self.conn.exec_driver_sql(f"ROLLBACK TO SAVEPOINT {name}")
+            self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
+            raise
+        finally:
+            self._depth -= 1
+        self.conn.exec_driver_sql(f"RELEASE SAVEPOINT {name}")
