@@ -9,6 +9,7 @@ import pytest
 
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.loading import load_workspace
+from tests.pg import pg_url, sqlite_only, state_db  # noqa: F401 - fixtures for every test module
 
 REPO = Path(__file__).resolve().parent.parent
 DATA = Path(__file__).resolve().parent / "data"
@@ -43,3 +44,10 @@ def require_msgfmt() -> str:
     if path is None:  # make test installs gettext; a missing msgfmt is a setup error
         pytest.fail("GNU msgfmt not found: install the 'gettext' package (make test does)")
     return path
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    kept, dropped = sqlite_only(items)
+    if dropped:
+        config.hook.pytest_deselected(items=dropped)
+        items[:] = kept

@@ -19,6 +19,13 @@ URL_VARIABLE = "NEWSLETTER_TEST_DATABASE_URL"
 def _reset(url: str) -> None:
     import sqlalchemy as sa
 
+    from newsletter.delivery import connection, pgschema
+
+    # this process's pooled connections and its "schema is up to date" would outlive
+    # the schema dropped here
+    connection.dispose_all()
+    pgschema.forget()
+
     engine = sa.create_engine(url)
     try:
         with engine.begin() as conn:
@@ -38,3 +45,27 @@ def pg_url() -> Iterator[str]:
     _reset(url)
     yield url
     _reset(url)
+
+
+ENGINES = ("sqlite", "postgresql")
+
+
+@pytest.fixture(params=ENGINES)
+def state_db(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Runs a test once on the SQLite ledger under state/ and once with every state in
+    PostgreSQL (NEWSLETTER_DATABASE_URL, seen by subprocesses too). A test marked
+    ``sqlite_file`` handles the SQLite file itself and runs on SQLite only."""
+    monkeypatch.delenv("NEWSLETTER_DATABASE_URL", raising=False)
+    if request.param == "postgresql":
+        monkeypatch.setenv("NEWSLETTER_DATABASE_URL", request.getfixturevalue("pg_url"))
+    return request.param
+
+
+def sqlite_only(items: list[pytest.Item]) -> tuple[list[pytest.Item], list[pytest.Item]]:
+    """(kept, deselected): a ``sqlite_file`` test has no PostgreSQL case at all."""
+    kept, dropped = [], []
+    for item in items:
+        spec = getattr(item, "callspec", None)
+        on_pg = spec is not None and spec.params.get("state_db") == "postgresql"
+        (dropped if on_pg and item.get_closest_marker("sqlite_file") else kept).append(item)
+    return kept, dropped

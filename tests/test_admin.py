@@ -30,6 +30,9 @@ from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, signed_i
 from tests.admin import browser as _client
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 OTHER = "a different passphrase"
 
 

@@ -24,6 +24,9 @@ from newsletter.web import create_app
 from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, browser, signed_in
 from tests.conftest import EXAMPLE_RELEASE
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 MEMBER = "vorstand@elternverein-katernberg.example.org"  # recipients/members.csv
 
 

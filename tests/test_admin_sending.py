@@ -27,6 +27,9 @@ from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, signed_i
 from tests.admin import browser as _client
 from tests.conftest import EXAMPLE_RELEASE
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 CHOICE = {"kind": "release", "release": EXAMPLE_RELEASE, "list": ["members", "press"]}
 DEADLINE = 60.0  # seconds a worker may take (a loaded CI machine)
 

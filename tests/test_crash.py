@@ -17,6 +17,9 @@ from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_smtp import Recorder, SmtpServer
 from tests.test_smtp import configure
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 SECRET = "crash-test-secret-" + "z" * 30
 
 

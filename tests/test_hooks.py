@@ -25,6 +25,9 @@ from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import StateError
 from newsletter.web import hooks
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 SIG, TS = "X-Twilio-Email-Event-Webhook-Signature", "X-Twilio-Email-Event-Webhook-Timestamp"
 EMAILS = ("ana@example.org", "berk@example.org", "cem@example.org", "dara@example.org")
 

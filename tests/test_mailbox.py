@@ -20,9 +20,10 @@ from newsletter.workspace.config import CONFIG_NAME
 from newsletter.workspace.loading import load_workspace
 from tests.dovecot import DOVECOT, PASSWORD, USER, Dovecot
 
-pytestmark = pytest.mark.skipif(
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = [pytest.mark.usefixtures("state_db"), pytest.mark.skipif(
     DOVECOT is None, reason="dovecot is not installed (apt-get install dovecot-imapd; "
-                            ".ci/run does it)")
+                            ".ci/run does it)")]
 
 MAILTO = "abmelden@verbund.example.org"  # [web] unsubscribe_mailto of the example workspace
 READER = "leser@example.net"

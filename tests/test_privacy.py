@@ -10,6 +10,9 @@ from click.testing import CliRunner
 from newsletter.cli import cli
 from tests.conftest import EXAMPLE_RELEASE
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch):

@@ -22,6 +22,9 @@ from tests.test_sendgrid import KEY
 from tests.test_sendgrid import configure as configure_sendgrid
 from tests.test_smtp import configure as configure_smtp
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 SECRET = "safety-secret-" + "s" * 30
 
 

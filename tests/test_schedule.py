@@ -16,6 +16,9 @@ from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_sendgrid import FakeSendGrid
 from tests.test_sendgrid import configure
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 NOW = dt.datetime(2030, 1, 10, 8, 0, tzinfo=dt.UTC)
 
 

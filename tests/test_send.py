@@ -13,6 +13,9 @@ from newsletter.delivery.sending import SendRequest, plan_send, send
 from newsletter.errors import AudienceError, RecipientError
 from tests.conftest import EXAMPLE_RELEASE
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 
 @pytest.fixture(autouse=True)
 def _secret(monkeypatch):

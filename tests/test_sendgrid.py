@@ -20,6 +20,9 @@ from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_sendgrid import FakeSendGrid, problems
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 KEY = "SG.test-key-must-never-leak-0123456789"
 
 

@@ -15,6 +15,9 @@ from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 from tests.fake_smtp import Behaviour, Recorder, SmtpServer
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 
 @pytest.fixture(autouse=True)
 def _env(monkeypatch):

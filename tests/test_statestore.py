@@ -17,7 +17,6 @@ from newsletter.delivery.pgschema import HEAD, MIGRATIONS
 from newsletter.delivery.state_tables import metadata
 from newsletter.workspace.state import ADDRESS_KEY
 from tests.conftest import EXAMPLE_RELEASE
-from tests.pg import pg_url  # noqa: F401 - a fixture
 
 ENGINES = ("sqlite", "postgresql")
 

@@ -32,6 +32,9 @@ from newsletter.translation.webstrings import DOMAIN, web_template
 from newsletter.web import create_app
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 SITE = "https://verbund.example.org"
 BASE = "/newsletter/app/"
 MEMBER = "jugend@elternverein-katernberg.example.org"  # members.csv: tr, youth;sports

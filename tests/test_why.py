@@ -22,6 +22,9 @@ from newsletter.translation.editions import build_edition
 from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 NEWS = "2018-08-30-vereinsberatung"
 
 

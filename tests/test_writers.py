@@ -18,6 +18,9 @@ from newsletter.delivery.keys import load_signer
 from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import LedgerBusy
 
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
 
 @pytest.fixture(autouse=True)
 def _outbox_secret(monkeypatch):

@@ -13,7 +13,8 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from newsletter.delivery import connection
-from newsletter.delivery.ledger import open_ledger, sqlite_url
+from newsletter.delivery.connection import sqlite_url
+from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import ConfigError
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.state import URL_VARIABLE

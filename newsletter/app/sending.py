@@ -41,7 +41,8 @@ from newsletter.audience.tokens import address_id
 from newsletter.delivery import jobs
 from newsletter.delivery.confirmations import CAMPAIGN as CONFIRMATIONS
 from newsletter.delivery.jobs import Job, JobState, check_campaign_id
-from newsletter.delivery.ledger import CampaignLocked, ledger_exists, lock_holder, open_ledger
+from newsletter.delivery.ledger import ledger_exists, open_ledger
+from newsletter.delivery.locks import CampaignLocked, lock_holder
 from newsletter.delivery.records import Schedule, ScheduleState, Status
 from newsletter.delivery.scheduling import Scheduled
 from newsletter.delivery.sending import check_embargo

@@ -24,7 +24,7 @@ from newsletter.app.sending import Choice, plan
 from newsletter.app.workspace import open_workspace
 from newsletter.delivery import jobs
 from newsletter.delivery.jobs import Job, JobState
-from newsletter.delivery.ledger import CampaignLocked
+from newsletter.delivery.locks import CampaignLocked
 from newsletter.errors import NewsletterError
 
 PAUSED_EXIT = 130  # as the command line's send when it is paused

@@ -26,12 +26,14 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 
 from newsletter.errors import ConfigError
+from newsletter.workspace.state import DB_NAME, URL_VARIABLE
 
 PAGE = 2000  # rows per executemany round trip: a plan of a million never sits in memory
 _MARK = re.compile(r"\?")
@@ -74,6 +76,18 @@ def database_url(text: str, *, what: str = "the database URL") -> sa.URL:
 
 def safe(url: sa.URL) -> str:
     return url.render_as_string(hide_password=True)
+
+
+def state_url(state_dir: Path) -> sa.URL:
+    """Where the workspace keeps its state: NEWSLETTER_DATABASE_URL, else its SQLite file."""
+    text = os.environ.get(URL_VARIABLE, "").strip()
+    if text:
+        return database_url(text, what=URL_VARIABLE)
+    return sqlite_url(state_dir)
+
+
+def sqlite_url(state_dir: Path) -> sa.URL:
+    return sa.URL.create("sqlite", database=str(state_dir / DB_NAME))
 
 
 @lru_cache(maxsize=4096)

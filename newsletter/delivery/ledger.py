@@ -12,7 +12,6 @@ same for both engines (see connection.py).
 from __future__ import annotations
 
 import datetime as dt
-import fcntl
 import os
 import secrets
 import time
@@ -24,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
 from newsletter.delivery import pgschema
-from newsletter.delivery.connection import Store, database_url, safe
+from newsletter.delivery.connection import Store, safe, state_url
 from newsletter.delivery.ledger_schema import (
     SCHEMA,
     SCHEMA_STAMP,
@@ -56,22 +55,6 @@ from newsletter.workspace.state import (
 
 LEFT_LISTS = "no longer in the selected lists"
 IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
-
-
-class CampaignLocked(DeliveryError):
-    """Another process is sending the same campaign."""
-
-
-def state_url(state_dir: Path) -> sa.URL:
-    """Where the workspace keeps its state: NEWSLETTER_DATABASE_URL, else its SQLite file."""
-    text = os.environ.get(URL_VARIABLE, "").strip()
-    if text:
-        return database_url(text, what=URL_VARIABLE)
-    return sqlite_url(state_dir)
-
-
-def sqlite_url(state_dir: Path) -> sa.URL:
-    return sa.URL.create("sqlite", database=str(state_dir / DB_NAME))
 
 
 def open_ledger(state_dir: Path, *, busy_timeout: float = 30.0,
@@ -515,45 +498,3 @@ class Ledger:
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:
     for start in range(0, len(items), size):
         yield items[start:start + size]
-
-
-@contextmanager
-def campaign_lock(state_dir: Path, campaign: str) -> Iterator[None]:
-    """An exclusive OS lock per campaign: released by the kernel if the process dies."""
-    folder = state_dir / "locks"
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    path = folder / f"{campaign}.lock"
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            holder = os.pread(fd, 32, 0).decode(errors="replace").strip() or "?"
-            raise CampaignLocked(f"campaign {campaign} is being sent by another process "
-                                 f"(pid {holder}); wait for it to finish") from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
-        yield
-    finally:
-        os.close(fd)  # closing the descriptor releases the lock
-
-
-def lock_holder(state_dir: Path, campaign: str) -> int | None:
-    """The process id sending ``campaign`` now, or None when nobody holds its lock.
-
-    Asks the kernel (a non-blocking flock that is released at once), so a pid left in
-    the file by a process that died is never taken for a running sender."""
-    path = state_dir / "locks" / f"{campaign}.lock"
-    try:
-        fd = os.open(path, os.O_RDWR)
-    except FileNotFoundError:
-        return None
-    try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            return int(text) if text.isdigit() else 0  # held, the pid not written yet
-        return None
-    finally:
-        os.close(fd)

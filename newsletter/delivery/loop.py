@@ -21,7 +21,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.audience.selection import Assignment
-from newsletter.delivery.ledger import Ledger, Row, campaign_lock, open_ledger
+from newsletter.delivery.ledger import Ledger, Row, open_ledger
+from newsletter.delivery.locks import campaign_lock
 from newsletter.delivery.mime import MessageBuilder, Prepared
 from newsletter.delivery.transports.base import (
     FAILED,

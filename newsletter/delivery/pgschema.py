@@ -69,6 +69,12 @@ def ensure(db: Store, busy_timeout: float) -> None:
         _READY.add(key)
 
 
+def forget() -> None:
+    """Check the revision again on the next open (a test dropped the schema)."""
+    with _READY_LOCK:
+        _READY.clear()
+
+
 def has_ledger(url: sa.URL) -> bool:
     """Whether the database holds a ledger (a ledger id in ``meta``)."""
     from newsletter.delivery.connection import engine
