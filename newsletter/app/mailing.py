@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from newsletter.app.workers import starter
 from newsletter.app.workspace import find_release, target_codes
 from newsletter.audience.selection import Selection, parse_where
 from newsletter.content.release import Release
@@ -87,11 +88,18 @@ def plan_digest(ws: Workspace, month: str, options: MailingOptions) -> Mailing:
 
 
 def send(ws: Workspace, mailing: Mailing, *, progress: Progress | None = None,
-         say: Say = lambda message: None, transport: Transport | None = None) -> SendResult:
-    """Send a planned mailing; ``transport`` replaces the one the options name."""
+         say: Say = lambda message: None, transport: Transport | None = None,
+         workers: int = 1) -> SendResult:
+    """Send a planned mailing; ``transport`` replaces the one the options name.
+    ``workers`` > 1: that many worker processes send it (see app/workers.py)."""
+    start = None
+    if workers > 1:
+        if mailing.prepare_all is not None:
+            raise DeliveryError("a digest is sent by one process; --workers is for releases")
+        start = starter(ws, mailing.planned.campaign, workers)
     return send_planned(ws, mailing.release, mailing.request, mailing.planned,
                         progress=progress, say=say, prepare_all=mailing.prepare_all,
-                        transport=transport)
+                        transport=transport, workers=start)
 
 
 def schedule(ws: Workspace, mailing: Mailing, at: str) -> scheduling.Scheduled:

@@ -249,6 +249,20 @@ class WhyOf:
 PRESS_SECOND_LANGUAGE = "en"
 
 
+def editions_for(release: Release, ws: Workspace, keys: set[str]) -> dict[str, Edition]:
+    """The editions named ``keys`` (Edition.key), as make_plan builds them: a worker that
+    joins a campaign prepares what the ledger's rows name, without the audience."""
+    found: dict[str, Edition] = {}
+    for reader in ws.config.languages.all:
+        candidates = [build_edition(release, ws, reader)]
+        if release.kind == "press":
+            candidates.append(_press_edition(release, ws, reader))
+        for edition in candidates:
+            if edition.key in keys:
+                found.setdefault(edition.key, edition)
+    return found
+
+
 def _press_edition(release: Release, ws: Workspace, reader: str) -> Edition:
     """Journalists get the original; English-language journalists also the English edition.
 

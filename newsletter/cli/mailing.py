@@ -8,7 +8,7 @@ from pathlib import Path
 import click
 from rich.table import Table
 
-from newsletter.app import mailing
+from newsletter.app import mailing, workers
 from newsletter.app.workspace import language_info
 from newsletter.cli.base import cli, err, out, say, workspace_of
 from newsletter.errors import DeliveryError
@@ -49,11 +49,14 @@ def _mailing_options(command):  # type: ignore[no-untyped-def]
 @click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
               help="Only recipients whose outlet, beat or organization is VALUE "
                    "(repeatable; all must match), e.g. --where beat=Integration.")
+@click.option("--workers", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
+              help="Worker processes that send it (claiming pages of the ledger); this "
+                   "one plans and reports. 'newsletter work' on another machine can join.")
 @click.option("--at", "at", metavar="TIME", help="Schedule instead of sending now, e.g. "
               "'2026-12-01 09:00' (workspace time zone). SendGrid holds the messages (at most "
               "72 hours ahead); other transports send when 'newsletter dispatch' runs.")
 @click.pass_context
-def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None,
+def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None, workers: int,
              **options: object) -> None:
     """Send RELEASE to the recipients of the chosen lists, each in their language.
 
@@ -64,6 +67,9 @@ def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None,
     ws = workspace_of(ctx)
     planned = mailing.plan_release(ws, release, mailing.MailingOptions(**options))  # type: ignore[arg-type]
     if at and not dry_run:
+        if workers > 1:
+            raise click.UsageError("--workers is for sending now; a scheduled send is "
+                                   "dispatched by 'newsletter dispatch'")
         done = mailing.schedule(ws, planned, at)
         stamp = done.at.isoformat(sep=" ", timespec="minutes")
         if done.result is not None:
@@ -78,7 +84,7 @@ def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None,
     if dry_run and embargo:
         out.print(f"Embargo until {embargo.isoformat()}: a real send before then is "
                   "refused.", soft_wrap=True)
-    _run(ws, planned, dry_run)
+    _run(ws, planned, dry_run, workers)
 
 
 @cli.command()
@@ -100,7 +106,32 @@ def digest(ctx: click.Context, month: str, dry_run: bool, **options: object) -> 
     _run(ws, planned, dry_run)
 
 
-def _run(ws, planned: mailing.Mailing, dry_run: bool) -> None:  # type: ignore[no-untyped-def]
+@cli.command()
+@click.option("--campaign", metavar="ID", help="Join this campaign only, and end when it has "
+                                                "nothing left to claim.")
+@click.option("--once", is_flag=True, help="End when no running campaign has work left, "
+                                           "instead of waiting for the next one.")
+@click.option("--quiet", is_flag=True, help="Print errors only (workers started by send).")
+@click.pass_context
+def work(ctx: click.Context, campaign: str | None, once: bool, quiet: bool) -> None:
+    """Join the campaigns a 'newsletter send' is sending right now, on this or another
+    machine with the same workspace and state database: claim pages of recipients and
+    send them, through the same ledger (nobody gets a message twice)."""
+    ws = workspace_of(ctx)
+    results = workers.work(ws, campaign=campaign, once=once,
+                           say=(lambda message: None) if quiet else say)
+    for run in results:
+        if not quiet:
+            out.print(f"Campaign {run.campaign}: {run.handed_over} message(s) handed over by "
+                      "this worker", soft_wrap=True)
+        if run.paused:
+            sys.exit(130)
+        if run.stopped:
+            raise DeliveryError(f"stopped: {run.stopped}")
+
+
+def _run(ws, planned: mailing.Mailing, dry_run: bool,  # type: ignore[no-untyped-def]
+         workers: int = 1) -> None:
     """Print the plan, or send it and print what happened (shared by send and digest)."""
     plan = planned.planned
     _print_skipped(plan)
@@ -118,7 +149,7 @@ def _run(ws, planned: mailing.Mailing, dry_run: bool) -> None:  # type: ignore[n
                   MofNCompleteColumn(), TimeRemainingColumn(), console=err,
                   disable=not err.is_terminal) as bar:
         task = bar.add_task(f"Sending {plan.campaign}", total=len(plan.plan))
-        result = mailing.send(ws, planned, say=say,
+        result = mailing.send(ws, planned, say=say, workers=workers,
                               progress=lambda done, total: bar.update(task, completed=done))
     _print_result(ws, planned, result)
 

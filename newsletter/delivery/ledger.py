@@ -15,7 +15,7 @@ import datetime as dt
 import os
 import secrets
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -218,7 +218,8 @@ class Ledger:
 
     def add_campaign(self, campaign: str, release: str, transport: str, selection: str,
                      rows: Iterable[tuple[str, ...]], *,
-                     kind: str = "real", outbox: str = "", retry_rejected: bool = False) -> int:
+                     kind: str = "real", outbox: str = "", retry_rejected: bool = False,
+                     request: str = "") -> int:
         """Record the plan: (recipient id, email, name, language, reason, message id, and
         optionally why they get the mailing).
 
@@ -228,7 +229,8 @@ class Ledger:
         goes straight into SQLite: the send loop reads it back page by page.
         ``retry_rejected`` puts rows a server rejected back in line (after the cause was
         fixed). People erased by 'forget' whose row is still in a list are recorded by
-        their keyed hash only. Returns how many rows are new.
+        their keyed hash only. ``request`` (JSON) is what a worker joining the campaign
+        prepares it from (claims.py). Returns how many rows are new.
         """
         stamp = now()
         with self.transaction() as db:
@@ -240,6 +242,8 @@ class Ledger:
                        " created_at, kind, outbox) VALUES (?, ?, ?, ?, ?, ?, ?)"
                        " ON CONFLICT DO NOTHING",
                        (campaign, release, transport, selection, stamp, kind, outbox))
+            if request:
+                db.execute("UPDATE campaigns SET request=? WHERE id=?", (request, campaign))
             before = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
                                 (campaign,)).fetchone()[0]
             mark = db.execute("SELECT coalesce(max(plan_mark), 0) + 1 FROM deliveries"
@@ -267,11 +271,26 @@ class Ledger:
                                (campaign,)).fetchone()[0]
             return after - before
 
-    def recover(self, campaign: str, *, resend_unknown: bool) -> list[Row]:
-        """Rows a crash left in 'sending' become 'unknown' (or 'pending' when asked)."""
+    def recover(self, campaign: str, *, resend_unknown: bool,
+                alive: Callable[[str], bool] = lambda worker: False) -> list[Row]:
+        """Rows a crashed worker left in 'sending' become 'unknown' (or 'pending' when
+        asked), and the rows it had claimed go back in line. ``alive(worker)`` tells a
+        running worker, whose rows are left alone."""
         with self.transaction() as db:
-            db.execute("UPDATE deliveries SET status='unknown', updated_at=?, last_error=?"
-                       " WHERE campaign=? AND status='sending'", (now(), IN_FLIGHT, campaign))
+            claimed = [w for (w,) in db.execute(
+                "SELECT DISTINCT worker FROM deliveries WHERE campaign=? AND worker != ''"
+                " AND status IN ('sending', 'pending', 'failed')", (campaign,))]
+            dead = [w for w in claimed if not alive(w)]
+            # '': rows a ledger from before workers left in flight
+            for chunk in _chunks(["", *dead]):
+                marks = ",".join("?" * len(chunk))
+                db.execute("UPDATE deliveries SET status='unknown', updated_at=?, last_error=?"  # noqa: S608 - "?" marks only
+                           " WHERE campaign=? AND status='sending' AND worker IN (" + marks + ")",
+                           (now(), IN_FLIGHT, campaign, *chunk))
+            for chunk in _chunks(dead):
+                db.execute("UPDATE deliveries SET worker='' WHERE campaign=?"  # noqa: S608 - "?" marks only
+                           " AND status IN ('pending', 'failed') AND worker IN ("
+                           + ",".join("?" * len(chunk)) + ")", (campaign, *chunk))
             if resend_unknown:
                 db.execute("UPDATE deliveries SET status='pending', updated_at=?"
                            " WHERE campaign=? AND status='unknown'", (now(), campaign))
@@ -332,9 +351,11 @@ class Ledger:
             if db.postgres:  # the same bargain on PostgreSQL: no wait for the disk
                 db.execute("SET LOCAL synchronous_commit TO OFF")
             for (status, error, provider), rids in groups.items():
+                # back in line: any worker may take the row again
+                unclaim = ", worker=''" if status in ("pending", "failed") else ""
                 for chunk in _chunks(rids):
                     db.execute("UPDATE deliveries SET status=?, last_error=?, provider_id=?,"  # noqa: S608 - "?" marks only
-                               " updated_at=? WHERE campaign=? AND recipient IN ("
+                               " updated_at=?" + unclaim + " WHERE campaign=? AND recipient IN ("
                                + ",".join("?" * len(chunk)) + ")",
                                (status, error, provider, stamp, campaign, *chunk))
 
@@ -400,6 +421,11 @@ class Ledger:
         rows = self.db.execute("SELECT path, campaign, created_at FROM exports"
                                " ORDER BY created_at")
         return [(path, campaign, at) for path, campaign, at in rows]
+
+    def languages(self, campaign: str) -> set[str]:
+        """The editions the campaign's rows name."""
+        return {lang for (lang,) in self.db.execute(
+            "SELECT DISTINCT language FROM deliveries WHERE campaign=?", (campaign,))}
 
     def has_campaign(self, campaign: str) -> bool:
         return self.db.execute("SELECT 1 FROM campaigns WHERE id=?",

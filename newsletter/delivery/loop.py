@@ -19,9 +19,11 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 from newsletter.audience.selection import Assignment
-from newsletter.delivery.ledger import Ledger, Row, open_ledger
+from newsletter.delivery import claims
+from newsletter.delivery.ledger import LEFT_LISTS, Ledger, Row, now, open_ledger
 from newsletter.delivery.locks import campaign_lock
 from newsletter.delivery.mime import MessageBuilder, Prepared
 from newsletter.delivery.transports.base import (
@@ -98,54 +100,126 @@ def plan_rows(assignments: Iterable[Assignment], builder: MessageBuilder
                builder.message_id(rid), a.why)
 
 
+class Workers(Protocol):
+    """Worker processes started for a campaign (``send --workers N``)."""
+
+    def running(self) -> bool: ...
+    def stop(self) -> None: ...  # finish the batch in flight, then end
+    def wait(self) -> list[str]: ...  # what went wrong in each that failed
+
+
+StartWorkers = Callable[[], Workers]
+
+
 def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: str,
                  assignments: Iterable[Assignment], prepared: dict[str, Prepared],
                  builder: MessageBuilder, transport: Transport, resend_unknown: bool = False,
                  retry_rejected: bool = False, progress: Progress | None = None,
                  retry_sleep: Callable[[float], None] = time.sleep,
-                 retry_after: float = 0.0) -> RunResult:
+                 retry_after: float = 0.0, request: str = "",
+                 workers: StartWorkers | None = None) -> RunResult:
+    """Plan the campaign into the ledger and send it: in this process, or by the worker
+    processes ``workers`` starts, while this one holds the dispatch lock and reports."""
     with campaign_lock(state_dir, campaign), open_ledger(state_dir) as ledger:
         ledger.add_campaign(campaign, release_id, transport.name, selection,
                             plan_rows(assignments, builder), kind=transport.kind,
-                            outbox=transport.outbox_folder, retry_rejected=retry_rejected)
-        ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely)
+                            outbox=transport.outbox_folder, retry_rejected=retry_rejected,
+                            request=request)
+        ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely,
+                       alive=lambda worker: claims.alive(state_dir, worker))
         result = RunResult(campaign, {}, [], resumed=ledger.count_resumed(campaign))
-        total = ledger.count_pending(campaign)
-        done = 0
-        with _StopFlag() as stop, transport:
-            # Every run gives a deferred (4xx) message up to MAX_ATTEMPTS tries, so a
-            # message a server kept deferring goes out in a later run, as documented.
-            for attempt_pass in range(MAX_ATTEMPTS):
-                if attempt_pass:  # a later pass for messages a server deferred (4xx)
-                    if stop.set or result.stopped or not any(
-                            r.status == FAILED for r in ledger.pending(campaign)):
-                        break
-                    retry_sleep(retry_after)
-                for batch_rows in _batches(ledger.pending(campaign), transport.batch_size,
-                                           attempt_pass):
-                    if stop.set:
-                        result.paused = True
-                        break
-                    try:
-                        done += _send_batch(ledger, campaign, batch_rows, prepared, builder,
-                                            transport, result)
-                    except TransportStop as halt:
-                        result.stopped = halt.message
-                        break
-                    if progress:
-                        progress(min(done, total), total)
-                if result.paused or result.stopped:
-                    break
+        if workers is None:
+            work_campaign(ledger, state_dir=state_dir, campaign=campaign, prepared=prepared,
+                          builder=builder, transport=transport, result=result,
+                          progress=progress, retry_sleep=retry_sleep, retry_after=retry_after)
+        else:
+            _oversee(ledger, state_dir, campaign, workers(), result, progress)
         result.counts = ledger.counts(campaign)
         result.unknown = ledger.rows(campaign, status="unknown")
         return result
 
 
-def _batches(rows: Iterator[Row], size: int, attempt_pass: int) -> Iterator[list[Row]]:
+def work_campaign(ledger: Ledger, *, state_dir: Path, campaign: str,
+                  prepared: dict[str, Prepared], builder: MessageBuilder, transport: Transport,
+                  result: RunResult, progress: Progress | None = None,
+                  retry_sleep: Callable[[float], None] = time.sleep,
+                  retry_after: float = 0.0) -> None:
+    """Claim pages of the campaign and send them until none is left (or a stop)."""
+    worker = claims.new_worker_id()
+    total = ledger.count_pending(campaign)
+    done = 0
+    with claims.presence(state_dir, worker), _StopFlag() as stop, transport:
+        try:
+            # Every run gives a deferred (4xx) message up to MAX_ATTEMPTS tries, so a
+            # message a server kept deferring goes out in a later run, as documented.
+            for attempt_pass in range(MAX_ATTEMPTS):
+                statuses = (PENDING, FAILED) if attempt_pass == 0 else (FAILED,)
+                if attempt_pass:  # a later pass for messages a server deferred (4xx)
+                    if stop.set or result.stopped or not claims.has_free(ledger, campaign,
+                                                                         statuses):
+                        break
+                    retry_sleep(retry_after)
+                after: tuple[str, int] = ("", -1)
+                while not (result.paused or result.stopped):
+                    if stop.set:
+                        result.paused = True
+                        break
+                    page = claims.claim(ledger, campaign, worker, statuses=statuses,
+                                        after=after, limit=transport.batch_size)
+                    if not page:
+                        break
+                    after = (page[-1][0].language, page[-1][1])
+                    for batch_rows in _batches(iter(r for r, _ in page), transport.batch_size):
+                        try:
+                            done += _send_batch(ledger, campaign, batch_rows, prepared,
+                                                builder, transport, result)
+                        except TransportStop as halt:
+                            result.stopped = halt.message
+                            break
+                        if progress:
+                            progress(min(done, total), total)
+                        if stop.set:
+                            break
+                if result.paused or result.stopped:
+                    break
+        finally:
+            claims.release(ledger, campaign, worker)
+
+
+def _oversee(ledger: Ledger, state_dir: Path, campaign: str, workers: Workers,
+             result: RunResult, progress: Progress | None) -> None:
+    """Wait for the workers, report progress from the ledger, pass a pause on to them,
+    and afterwards account for what they did (rows a dead worker left are listed)."""
+    before = ledger.counts(campaign)
+    total = ledger.count_pending(campaign)
+    started = now()
+    with _StopFlag() as stop:
+        asked = False
+        while workers.running():
+            if stop.set and not asked:
+                workers.stop()
+                asked = result.paused = True
+            if progress:
+                progress(min(total, total - ledger.count_pending(campaign)), total)
+            time.sleep(0.5)
+    failures = workers.wait()
+    ledger.recover(campaign, resend_unknown=False,
+                   alive=lambda worker: claims.alive(state_dir, worker))
+    result.rejected_now = [Rejection(r.email, r.language, r.last_error)
+                           for r in ledger.rows(campaign, status=REJECTED)
+                           if r.updated_at >= started and r.last_error != LEFT_LISTS]
+    after = ledger.counts(campaign)
+    result.handed_over = after[SENT] - before[SENT]
+    result.suppressed_now = after["suppressed"] - before["suppressed"]
+    if failures:
+        result.stopped = "; ".join(failures)
+    elif ledger.count_pending(campaign) and not result.paused:
+        result.stopped = "the workers ended with messages still to send"
+
+
+def _batches(rows: Iterator[Row], size: int) -> Iterator[list[Row]]:
     batch: list[Row] = []
     for row in rows:
-        if attempt_pass and row.status != FAILED:
-            continue  # later passes are for deferred messages only
         if batch and (len(batch) >= size or row.language != batch[0].language):
             yield batch
             batch = []

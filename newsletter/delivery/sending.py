@@ -3,19 +3,29 @@
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.audience.selection import Audience, Plan, Selection, make_plan
+from newsletter.audience.selection import Audience, Plan, Selection, editions_for, make_plan
+from newsletter.content.parser import load_release
 from newsletter.content.release import Release
 from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import rehearsal_of, release_campaign_id
 from newsletter.delivery.keys import load_signer
-from newsletter.delivery.loop import Progress, RunResult, run_campaign
+from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.loop import (
+    Progress,
+    RunResult,
+    StartWorkers,
+    run_campaign,
+    work_campaign,
+)
 from newsletter.delivery.mime import MessageBuilder, Prepared, load_attachments, prepare
 from newsletter.delivery.transports import Transport, make_transport
-from newsletter.errors import EmbargoError
+from newsletter.errors import DeliveryError, EmbargoError
 from newsletter.render.renderer import Renderer
 from newsletter.workspace.config import Workspace
 
@@ -81,10 +91,11 @@ PrepareAll = Callable[[Renderer], dict[str, Prepared]]
 def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned,
          progress: Progress | None = None, say: Callable[[str], None] = lambda m: None,
          now: dt.datetime | None = None, prepare_all: PrepareAll | None = None,
-         transport: Transport | None = None) -> SendResult:
+         transport: Transport | None = None, workers: StartWorkers | None = None) -> SendResult:
     """Send a planned campaign. ``prepare_all`` renders other mailings than one release
     (the digest); by default every edition of ``release`` is prepared. ``transport``
-    replaces the one the request names (an in-memory transport in tests)."""
+    replaces the one the request names (an in-memory transport in tests). ``workers``
+    starts the processes that send it (``join``), this one only plans and oversees."""
     check_embargo(release, now or dt.datetime.now(dt.UTC))
     if transport is None:
         transport = make_transport(ws, request.transport, planned.campaign,
@@ -94,7 +105,9 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
     # Render and inline each edition once; per recipient there is only substitution.
     renderer = Renderer(ws, lambda path: _asset_url(ws, path))
-    if prepare_all is not None:
+    if workers is not None:
+        prepared = {}  # each worker prepares the editions itself
+    elif prepare_all is not None:
         prepared = prepare_all(renderer)
     else:
         files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
@@ -106,10 +119,67 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
         selection=request.selection.key(), assignments=planned.plan,
         prepared=prepared, builder=builder, transport=transport,
         resend_unknown=request.resend_unknown, retry_rejected=request.retry_rejected,
-        progress=progress,
-        retry_after=ws.config.delivery.smtp.retry_after if request.transport == "smtp" else 0,
+        progress=progress, retry_after=_retry_after(ws, request.transport),
+        request="" if prepare_all is not None else job_request(ws, release, request),
+        workers=workers,
     )
     return SendResult(planned, run, transport.destination)
+
+
+def _retry_after(ws: Workspace, transport: str) -> float:
+    return ws.config.delivery.smtp.retry_after if transport == "smtp" else 0
+
+
+def job_request(ws: Workspace, release: Release, request: SendRequest) -> str:
+    """What a worker joining the campaign needs besides the workspace (claims.py); the
+    release file's digest, so that nobody sends an edited file under this campaign."""
+    return json.dumps({"release": ws.relative(release.path), "digest": _digest(release.path),
+                       "transport": request.transport,
+                       "outbox": str(request.outbox) if request.outbox else "",
+                       "sandbox": request.sandbox, "send_at": request.send_at,
+                       "batch_id": request.batch_id}, sort_keys=True)
+
+
+def join(ws: Workspace, campaign: str, job: str, *, progress: Progress | None = None,
+         say: Callable[[str], None] = lambda m: None,
+         now: dt.datetime | None = None) -> RunResult:
+    """Work on a campaign another process dispatched: prepare the editions its rows name
+    from ``job`` (``job_request``), then claim and send pages until none is left."""
+    try:
+        spec = json.loads(job)
+        path = ws.inside(spec["release"], what="release")
+        digest = spec["digest"]
+    except (ValueError, KeyError, TypeError) as err:
+        raise DeliveryError(f"campaign {campaign} cannot be joined: its request in the "
+                            f"ledger is unreadable ({err})") from None
+    if not path.is_file() or _digest(path) != digest:
+        raise DeliveryError(f"{spec['release']} is not the file campaign {campaign} was "
+                            "planned from (missing or edited since): this worker sends "
+                            "nothing; use the same workspace as the sending machine")
+    release = load_release(path, ws.root, timezone=ws.config.delivery.timezone)
+    check_embargo(release, now or dt.datetime.now(dt.UTC))
+    transport = make_transport(ws, spec["transport"], campaign,
+                               outbox=Path(spec["outbox"]) if spec["outbox"] else None,
+                               sandbox=bool(spec["sandbox"]), say=say,
+                               send_at=spec["send_at"], batch_id=spec["batch_id"])
+    signer = load_signer(ws.state_dir, allow_state_secret=not transport.needs_env_secret)
+    renderer = Renderer(ws, lambda path: _asset_url(ws, path))
+    with open_ledger(ws.state_dir) as ledger:
+        keys = ledger.languages(campaign)
+        files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
+        prepared = {key: prepare(renderer, edition, ws, files)
+                    for key, edition in editions_for(release, ws, keys).items()}
+        result = RunResult(campaign, {}, [])
+        work_campaign(ledger, state_dir=ws.state_dir, campaign=campaign, prepared=prepared,
+                      builder=MessageBuilder(ws, signer, campaign), transport=transport,
+                      result=result, progress=progress,
+                      retry_after=_retry_after(ws, spec["transport"]))
+        result.counts = ledger.counts(campaign)
+        return result
+
+
+def _digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 def _asset_url(ws: Workspace, path: Path) -> str:

@@ -1,0 +1,156 @@
+"""Several workers on one campaign (send --workers N, newsletter work), on SQLite and on
+PostgreSQL: every member exactly once, and a worker killed mid-request leaves its
+message unknown (listed, not resent) while its other claims go back in line."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from newsletter.delivery.ledger import open_ledger
+from tests.conftest import EXAMPLE_RELEASE
+from tests.fake_smtp import Recorder, SmtpServer
+from tests.test_crash import _members
+from tests.test_smtp import configure
+
+# every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
+pytestmark = pytest.mark.usefixtures("state_db")
+
+SECRET = "workers-test-secret-" + "w" * 30
+
+
+def _env() -> dict[str, str]:
+    env = {**os.environ, "NEWSLETTER_SECRET": SECRET}
+    env.pop("SMTP_PASSWORD", None)
+    return env
+
+
+def _newsletter(ws_root: Path, *args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "newsletter", "--workspace", str(ws_root),
+                             *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                            text=True, env=_env())
+
+
+def _send(ws_root: Path, *extra: str) -> subprocess.Popen[str]:
+    return _newsletter(ws_root, "send", EXAMPLE_RELEASE, "--list", "members", "--transport",
+                       "smtp", *extra)
+
+
+def _campaign(out: str) -> str:
+    return next(line.split()[1].rstrip(":") for line in out.splitlines()
+                if line.startswith("Campaign "))
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def _slow(seconds: float) -> Recorder:
+    """A server that takes its time with every message, so that all workers get some."""
+    return Recorder(on_message=lambda recorder: time.sleep(seconds))
+
+
+def test_three_workers_deliver_every_member_exactly_once(ws_root):
+    rec = _slow(0.08)
+    with SmtpServer(rec) as server:
+        configure(ws_root, server.port)
+        proc = _send(ws_root, "--workers", "3")
+        out, _ = proc.communicate(timeout=120)
+    assert proc.returncode == 0, out
+    members = _members(ws_root)
+    assert sorted(rec.received) == sorted(members)
+    assert set(rec.received.values()) == {1}  # nobody twice, nobody left out
+    with open_ledger(ws_root / "state") as ledger:
+        campaign = _campaign(out)
+        assert ledger.counts(campaign)["sent"] == len(members)
+        workers = {w for (w,) in ledger.db.execute(
+            "SELECT DISTINCT worker FROM deliveries WHERE campaign=?", (campaign,))}
+    assert len(workers) >= 2 and "" not in workers, workers  # shared, each row claimed
+    assert f"{len(members)} message(s) handed over in this run" in out
+
+
+def test_a_worker_killed_mid_request_leaves_its_message_unknown(ws_root):
+    """SIGKILL of every worker while one waits for the server's answer to message 6:
+    that message is 'unknown' (listed, not resent); the rows they had claimed but not
+    begun go back in line and the next run sends them, each exactly once."""
+    holder: dict = {}
+    killed = threading.Event()
+
+    def kill_workers(recorder):
+        if recorder.data_count == 6 and not killed.is_set():
+            for pid in _children(holder["proc"].pid):
+                os.kill(pid, signal.SIGKILL)
+            killed.set()
+            time.sleep(0.3)  # the sender of this message is gone before it hears back
+
+    with SmtpServer(Recorder(on_message=kill_workers)) as server:
+        rec = server.recorder
+        configure(ws_root, server.port)
+        holder["proc"] = _send(ws_root, "--workers", "2")
+        out, _ = holder["proc"].communicate(timeout=120)
+        assert killed.is_set(), out
+        assert holder["proc"].returncode == 1, out  # the dispatcher says the workers died
+        assert "worker 1 ended with status -9" in out
+        first = sum(rec.received.values())
+        rerun = _send(ws_root, "--workers", "2")
+        out2, _ = rerun.communicate(timeout=120)
+        assert rerun.returncode == 0, out2
+    campaign = _campaign(out2)
+    with open_ledger(ws_root / "state") as ledger:
+        unknown = {r.email.lower() for r in ledger.rows(campaign, "unknown")}
+        counts = ledger.counts(campaign)
+    members = _members(ws_root)
+    assert 6 <= first < len(members)
+    # the message held by the server, and perhaps the other worker's, queued behind it
+    assert 1 <= len(unknown) <= 2 and all(addr in out2 for addr in unknown)
+    assert "message(s) of unknown fate" in out2
+    for addr in members:
+        assert rec.received[addr] == (rec.received[addr] if addr in unknown else 1), addr
+        assert rec.received[addr] <= 1, addr
+    assert counts["sent"] + counts["unknown"] == len(members)
+
+
+def test_newsletter_work_joins_a_running_send(ws_root):
+    """A send in one process (no --workers) and 'newsletter work' beside it, as on a
+    second machine: both take rows, nobody gets two messages."""
+    rec = _slow(0.1)
+    with SmtpServer(rec) as server:
+        configure(ws_root, server.port)
+        sender = _send(ws_root)
+        deadline = time.monotonic() + 30
+        while rec.data_count < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # the send is under way: its campaign is running
+        joiner = _newsletter(ws_root, "work", "--once")
+        out_join, _ = joiner.communicate(timeout=120)
+        out, _ = sender.communicate(timeout=120)
+    assert sender.returncode == 0, out
+    assert joiner.returncode == 0, out_join
+    assert "joining " in out_join and "handed over by this worker" in out_join
+    assert set(rec.received.values()) == {1}
+    assert sorted(rec.received) == sorted(_members(ws_root))
+    with open_ledger(ws_root / "state") as ledger:
+        workers = {w for (w,) in ledger.db.execute(
+            "SELECT DISTINCT worker FROM deliveries WHERE campaign=?", (_campaign(out),))}
+    assert len(workers) == 2
+
+
+def test_work_refuses_a_campaign_nobody_is_sending(ws_root):
+    proc = _newsletter(ws_root, "work", "--campaign", "no-such-campaign")
+    out, _ = proc.communicate(timeout=60)
+    assert proc.returncode == 1
+    assert "campaign no-such-campaign is not being sent now" in out
