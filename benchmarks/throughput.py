@@ -354,7 +354,7 @@ def _run_problems(run: SendRun, tally: Tally, code: int, log: Path, state: Path)
         problems.append(where)
     # fewer is a send that was not parallel; more (a pool's manager, say) is listed in
     # the details line and harms no figure
-    if len(run.workers) < run.case.workers > 1:
+    if run.case.workers > 1 and len(run.workers) < run.case.workers:
         problems.append(f"asked for {run.case.workers} workers, saw only {len(run.workers)} "
                         "worker processes")
     return problems
