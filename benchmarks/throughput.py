@@ -316,8 +316,7 @@ def send_command(root: Path, workers: int) -> list[str]:
     newsletter = Path(sys.executable).parent / "newsletter"
     command = [str(newsletter), "--workspace", str(root), "send", RELEASE,
                "--list", "members", "--transport", "sendgrid"]
-    # only when asked for more than one: the option is newer than the command
-    return command + (["--workers", str(workers)] if workers > 1 else [])
+    return [*command, "--workers", str(workers)]  # 1: one worker process beside the parent
 
 
 def send_environment(database: Database, url: str) -> dict[str, str]:
@@ -354,7 +353,7 @@ def _run_problems(run: SendRun, tally: Tally, code: int, log: Path, state: Path)
         problems.append(where)
     # fewer is a send that was not parallel; more (a pool's manager, say) is listed in
     # the details line and harms no figure
-    if run.case.workers > 1 and len(run.workers) < run.case.workers:
+    if len(run.workers) < run.case.workers:
         problems.append(f"asked for {run.case.workers} workers, saw only {len(run.workers)} "
                         "worker processes")
     return problems

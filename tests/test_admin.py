@@ -121,6 +121,7 @@ def test_an_account_name_is_taken_once_and_case_does_not_matter(ws, people):
         accounts.add_user(ws, "Leyla", "officer", (), PASSWORD)
 
 
+@pytest.mark.sqlite_file
 def test_the_ledger_keeps_hashes_and_an_append_only_audit_log(ws, people):
     db = sqlite3.connect(ws.state_dir / DB_NAME)
     stored = [h for (h,) in db.execute("SELECT password FROM users")]
@@ -401,6 +402,7 @@ def test_admin_pot_is_up_to_date_apart_and_german_is_complete(ws):
     assert done.returncode == 0, done.stderr
 
 
+@pytest.mark.sqlite_file
 def test_a_ledger_from_before_the_admin_pages_gets_its_tables(ws):
     from newsletter.delivery.ledger import open_ledger
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-import sqlite3
 import time
 
 import pytest
@@ -20,9 +19,9 @@ from newsletter.app import accounts, audit, sending
 from newsletter.app.sessions import Sessions
 from newsletter.cli import cli
 from newsletter.delivery import jobs
+from newsletter.delivery.ledger import open_ledger
 from newsletter.web import create_app
 from newsletter.workspace.loading import load_workspace
-from newsletter.workspace.state import DB_NAME
 from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, signed_in
 from tests.admin import browser as _client
 from tests.conftest import EXAMPLE_RELEASE
@@ -92,12 +91,9 @@ def _outbox_files(ws, campaign: str) -> list[str]:
 
 
 def _rows(ws, campaign: str) -> list[tuple[str, str, int]]:
-    db = sqlite3.connect(ws.state_dir / DB_NAME)
-    try:
-        return db.execute("SELECT recipient, status, attempts FROM deliveries"
-                          " WHERE campaign=?", (campaign,)).fetchall()
-    finally:
-        db.close()
+    with open_ledger(ws.state_dir) as ledger:
+        return [tuple(r) for r in ledger.db.execute(
+            "SELECT recipient, status, attempts FROM deliveries WHERE campaign=?", (campaign,))]
 
 
 # --- access ------------------------------------------------------------------------------
@@ -343,11 +339,11 @@ def test_unknown_rows_are_sent_again_only_when_asked(app, ws):
     campaign, total, _ = _plan(officer)
     _start(officer, campaign, str(total))
     _wait(ws, campaign, lambda p: _finished(p) and p.open == 0, "100 %")
-    db = sqlite3.connect(ws.state_dir / DB_NAME)
-    with db:  # as a crash leaves them: in flight when the worker died
-        db.execute("UPDATE deliveries SET status='sending' WHERE rowid IN (SELECT rowid FROM"
-                   " deliveries WHERE campaign=? LIMIT 2)", (campaign,))
-    db.close()
+    with open_ledger(ws.state_dir) as ledger, ledger.transaction() as db:
+        # as a crash leaves them: in flight when the worker died
+        db.execute("UPDATE deliveries SET status='sending' WHERE (campaign, recipient) IN"
+                   " (SELECT campaign, recipient FROM deliveries WHERE campaign=? LIMIT 2)",
+                   (campaign,))
     page = officer.get(ADMIN + f"send/campaigns/{campaign}")
     assert "2 messages are of unknown fate" in page.text
     unticked = officer.post(ADMIN + f"send/campaigns/{campaign}/resend-unknown",

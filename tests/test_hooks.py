@@ -220,6 +220,7 @@ def test_without_a_key_nothing_is_accepted(client, private_key, ws, rids, monkey
     assert "SENDGRID_WEBHOOK_PUBLIC_KEY is not set" in caplog.text
 
 
+@pytest.mark.sqlite_file
 def test_a_busy_ledger_answers_503_and_the_retry_applies(client, private_key, ws, rids):
     ana = EMAILS[0]
     batch = [event("spamreport", ana, rids[ana])]

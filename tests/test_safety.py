@@ -57,6 +57,7 @@ def one_line_error(result) -> str:
 
 @pytest.mark.parametrize("damage", ["delete key", "empty key", "truncate ledger",
                                     "delete ledger", "replace key", "garbage ledger"])
+@pytest.mark.sqlite_file
 def test_damaged_state_stops_every_command_instead_of_mailing_everyone(ws_root, damage):
     first = run(ws_root, "send", EXAMPLE_RELEASE, "--list", "press")
     assert first.exit_code == 0, first.output
@@ -152,6 +153,7 @@ def test_outbox_rehearsal_then_real_sendgrid_send_reaches_everyone(ws_root):
     assert not campaign_of(real.output).endswith(("-outbox", "-sandbox"))
 
 
+@pytest.mark.sqlite_file
 def test_a_legacy_outbox_campaign_becomes_a_rehearsal(tmp_path):
     path = tmp_path / "state" / "ledger.sqlite3"
     path.parent.mkdir()

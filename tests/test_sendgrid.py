@@ -264,6 +264,7 @@ def test_too_many_bad_recipients_stop_the_run_and_later_runs_go_on(ws_root, monk
     assert {r.email for r in ledger_rows(ws, planned.campaign, "rejected")} == bad
 
 
+@pytest.mark.sqlite_file
 def test_413_splits_the_request_until_it_fits(ws_root):
     emails = one_edition_list(ws_root, 1000)
     with FakeSendGrid() as probe:  # how large the request for all 1000 is

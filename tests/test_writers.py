@@ -132,6 +132,7 @@ def test_writes_that_queued_commit_together_and_a_failing_one_is_undone_alone(ws
     assert writers.write(state, _suppress("k4"), timeout=1) is True  # the line is free again
 
 
+@pytest.mark.sqlite_file
 def test_a_ledger_held_by_another_process_fails_the_whole_batch_with_ledger_busy(ws):
     load_signer(ws.state_dir, allow_state_secret=True)
     other = sqlite3.connect(ws.state_dir / "ledger.sqlite3", isolation_level=None)

@@ -89,11 +89,11 @@ def plan_digest(ws: Workspace, month: str, options: MailingOptions) -> Mailing:
 
 def send(ws: Workspace, mailing: Mailing, *, progress: Progress | None = None,
          say: Say = lambda message: None, transport: Transport | None = None,
-         workers: int = 1) -> SendResult:
+         workers: int | None = None) -> SendResult:
     """Send a planned mailing; ``transport`` replaces the one the options name.
-    ``workers`` > 1: that many worker processes send it (see app/workers.py)."""
+    ``workers``: that many worker processes send it (app/workers.py), not this one."""
     start = None
-    if workers > 1:
+    if workers:
         if mailing.prepare_all is not None:
             raise DeliveryError("a digest is sent by one process; --workers is for releases")
         start = starter(ws, mailing.planned.campaign, workers)

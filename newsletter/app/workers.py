@@ -70,8 +70,8 @@ class ProcessWorkers:
 
 
 def starter(ws: Workspace, campaign: str, count: int) -> Callable[[], ProcessWorkers]:
-    if not 1 < count <= MAX_WORKERS:
-        raise DeliveryError(f"--workers takes 2 to {MAX_WORKERS} (1 sends in this process)")
+    if not 1 <= count <= MAX_WORKERS:
+        raise DeliveryError(f"--workers takes 1 to {MAX_WORKERS}")
     return lambda: ProcessWorkers(ws, campaign, count)
 
 

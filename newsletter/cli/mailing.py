@@ -49,15 +49,16 @@ def _mailing_options(command):  # type: ignore[no-untyped-def]
 @click.option("--where", "where", multiple=True, metavar="FIELD=VALUE",
               help="Only recipients whose outlet, beat or organization is VALUE "
                    "(repeatable; all must match), e.g. --where beat=Integration.")
-@click.option("--workers", "workers", type=click.IntRange(1, 64), default=1, show_default=True,
-              help="Worker processes that send it (claiming pages of the ledger); this "
-                   "one plans and reports. 'newsletter work' on another machine can join.")
+@click.option("--workers", "workers", type=click.IntRange(1, 64), default=None,
+              help="Worker processes that send it (claiming pages of the ledger) while "
+                   "this one plans and reports; without it, this process sends. "
+                   "'newsletter work' on another machine can join either way.")
 @click.option("--at", "at", metavar="TIME", help="Schedule instead of sending now, e.g. "
               "'2026-12-01 09:00' (workspace time zone). SendGrid holds the messages (at most "
               "72 hours ahead); other transports send when 'newsletter dispatch' runs.")
 @click.pass_context
-def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None, workers: int,
-             **options: object) -> None:
+def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None,
+             workers: int | None, **options: object) -> None:
     """Send RELEASE to the recipients of the chosen lists, each in their language.
 
     Every recipient gets the edition of their language when it is completely
@@ -67,7 +68,7 @@ def send_cmd(ctx: click.Context, release: str, dry_run: bool, at: str | None, wo
     ws = workspace_of(ctx)
     planned = mailing.plan_release(ws, release, mailing.MailingOptions(**options))  # type: ignore[arg-type]
     if at and not dry_run:
-        if workers > 1:
+        if workers:
             raise click.UsageError("--workers is for sending now; a scheduled send is "
                                    "dispatched by 'newsletter dispatch'")
         done = mailing.schedule(ws, planned, at)
@@ -131,7 +132,7 @@ def work(ctx: click.Context, campaign: str | None, once: bool, quiet: bool) -> N
 
 
 def _run(ws, planned: mailing.Mailing, dry_run: bool,  # type: ignore[no-untyped-def]
-         workers: int = 1) -> None:
+         workers: int | None = None) -> None:
     """Print the plan, or send it and print what happened (shared by send and digest)."""
     plan = planned.planned
     _print_skipped(plan)

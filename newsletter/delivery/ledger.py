@@ -145,11 +145,9 @@ class Ledger:
             columns = {r[1] for r in db.execute("PRAGMA table_info(campaigns)")}
             if "kind" not in columns:
                 migrate_campaigns(db)
-            delivery_columns = {r[1] for r in db.execute("PRAGMA table_info(deliveries)")}
-            if "why" not in delivery_columns:
+            if "why" not in {r[1] for r in db.execute("PRAGMA table_info(deliveries)")}:
                 migrate_deliveries(db)
-            if "worker" not in delivery_columns:
-                migrate_workers(db)
+            migrate_workers(db)
             db.pragma(f"user_version={SCHEMA_STAMP:d}")
 
     def _check_key(self, key: bytes | None, key_path: Path) -> str:

@@ -184,8 +184,14 @@ def migrate_deliveries(db: Store) -> None:
 def migrate_workers(db: Store) -> None:
     """Ledgers from before several workers could share a campaign: no row is claimed,
     and older campaigns have no request a joining worker could prepare them from."""
-    db.execute("ALTER TABLE deliveries ADD COLUMN worker TEXT NOT NULL DEFAULT ''")
-    db.execute("ALTER TABLE campaigns ADD COLUMN request TEXT NOT NULL DEFAULT ''")
+    if "worker" not in _columns(db, "deliveries"):
+        db.execute("ALTER TABLE deliveries ADD COLUMN worker TEXT NOT NULL DEFAULT ''")
+    if "request" not in _columns(db, "campaigns"):
+        db.execute("ALTER TABLE campaigns ADD COLUMN request TEXT NOT NULL DEFAULT ''")
+
+
+def _columns(db: Store, table: str) -> set[str]:
+    return {r[1] for r in db.execute(f"PRAGMA table_info({table})")}
 
 
 def migrate_campaigns(db: Store) -> None:
