@@ -6,6 +6,7 @@ import sqlite3
 import pytest
 import sqlalchemy as sa
 
+from newsletter.delivery import claims
 from newsletter.delivery.keys import load_address_key
 from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.delivery.locks import CampaignLocked, campaign_lock
@@ -164,3 +165,23 @@ def test_report_csv_neutralises_formulas(ledger, tmp_path):
     for bad in ("=1", "+1", "-1", "@x", "\tx", "\rx"):
         assert cell(bad) == "'" + bad
     assert cell("ok") == "ok"
+
+
+def test_recovery_leaves_a_live_workers_rows_and_frees_a_dead_ones(ledger):
+    ledger.add_campaign("c", "rel", "outbox", "sel", ROWS)
+    page = [row.recipient for row, _ in claims.claim(ledger, "c", "alive", statuses=("pending",),
+                                                        after=("", -1), limit=1)]
+    assert page == ["r1"]
+    dead = [row.recipient for row, _ in claims.claim(ledger, "c", "dead", statuses=("pending",),
+                                                        after=("", -1), limit=2)]
+    assert dead == ["r2", "r3"]  # skipped the row another worker holds
+    ledger.mark_sending("c", ["r1", "r2"])
+    ledger.recover("c", resend_unknown=False, alive=lambda worker: worker == "alive")
+    status = {r.recipient: r.status for r in ledger.rows("c")}
+    assert status == {"r1": "sending", "r2": "unknown", "r3": "pending"}
+    ledger.recover("c", resend_unknown=True, alive=lambda worker: worker == "alive")
+    # the unknown row asked for again and the dead worker's untouched claim: free again
+    free = [row.recipient for row, _ in claims.claim(ledger, "c", "next", statuses=("pending",),
+                                                        after=("", -1), limit=5)]
+    assert free == ["r2", "r3"]
+    assert claims.release(ledger, "c", "next") == 2

@@ -154,3 +154,54 @@ def test_work_refuses_a_campaign_nobody_is_sending(ws_root):
     out, _ = proc.communicate(timeout=60)
     assert proc.returncode == 1
     assert "campaign no-such-campaign is not being sent now" in out
+
+
+KILL_AT_BUILD = '''
+import os, signal, sys
+
+from newsletter.delivery.transports.smtp import SmtpTransport
+
+_original, _built = SmtpTransport.build, []
+
+
+def _build(self, batch):
+    payload = _original(self, batch)
+    _built.append(1)
+    if "--campaign" in sys.argv and len(_built) == int(os.environ["KILL_AT"]):
+        os.kill(os.getpid(), signal.SIGKILL)  # built, not yet marked sending nor posted
+    return payload
+
+
+SmtpTransport.build = _build
+'''
+
+
+def test_workers_killed_between_requests_leave_nothing_unknown(ws_root, tmp_path,
+                                                               monkeypatch):
+    """Each worker dies after building its third message, before marking it: what it
+    had claimed goes back in line, nothing is unknown, the next run sends the rest."""
+    hook = tmp_path / "hook"
+    hook.mkdir()
+    (hook / "sitecustomize.py").write_text(KILL_AT_BUILD, encoding="utf-8")
+    monkeypatch.setenv("PYTHONPATH", os.pathsep.join(
+        [str(hook), *filter(None, [os.environ.get("PYTHONPATH")])]))
+    monkeypatch.setenv("KILL_AT", "3")
+    rec = _slow(0.02)
+    with SmtpServer(rec) as server:
+        configure(ws_root, server.port)
+        first = _send(ws_root, "--workers", "2")
+        out, _ = first.communicate(timeout=120)
+        assert first.returncode == 1 and "ended with status -9" in out, out
+        sent_first = sum(rec.received.values())
+        monkeypatch.delenv("KILL_AT")
+        monkeypatch.delenv("PYTHONPATH")
+        rerun = _send(ws_root, "--workers", "2")
+        out2, _ = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, out2
+    assert sent_first == 4  # two each, the third of each never left
+    assert "unknown" not in out2
+    members = _members(ws_root)
+    assert sorted(rec.received) == sorted(members) and set(rec.received.values()) == {1}
+    with open_ledger(ws_root / "state") as ledger:
+        counts = ledger.counts(_campaign(out2))
+    assert counts["sent"] == len(members) and counts["unknown"] == 0

@@ -11,8 +11,8 @@ from newsletter.cli.base import cli, out, workspace_of
 
 @cli.group()
 def db() -> None:
-    """PostgreSQL as the state store (first step: schema and copy; sending still uses
-    state/ledger.sqlite3)."""
+    """The state database: NEWSLETTER_DATABASE_URL (PostgreSQL), else
+    state/ledger.sqlite3."""
 
 
 @db.command("migrate")

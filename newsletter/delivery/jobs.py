@@ -4,7 +4,7 @@ One small JSON record per campaign under ``state/sends/``: what was chosen (so t
 "resume" can start the same send again), who started it, the worker's process id and
 how its last run ended. The ledger stays the one truth about who got what; this
 record only says what the worker is doing. Whether a send runs right now is asked of
-the campaign's lock (``ledger.lock_holder``), never of this file: a worker that died
+the campaign's lock (``locks.lock_holder``), never of this file: a worker that died
 cannot leave it saying "running" for ever.
 """
 

@@ -262,7 +262,8 @@ class Ledger:
                        " WHERE campaign=? AND status IN ('pending', 'failed') AND plan_mark != ?",
                        (stamp, LEFT_LISTS, campaign, mark))
             if retry_rejected:  # only people still in the plan, never those who left
-                db.execute("UPDATE deliveries SET status='pending', plan_mark=?, updated_at=?"
+                db.execute("UPDATE deliveries SET status='pending', worker='', plan_mark=?,"
+                           " updated_at=?"
                            " WHERE campaign=? AND status='rejected' AND last_error != ?"
                            " AND email != ''", (mark, stamp, campaign, LEFT_LISTS))
             after = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
@@ -290,7 +291,7 @@ class Ledger:
                            " AND status IN ('pending', 'failed') AND worker IN ("
                            + ",".join("?" * len(chunk)) + ")", (campaign, *chunk))
             if resend_unknown:
-                db.execute("UPDATE deliveries SET status='pending', updated_at=?"
+                db.execute("UPDATE deliveries SET status='pending', worker='', updated_at=?"
                            " WHERE campaign=? AND status='unknown'", (now(), campaign))
         return self.rows(campaign, status="unknown")
 
@@ -512,7 +513,8 @@ class Ledger:
         # erased data must not linger in free pages or in the write-ahead log
         with state_errors(self.where, "compact the ledger"):
             if self.db.postgres:  # dead row versions become free space for new rows
-                self.db.conn.exec_driver_sql("VACUUM deliveries, inbound_mail, suppressions")
+                self.db.conn.exec_driver_sql("VACUUM deliveries, inbound_mail, suppressions,"
+                                             " subscribers, preferences, consent")
             else:
                 self.db.conn.exec_driver_sql("VACUUM")
                 self.db.pragma("wal_checkpoint(TRUNCATE)")

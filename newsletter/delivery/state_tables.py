@@ -1,9 +1,9 @@
 """The ledger's tables in SQLAlchemy Core: one description for SQLite and PostgreSQL.
 
-The same tables, columns, keys and indexes as ``ledger_schema.SCHEMA`` (the SQLite
-ledger every command still uses); a test compares the two so they cannot drift. The
-Alembic revisions under ``migrations/`` create them on PostgreSQL (``newsletter db
-migrate``), together with the append-only triggers of ``consent`` and ``audit``.
+The same tables, columns, keys and indexes as ``ledger_schema.SCHEMA`` (how the
+embedded SQLite ledger sets itself up); a test compares the two so they cannot drift.
+The Alembic revisions under ``migrations/`` create them on PostgreSQL (on first use or
+``newsletter db migrate``), with the append-only triggers of ``consent`` and ``audit``.
 
 Times stay ISO text as in the SQLite ledger, so a copy moves every value unchanged.
 Neither the address key nor NEWSLETTER_SECRET is ever stored here: the ``meta`` table

@@ -1,10 +1,11 @@
 """The state in a database named by URL: PostgreSQL (or a SQLite file), through
 SQLAlchemy Core and the Alembic revisions under ``migrations/``.
 
-This first step sets up the schema (``migrate``) and copies a workspace's SQLite ledger
-into such a database (``copy_ledger``); the commands and the web app still work on the
-SQLite ledger under state/. The address key and NEWSLETTER_SECRET never go into the
-database: only the key's fingerprint, in ``meta``, as in the SQLite ledger.
+``migrate`` sets up the schema by hand (every process also does so on first use, see
+pgschema.py); ``copy_ledger`` moves a workspace's SQLite ledger into such a database,
+after which NEWSLETTER_DATABASE_URL points every command there. The address key and
+NEWSLETTER_SECRET never go into the database: only the key's fingerprint, in ``meta``,
+as in the SQLite ledger.
 """
 
 from __future__ import annotations
