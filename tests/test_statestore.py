@@ -182,6 +182,16 @@ def test_unreachable_server_is_a_clear_error(ws_root):
     assert "hunter22" not in result.output
 
 
+def test_every_command_names_an_unreachable_state_database_without_its_password(ws_root):
+    for args in (["send", EXAMPLE_RELEASE, "--list", "members"], ["report", "x"],
+                 ["users", "list"], ["work", "--once"]):
+        result = run("--workspace", str(ws_root), *args, env={
+            "NEWSLETTER_DATABASE_URL": "postgresql+psycopg://u:hunter22@127.0.0.1:1/x"})
+        assert result.exit_code == 1, (args, result.output)
+        assert "error: postgresql+psycopg://u:***@127.0.0.1:1/x: " in result.output, args
+        assert "hunter22" not in result.output
+
+
 def test_head_is_the_newest_revision_under_migrations():
     """Every open of a PostgreSQL ledger compares its revision with HEAD, without
     loading Alembic: HEAD must name the newest revision there."""

@@ -94,32 +94,39 @@ BUSY_STATES = {"55P03", "40001", "40P01", "57014"}
 
 
 @contextmanager
-def state_errors(path: Path | str, doing: str) -> Iterator[None]:
+def state_errors(where: Path | str, doing: str) -> Iterator[None]:
     """Disk full, read-only folders, damaged files and a database that cannot be
-    reached become one line naming the file (or the database, password hidden)."""
+    reached become one line naming the file, or the database (a URL, password hidden)."""
     try:
         yield
     except sa_exc.DBAPIError as err:
         if isinstance(err.orig, sqlite3.DatabaseError):
-            _sqlite_error(err.orig, path, doing)
+            _sqlite_error(err.orig, where, doing)
         reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
         if getattr(err.orig, "sqlstate", None) in BUSY_STATES:
-            raise LedgerBusy(f"cannot {doing}: {reason} (another process is writing to it; "
-                             "try again)", path=path) from None
-        raise StateError(f"cannot {doing}: {reason}", path=path) from None
+            raise _error(LedgerBusy, where, f"cannot {doing}: {reason} (another process is "
+                                            "writing to it; try again)") from None
+        raise _error(StateError, where, f"cannot {doing}: {reason}") from None
     except sqlite3.DatabaseError as err:
-        _sqlite_error(err, path, doing)
+        _sqlite_error(err, where, doing)
     except OSError as err:
         raise StateError(f"cannot {doing}: {err.strerror or err}",
-                         path=Path(err.filename) if err.filename else path) from None
+                         path=Path(err.filename) if err.filename else where) from None
 
 
-def _sqlite_error(err: sqlite3.DatabaseError, path: Path | str, doing: str) -> None:
+def _error(kind: type[StateError], where: Path | str, message: str) -> StateError:
+    """A file is the error's path; a database URL leads the message (not a path)."""
+    if isinstance(where, Path):
+        return kind(message, path=where)
+    return kind(f"{where}: {message}")
+
+
+def _sqlite_error(err: sqlite3.DatabaseError, where: Path | str, doing: str) -> None:
     text = str(err)
     if getattr(err, "sqlite_errorcode", None) in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED):
-        raise LedgerBusy(f"cannot {doing}: {text} (another process is writing to it; "
-                         "try again)", path=path) from None
+        raise _error(LedgerBusy, where, f"cannot {doing}: {text} (another process is "
+                                        "writing to it; try again)") from None
     if "not a database" in text or "malformed" in text:
-        raise StateError(f"not a readable ledger database ({text}); {RESTORE}",
-                         path=path) from None
-    raise StateError(f"cannot {doing}: {text}", path=path) from None
+        raise _error(StateError, where, f"not a readable ledger database ({text}); "
+                                        f"{RESTORE}") from None
+    raise _error(StateError, where, f"cannot {doing}: {text}") from None
