@@ -268,7 +268,13 @@ class Ledger:
                            " AND email != ''", (mark, stamp, campaign, LEFT_LISTS))
             after = db.execute("SELECT count(*) FROM deliveries WHERE campaign=?",
                                (campaign,)).fetchone()[0]
-            return after - before
+        if db.postgres and after - before > 1000:
+            # PostgreSQL plans by its statistics, which do not know the new plan yet: the
+            # workers' claims would sort every row of the campaign instead of reading
+            # the index in order (autovacuum analyses the table only later)
+            with state_errors(self.where, "analyse the ledger"):
+                db.conn.exec_driver_sql("ANALYZE deliveries")
+        return after - before
 
     def recover(self, campaign: str, *, resend_unknown: bool,
                 alive: Callable[[str], bool] = lambda worker: False) -> list[Row]:
