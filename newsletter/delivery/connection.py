@@ -134,7 +134,7 @@ def engine(url: sa.URL) -> sa.Engine:
                 # campaign=?" became a scan of the whole campaign per batch (130 ms instead
                 # of 8). Plans made for the values at hand keep the key lookups.
                 found = sa.create_engine(
-                    url, isolation_level="AUTOCOMMIT", pool_size=2, max_overflow=8,
+                    url, isolation_level="AUTOCOMMIT", pool_size=4, max_overflow=16,
                     pool_pre_ping=True,
                     connect_args={"options": "-c plan_cache_mode=force_custom_plan"})
             _ENGINES[key] = found

@@ -107,6 +107,9 @@ def state_errors(where: Path | str, doing: str) -> Iterator[None]:
             raise _error(LedgerBusy, where, f"cannot {doing}: {reason} (another process is "
                                             "writing to it; try again)") from None
         raise _error(StateError, where, f"cannot {doing}: {reason}") from None
+    except sa_exc.TimeoutError:  # every pooled connection of this process is in use
+        raise _error(LedgerBusy, where, f"cannot {doing}: all connections to the database "
+                                        "are busy; try again") from None
     except sqlite3.DatabaseError as err:
         _sqlite_error(err, where, doing)
     except OSError as err:
