@@ -1,11 +1,12 @@
 """One connection to the state database, SQLite or PostgreSQL, through SQLAlchemy Core.
 
 Every statement of the ledger is written once, in SQL that both engines speak
-(``ON CONFLICT``, row values, ``RETURNING``), with ``?`` marks as in the SQLite days;
-a statement becomes a Core ``text()`` clause with bound parameters once per process
-(cached, so SQLAlchemy's compiled cache holds it) and runs on either engine. Only what
-is not a query differs per dialect: how a write transaction takes its lock, the
-pragmas, VACUUM.
+(``ON CONFLICT``, row values, ``RETURNING``), with ``?`` marks as in the SQLite days,
+and runs through SQLAlchemy's Connection (engine, pool, results, errors) with its
+parameters in the driver's form: the marks stay ``?`` for sqlite3 and become ``%s``
+for psycopg. Only what is not a query differs per dialect: how a write transaction
+takes its lock, the pragmas, VACUUM. The tables themselves are described in Core
+(state_tables.py) for Alembic and the copy.
 
 Transactions are opened by us, not by SQLAlchemy's autobegin (the connection runs in
 AUTOCOMMIT): a read outside a transaction holds no snapshot or lock, and a write
@@ -91,16 +92,9 @@ def sqlite_url(state_dir: Path) -> sa.URL:
 
 
 @lru_cache(maxsize=4096)
-def statement(sql: str) -> tuple[sa.TextClause, tuple[str, ...]]:
-    """``?`` marks become named binds: p0, p1, ... in order."""
-    counter = itertools.count()
-    names: list[str] = []
-
-    def bind(_: re.Match[str]) -> str:
-        names.append(f"p{next(counter)}")
-        return f":{names[-1]}"
-
-    return sa.text(_MARK.sub(bind, sql)), tuple(names)
+def for_psycopg(sql: str) -> str:
+    """psycopg's marks: "?" becomes "%s", and a literal "%" (LIKE 'x%') is doubled."""
+    return _MARK.sub("%s", sql.replace("%", "%%"))
 
 
 _ENGINES: dict[str, sa.Engine] = {}
@@ -171,8 +165,11 @@ class Store:
         return self._depth > 0
 
     def execute(self, sql: str, params: Sequence[Any] = ()) -> CursorResult[Any]:
-        clause, names = statement(sql)
-        return self.conn.execute(clause, dict(zip(names, params, strict=True)))
+        """One statement with its parameters in the driver's own form (exec_driver_sql):
+        the ledger's statements are plain SQL, and a web request runs a dozen of them,
+        so SQLAlchemy's compiling and binding of each would only cost time."""
+        return self.conn.exec_driver_sql(for_psycopg(sql) if self.postgres else sql,
+                                         tuple(params))
 
     def executemany(self, sql: str, rows: Iterable[Sequence[Any]]) -> None:
         """Rows go in pages, so a generator of a million is never a list of a million.
@@ -181,15 +178,20 @@ class Store:
         100,000 rows would otherwise spend a second turning each row into bound
         parameters one by one. Only the marks differ: "?" for sqlite3, "%s" for psycopg.
         """
-        driver_sql = _MARK.sub("%s", sql.replace("%", "%%")) if self.postgres else sql
+        driver_sql = for_psycopg(sql) if self.postgres else sql
         it = iter(rows)
         while page := [tuple(r) for r in itertools.islice(it, PAGE)]:
             self.conn.exec_driver_sql(driver_sql, page)
 
-    def pragma(self, text: str) -> None:
-        """A SQLite setting; PostgreSQL has its own (set per server)."""
-        if not self.postgres:
-            self.conn.exec_driver_sql(f"PRAGMA {text}")
+    def pragma(self, text: str) -> Any:
+        """A SQLite setting (its value); PostgreSQL has its own, set per server.
+
+        Straight on the driver's connection: a settings statement needs no result
+        processing, and the web app opens the ledger (six pragmas) for every post."""
+        if self.postgres:
+            return None
+        row = self.conn.connection.dbapi_connection.execute(f"PRAGMA {text}").fetchone()
+        return row[0] if row else None
 
     @contextmanager
     def transaction(self, *, shared: bool = False) -> Iterator[Store]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import datetime as dt
 import os
 import secrets
+import sqlite3
 import time
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import sqlalchemy as sa
-from sqlalchemy import exc as sa_exc
 
 from newsletter.delivery import pgschema
 from newsletter.delivery.connection import Store, safe, state_url
@@ -128,7 +128,7 @@ class Ledger:
             try:
                 self.db.pragma("journal_mode=WAL")
                 break
-            except sa_exc.OperationalError as err:
+            except sqlite3.OperationalError as err:
                 if "locked" not in str(err) or attempt == 99:
                     raise
                 time.sleep(0.05)
@@ -137,7 +137,7 @@ class Ledger:
         self.db.pragma("foreign_keys=ON")
         # checkpoint in larger steps: a campaign rewrites every row twice
         self.db.pragma("wal_autocheckpoint=16384")
-        if self.db.execute("PRAGMA user_version").scalar() == SCHEMA_STAMP:
+        if self.db.pragma("user_version") == SCHEMA_STAMP:
             return  # set up by this schema before: a read, no write lock per open
         with self.transaction() as db:
             for statement in statements(SCHEMA):
