@@ -211,9 +211,11 @@ def _oversee(ledger: Ledger, state_dir: Path, campaign: str, workers: Workers,
     after = ledger.counts(campaign)
     result.handed_over = after[SENT] - before[SENT]
     result.suppressed_now = after["suppressed"] - before["suppressed"]
-    if failures:
+    if failures and not result.paused:
         result.stopped = "; ".join(failures)
-    elif ledger.count_pending(campaign) and not result.paused:
+    elif claims.has_free(ledger, campaign, (PENDING,)) and not result.paused:
+        # deferred rows a worker gave its tries stay 'failed' for the next run, as in a
+        # run without workers; rows nobody took mean the workers gave up early
         result.stopped = "the workers ended with messages still to send"
 
 
