@@ -205,3 +205,30 @@ def test_workers_killed_between_requests_leave_nothing_unknown(ws_root, tmp_path
     with open_ledger(ws_root / "state") as ledger:
         counts = ledger.counts(_campaign(out2))
     assert counts["sent"] == len(members) and counts["unknown"] == 0
+
+
+def test_ctrl_c_on_the_dispatcher_pauses_its_workers_after_their_batch(ws_root):
+    """SIGINT to 'send --workers 2' while messages go out: each worker finishes the
+    message in flight and stops; nothing is unknown, and the next run sends the rest."""
+    holder: dict = {}
+
+    def interrupt(recorder):
+        time.sleep(0.05)
+        if recorder.data_count == 5:
+            os.kill(holder["proc"].pid, signal.SIGINT)
+
+    with SmtpServer(Recorder(on_message=interrupt)) as server:
+        rec = server.recorder
+        configure(ws_root, server.port)
+        holder["proc"] = _send(ws_root, "--workers", "2")
+        out, _ = holder["proc"].communicate(timeout=120)
+        assert holder["proc"].returncode == 130, out
+        assert "Paused. Run the same command again to continue." in out
+        first = sum(rec.received.values())
+        rerun = _send(ws_root, "--workers", "2")
+        out2, _ = rerun.communicate(timeout=120)
+    assert rerun.returncode == 0, out2
+    members = _members(ws_root)
+    assert 5 <= first < len(members)
+    assert "unknown" not in out2
+    assert sorted(rec.received) == sorted(members) and set(rec.received.values()) == {1}
