@@ -185,3 +185,4 @@ def test_recovery_leaves_a_live_workers_rows_and_frees_a_dead_ones(ledger):
                                                         after=("", -1), limit=5)]
     assert free == ["r2", "r3"]
     assert claims.release(ledger, "c", "next") == 2
+

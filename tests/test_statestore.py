@@ -15,6 +15,7 @@ from newsletter.cli import cli
 from newsletter.delivery.ledger import open_ledger
 from newsletter.delivery.pgschema import HEAD, MIGRATIONS
 from newsletter.delivery.state_tables import metadata
+from newsletter.errors import LedgerBusy
 from newsletter.workspace.state import ADDRESS_KEY
 from tests.conftest import EXAMPLE_RELEASE
 
@@ -201,3 +202,20 @@ def test_head_is_the_newest_revision_under_migrations():
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     assert ScriptDirectory.from_config(config).get_heads() == [HEAD]
+
+
+def test_a_postgresql_write_lock_held_too_long_is_ledger_busy(pg_url, tmp_path, monkeypatch):
+    """Another session holding the ledger's write lock: LedgerBusy after the caller's
+    wait, and the same ledger writes normally once the lock is free."""
+    from newsletter.delivery.connection import WRITE_LOCK, lock_key
+
+    monkeypatch.setenv("NEWSLETTER_DATABASE_URL", pg_url)
+    other = sa.create_engine(pg_url, poolclass=sa.pool.NullPool)
+    with open_ledger(tmp_path / "state", busy_timeout=0.2) as led, other.connect() as conn:
+        conn.execute(sa.text("SELECT pg_advisory_lock(:k)"), {"k": lock_key(WRITE_LOCK)})
+        with pytest.raises(LedgerBusy, match="another process is writing"):
+            led.suppress("k1", None, "bounce", "test")
+        conn.execute(sa.text("SELECT pg_advisory_unlock(:k)"), {"k": lock_key(WRITE_LOCK)})
+        assert led.suppress("k1", None, "bounce", "test")
+        assert led.suppressed(["k1"]) == {"k1"}
+    other.dispose()

@@ -155,10 +155,14 @@ class Store:
         self._savepoints = 0
 
     def close(self) -> None:
-        if self._depth:  # an error escaped a transaction: undo it before the pool resets
-            self._depth = 0
-            self.conn.exec_driver_sql("ROLLBACK")
-        self.conn.close()
+        try:
+            if self._depth:  # an error escaped a transaction: undo it before the pool resets
+                self._depth = 0
+                self.conn.exec_driver_sql("ROLLBACK")
+        except sa.exc.DBAPIError:
+            self.conn.invalidate()  # a broken connection never goes back to the pool
+        finally:
+            self.conn.close()
 
     @property
     def in_transaction(self) -> bool:
@@ -200,15 +204,11 @@ class Store:
             with self._savepoint():
                 yield self
             return
-        if self.postgres:
-            self.conn.exec_driver_sql("BEGIN")
-            self._depth = 1
-            if not shared:
-                self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(WRITE_LOCK),))
-        else:
-            self.conn.exec_driver_sql("BEGIN IMMEDIATE")
-            self._depth = 1
+        self.conn.exec_driver_sql("BEGIN" if self.postgres else "BEGIN IMMEDIATE")
+        self._depth = 1
         try:
+            if self.postgres and not shared:  # waits at most lock_timeout: LedgerBusy
+                self.execute("SELECT pg_advisory_xact_lock(?)", (lock_key(WRITE_LOCK),))
             yield self
         except BaseException:
             self._depth = 0
