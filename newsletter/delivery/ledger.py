@@ -135,7 +135,8 @@ class Ledger:
         self.db.pragma(f"busy_timeout={int(busy_timeout * 1000):d}")
         self.db.pragma("synchronous=FULL")  # a committed 'sending' survives power loss
         self.db.pragma("foreign_keys=ON")
-        # checkpoint in larger steps: a campaign rewrites every row twice
+        # checkpoint in larger steps: a campaign rewrites every row three times (claimed,
+        # sending, sent)
         self.db.pragma("wal_autocheckpoint=16384")
         if self.db.pragma("user_version") == SCHEMA_STAMP:
             return  # set up by this schema before: a read, no write lock per open
