@@ -399,8 +399,10 @@ class Progress:
 def progress(ws: Workspace, campaign: str) -> Progress:
     """The campaign's counts from the ledger and what its worker is doing."""
     check_campaign_id(campaign)
-    job = jobs.read_job(ws.state_dir, campaign)
     busy = _busy(ws, campaign) is not None
+    # the record read after: a worker that finished meanwhile has written how it ended
+    # (read before, a "running" record and a released lock would look like a crash)
+    job = jobs.read_job(ws.state_dir, campaign)
     counts: dict[str, int] = {}
     release, transport, rehearsal = (job.ref if job else ""), "", True
     if ledger_exists(ws.state_dir):
