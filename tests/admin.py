@@ -4,9 +4,12 @@ password, and a client signed in as one of them."""
 
 from __future__ import annotations
 
+import time
 import warnings
 
 from starlette.exceptions import StarletteDeprecationWarning
+
+from newsletter.app import sending
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore", StarletteDeprecationWarning)
@@ -19,7 +22,8 @@ EVIL = {"origin": "https://evil.example", "sec-fetch-site": "cross-site"}
 PASSWORD = "correct horse battery"  # noqa: S105 - the test accounts'
 
 __all__ = ["ADMIN", "EVIL", "PASSWORD", "SAME_ORIGIN", "SITE", "TestClient", "browser",
-           "signed_in"]
+           "signed_in", "wait_for_progress"]
+DEADLINE = 60.0  # seconds a send worker may take (a loaded CI machine)
 
 
 def browser(app) -> TestClient:
@@ -33,3 +37,15 @@ def signed_in(app, name: str) -> TestClient:
                        headers=SAME_ORIGIN)
     assert done.status_code == 303
     return client
+
+
+def wait_for_progress(ws, campaign: str, until, what: str) -> sending.Progress:
+    """The send's progress once ``until(progress)`` holds; an error naming ``what`` and
+    the last progress seen when it does not within DEADLINE."""
+    deadline = time.monotonic() + DEADLINE
+    while time.monotonic() < deadline:
+        shown = sending.progress(ws, campaign)
+        if until(shown):
+            return shown
+        time.sleep(0.02)
+    raise AssertionError(f"{campaign}: {what} not reached in {DEADLINE:g} s: {shown}")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 
 import pytest
 from click.testing import CliRunner
@@ -22,15 +21,22 @@ from newsletter.delivery import jobs
 from newsletter.delivery.ledger import open_ledger
 from newsletter.web import create_app
 from newsletter.workspace.loading import load_workspace
-from tests.admin import ADMIN, EVIL, PASSWORD, SAME_ORIGIN, TestClient, signed_in
+from tests.admin import (
+    ADMIN,
+    EVIL,
+    PASSWORD,
+    SAME_ORIGIN,
+    TestClient,
+    signed_in,
+)
 from tests.admin import browser as _client
+from tests.admin import wait_for_progress as _wait
 from tests.conftest import EXAMPLE_RELEASE
 
 # every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
 pytestmark = pytest.mark.usefixtures("state_db")
 
 CHOICE = {"kind": "release", "release": EXAMPLE_RELEASE, "list": ["members", "press"]}
-DEADLINE = 60.0  # seconds a worker may take (a loaded CI machine)
 
 
 @pytest.fixture(autouse=True)
@@ -69,16 +75,6 @@ def _plan(client: TestClient, **extra) -> tuple[str, int, dict[str, int]]:
 def _start(client: TestClient, campaign: str, typed: str, headers=SAME_ORIGIN, **extra):
     return client.post(ADMIN + "send/start", headers=headers,
                        data={**CHOICE, "campaign": campaign, "confirm": typed, **extra})
-
-
-def _wait(ws, campaign: str, until, what: str) -> sending.Progress:
-    deadline = time.monotonic() + DEADLINE
-    while time.monotonic() < deadline:
-        shown = sending.progress(ws, campaign)
-        if until(shown):
-            return shown
-        time.sleep(0.05)
-    raise AssertionError(f"{campaign}: {what} not reached in {DEADLINE} s: {shown}")
 
 
 def _finished(p: sending.Progress) -> bool:

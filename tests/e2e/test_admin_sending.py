@@ -10,12 +10,12 @@ from __future__ import annotations
 
 import csv
 import re
-import time
 
 import pytest
 
 from newsletter.app import accounts, audit, sending
 from newsletter.workspace.loading import load_workspace
+from tests.admin import wait_for_progress as _wait
 from tests.conftest import EXAMPLE_RELEASE
 from tests.e2e.browsing import ADMIN_PASSWORD as PASSWORD
 from tests.e2e.browsing import blocking_violations, press, screenshot, sign_in
@@ -77,16 +77,6 @@ def _many_recipients(root, n: int) -> None:
         for i in range(n):
             out.writerow([f"person{i}@club{i % 40}.example.org", f"Person {i}", langs[i % 9],
                           "board", "Club", "membership form", "2017-03-14"])
-
-
-def _wait(ws, campaign: str, until, what: str) -> sending.Progress:
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        shown = sending.progress(ws, campaign)
-        if until(shown):
-            return shown
-        time.sleep(0.02)
-    raise AssertionError(f"{campaign}: {what} not reached in 60 s: {shown}")
 
 
 @pytest.mark.e2e
