@@ -18,12 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from newsletter.delivery.ledger import Ledger
+from newsletter.delivery.ledger import ROW_COLUMNS, Ledger
 from newsletter.delivery.locks import hold, holder
 from newsletter.delivery.records import Row
-
-COLUMNS = ("campaign, recipient, email, name, language, reason, message_id, status, attempts,"
-           " last_error, provider_id, updated_at, why, seq")
 
 
 def new_worker_id() -> str:
@@ -54,7 +51,7 @@ def claim(ledger: Ledger, campaign: str, worker: str, *, statuses: tuple[str, ..
     sql = ("UPDATE deliveries SET worker=? WHERE (campaign, recipient) IN ("  # noqa: S608 - "?" marks and a fixed clause only
            "SELECT campaign, recipient FROM deliveries WHERE campaign=? AND worker=''"
            " AND status IN (" + marks + ") AND (language, seq) > (?, ?)"
-           " ORDER BY language, seq LIMIT ?" + skip + ") RETURNING " + COLUMNS)
+           " ORDER BY language, seq LIMIT ?" + skip + ") RETURNING " + ROW_COLUMNS + ", seq")
     # A claim lost to a power cut is harmless (the rows are still free), and a later
     # 'sending' commit, which does wait for the disk, makes it durable anyway.
     ledger.db.pragma("synchronous=NORMAL")

@@ -55,6 +55,9 @@ from newsletter.workspace.state import (
 
 LEFT_LISTS = "no longer in the selected lists"
 IN_FLIGHT = "the run stopped while the request carrying this message was in flight"
+# the columns of a records.Row, in its order
+ROW_COLUMNS = ("campaign, recipient, email, name, language, reason, message_id, status,"
+               " attempts, last_error, provider_id, updated_at, why")
 
 
 def open_ledger(state_dir: Path, *, busy_timeout: float = 30.0,
@@ -85,15 +88,12 @@ class Ledger:
         state_dir = path.parent
         self.url = url or (state_url(state_dir) if path.name == DB_NAME
                            else sa.URL.create("sqlite", database=str(path)))
-        if self.url.get_backend_name() == "sqlite":
-            path = Path(str(self.url.database))
-        self.path = path
-        self.where: Path | str = path if self.url.get_backend_name() == "sqlite" \
-            else safe(self.url)
+        sqlite = self.url.get_backend_name() == "sqlite"
+        self.path = Path(str(self.url.database)) if sqlite else path
+        self.where: Path | str = self.path if sqlite else safe(self.url)
         key_path = state_dir / ADDRESS_KEY
         key = read_key(key_path)
-        if self.url.get_backend_name() == "sqlite":
-            exists = self._sqlite_file(key)
+        exists = self._sqlite_file(key) if sqlite else True
         with state_errors(self.where, "open the ledger"):
             self.db = Store(self.url)
             try:
@@ -101,7 +101,7 @@ class Ledger:
                     pgschema.ensure(self.db, busy_timeout)
                 else:
                     if not exists:
-                        os.chmod(path, 0o600)  # addresses and delivery history: personal data
+                        os.chmod(self.path, 0o600)  # addresses and delivery history: personal data
                     self._setup_sqlite(busy_timeout)
                 self.ledger_id = self._check_key(key, key_path)
             except BaseException:
@@ -308,8 +308,7 @@ class Ledger:
         marks = ",".join("?" * len(statuses))  # placeholders only: values stay parameters
         # Edition by edition (large batches), in plan order within an edition, paged by
         # (language, seq), so rows changing status meanwhile never shift the pages.
-        sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"  # noqa: S608 - only "?" marks are joined in
-               " attempts, last_error, provider_id, updated_at, why, seq FROM deliveries"
+        sql = ("SELECT " + ROW_COLUMNS + ", seq FROM deliveries"  # noqa: S608 - only "?" marks and fixed names are joined in
                " WHERE campaign=? AND status IN (" + marks + ") AND (language, seq) > (?, ?)"
                " ORDER BY language, seq LIMIT 2000")
         last: tuple[str, int] = ("", -1)
@@ -384,9 +383,7 @@ class Ledger:
         return out
 
     def rows(self, campaign: str, status: str | None = None) -> list[Row]:
-        sql = ("SELECT campaign, recipient, email, name, language, reason, message_id, status,"
-               " attempts, last_error, provider_id, updated_at, why FROM deliveries"
-               " WHERE campaign=?")
+        sql = "SELECT " + ROW_COLUMNS + " FROM deliveries WHERE campaign=?"  # noqa: S608 - fixed names
         args: tuple[str, ...] = (campaign,)
         if status:
             sql += " AND status=?"

@@ -15,7 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy import exc as sa_exc
 
-from newsletter.delivery.connection import Store, lock_key
+from newsletter.delivery.connection import Store, engine, lock_key
 
 MIGRATIONS = Path(__file__).with_name("migrations")
 HEAD = "0002"  # the newest revision under migrations/versions (a test keeps it so)
@@ -56,15 +56,15 @@ def ensure(db: Store, busy_timeout: float) -> None:
         return
     if revision(db.conn) != HEAD:
         # a transaction of its own: a migration is all or nothing
-        engine = sa.create_engine(db.url, poolclass=sa.pool.NullPool)
+        migrating = sa.create_engine(db.url, poolclass=sa.pool.NullPool)
         try:
-            with engine.begin() as conn:
+            with migrating.begin() as conn:
                 conn.execute(sa.text("SELECT pg_advisory_xact_lock(:k)"),
                              {"k": lock_key("migrate")})
                 if revision(conn) != HEAD:  # nobody else did it meanwhile
                     upgrade(conn)
         finally:
-            engine.dispose()
+            migrating.dispose()
     with _READY_LOCK:
         _READY.add(key)
 
@@ -77,8 +77,6 @@ def forget() -> None:
 
 def has_ledger(url: sa.URL) -> bool:
     """Whether the database holds a ledger (a ledger id in ``meta``)."""
-    from newsletter.delivery.connection import engine
-
     try:
         with engine(url).connect() as conn:
             if not conn.execute(sa.text("SELECT to_regclass('meta') IS NOT NULL")).scalar():
