@@ -27,6 +27,7 @@ from newsletter.delivery.mime import MessageBuilder, Prepared, load_attachments,
 from newsletter.delivery.transports import Transport, make_transport
 from newsletter.errors import DeliveryError, EmbargoError
 from newsletter.render.renderer import Renderer
+from newsletter.translation.editions import Edition
 from newsletter.workspace.config import Workspace
 
 
@@ -103,16 +104,12 @@ def send(ws: Workspace, release: Release, request: SendRequest, planned: Planned
                                    send_at=request.send_at, batch_id=request.batch_id)
     state = ws.state_dir
     signer = load_signer(state, allow_state_secret=not transport.needs_env_secret)
-    # Render and inline each edition once; per recipient there is only substitution.
-    renderer = Renderer(ws, lambda path: _asset_url(ws, path))
     if workers is not None:
         prepared = {}  # each worker prepares the editions itself
     elif prepare_all is not None:
-        prepared = prepare_all(renderer)
+        prepared = prepare_all(_renderer(ws))
     else:
-        files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
-        prepared = {key: prepare(renderer, edition, ws, files)
-                    for key, edition in planned.plan.editions.items()}
+        prepared = _prepare(ws, release, planned.plan.editions)
     builder = MessageBuilder(ws, signer, planned.campaign)
     run = run_campaign(
         state_dir=state, campaign=planned.campaign, release_id=release.id,
@@ -163,12 +160,8 @@ def join(ws: Workspace, campaign: str, job: str, *, progress: Progress | None = 
                                sandbox=bool(spec["sandbox"]), say=say,
                                send_at=spec["send_at"], batch_id=spec["batch_id"])
     signer = load_signer(ws.state_dir, allow_state_secret=not transport.needs_env_secret)
-    renderer = Renderer(ws, lambda path: _asset_url(ws, path))
     with open_ledger(ws.state_dir) as ledger:
-        keys = ledger.languages(campaign)
-        files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
-        prepared = {key: prepare(renderer, edition, ws, files)
-                    for key, edition in editions_for(release, ws, keys).items()}
+        prepared = _prepare(ws, release, editions_for(release, ws, ledger.languages(campaign)))
         result = RunResult(campaign, {}, [])
         work_campaign(ledger, state_dir=ws.state_dir, campaign=campaign, prepared=prepared,
                       builder=MessageBuilder(ws, signer, campaign), transport=transport,
@@ -176,6 +169,18 @@ def join(ws: Workspace, campaign: str, job: str, *, progress: Progress | None = 
                       retry_after=_retry_after(ws, spec["transport"]))
         result.counts = ledger.counts(campaign)
         return result
+
+
+def _prepare(ws: Workspace, release: Release, editions: dict[str, Edition]
+             ) -> dict[str, Prepared]:
+    """Render and inline each edition once; per recipient there is only substitution."""
+    renderer = _renderer(ws)
+    files = load_attachments(release.attachments, ws.config.delivery.attachment_budget_mb)
+    return {key: prepare(renderer, edition, ws, files) for key, edition in editions.items()}
+
+
+def _renderer(ws: Workspace) -> Renderer:
+    return Renderer(ws, lambda path: _asset_url(ws, path))
 
 
 def _digest(path: Path) -> str:
