@@ -173,6 +173,58 @@ def test_reviewers_line_wrapping_is_not_rewritten(ws):
     assert path.read_bytes() == before
 
 
+def test_extract_leaves_every_example_catalog_byte_for_byte(ws):
+    """What `make demo` runs, for every release and the UI: a fresh clone stays clean,
+    whichever Babel pip installed (its version is in no header we write)."""
+    from newsletter.app.translation import extract
+    files = sorted(ws.locales_dir.rglob("*.po*"))
+    before = {p: p.read_bytes() for p in files}
+    refs = tuple(p.stem for p in sorted(ws.releases_dir.glob("*.md")))
+    results = extract(ws, refs, ui=True)
+    assert {r.path for r in results} == set(files)
+    assert {r.action for r in results} == {"unchanged"}
+    assert {p: p.read_bytes() for p in files} == before
+
+
+OLD_HEADER = (  # a catalog written by Babel 2.18 with its Arabic rule, forms 4 and 5 swapped
+    '"Plural-Forms: nplurals=6; plural=(n==0 ? 0 : n==1 ? 1 : n==2 ? 2 : "\n'
+    '"n%100>=3 && n%100<=10 ? 3 : n%100>=0 && n%100<=2 ? 4 : 5);\\n"\n')
+
+
+def _header(path):
+    return path.read_text(encoding="utf-8").split("\n\n", 1)[0]
+
+
+def test_a_catalogs_own_header_is_kept_and_no_babel_version_written(ws):
+    rel = _write(ws, "Absatz eins.\n")
+    extract_release(rel, ws)
+    path = po_path(ws, rel.id, "ar")
+    text = path.read_text(encoding="utf-8")
+    start = text.index('"Plural-Forms:')
+    end = text.index('"MIME-Version')
+    text = (text[:start] + OLD_HEADER + text[end:]).replace(
+        '"Generated-By: newsletter\\n"', '"Generated-By: Babel 2.18.0\\n"')
+    path.write_text(text, encoding="utf-8")
+    assert {r.language: r.action for r in extract_release(rel, ws)}["ar"] == "unchanged"
+    assert path.read_text(encoding="utf-8") == text
+    rel = _write(ws, "Absatz eins.\n\nAbsatz zwei.\n")  # a real change: the file is written
+    assert {r.language: r.action for r in extract_release(rel, ws)}["ar"] == "updated"
+    header = _header(path)
+    assert OLD_HEADER in header + "\n"  # its msgstr[N] are numbered by its own rule
+    assert '"Generated-By: newsletter\\n"' in header and "Babel" not in header
+    assert "Babel" not in _header(pot_path(ws, rel.id))
+
+
+def test_new_catalogs_get_the_plural_rule_of_our_table(ws):
+    from newsletter.translation.plurals import PLURAL_FORMS
+    rel = _write(ws, "Absatz.\n")
+    extract_release(rel, ws)
+    for lang in ws.config.languages.targets:
+        cat = read_catalog(po_path(ws, rel.id, lang))
+        assert cat.plural_forms == PLURAL_FORMS[lang], lang
+    assert "Plural-Forms" not in _header(pot_path(ws, rel.id))
+
+
 def test_insert_edit_and_delete_in_one_go(ws):
     rel = _write(ws, "Alpha eins zwei drei.\n\nBeta vier fünf sechs.\n\nGamma sieben acht.\n\n"
                  "Delta neun zehn elf.\n")

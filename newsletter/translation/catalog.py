@@ -16,6 +16,7 @@ from babel.messages.pofile import PoFileError, read_po, write_po
 from newsletter.content.release import Release
 from newsletter.content.segments import Segment
 from newsletter.errors import CatalogBusy, CatalogError
+from newsletter.translation.plurals import plural_forms
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.files import atomic_write, exclusive_lock
 
@@ -24,6 +25,12 @@ from newsletter.workspace.files import atomic_write, exclusive_lock
 _GUESSED_FLAGS = ("python-format", "python-brace-format")
 PROJECT = "newsletter"
 WIDTH = 76
+# Babel writes "Generated-By: Babel <its version>" into every catalog it writes, so each
+# upgrade of Babel would change the header of every catalog the next write touches, with
+# nothing in it a translator or a gettext tool uses. We name ourselves, without a version
+# (ours would flip them just the same).
+GENERATED_BY = b'"Generated-By: ' + PROJECT.encode() + b'\\n"'
+_GENERATED_BY_LINE = re.compile(rb'^"Generated-By: [^"\n]*\\n"$', re.MULTILINE)
 
 
 @dataclass(frozen=True)
@@ -106,7 +113,14 @@ def new_catalog(*, locale: str | None, domain: str, source_lang: str,
         cat.language_team = f"{locale} reviewers <{contact}>" if contact else locale
         cat.last_translator = "not yet reviewed"
         cat.revision_date = cat.creation_date
+        cat.mime_headers = [("Plural-Forms", plural_forms(locale))]
     return cat
+
+
+def has_plural_forms(cat: Catalog) -> bool:
+    """Whether ``cat`` was read with a Plural-Forms header (Babel otherwise answers with
+    its own rule for the locale, which differs between its versions)."""
+    return getattr(cat, "_num_plurals", None) is not None
 
 
 def strip_guessed_flags(cat: Catalog) -> Catalog:
@@ -138,6 +152,10 @@ def update_catalog(template: Catalog, old: Catalog | None, *, lang: str, domain:
         cat.last_translator = old.last_translator
         cat.language_team = old.language_team
         cat.revision_date = old.revision_date
+        if has_plural_forms(old):
+            # The file's own rule stays: its msgstr[N] are numbered by it (a translator
+            # may also have chosen one), and a new Babel must not rewrite it.
+            cat.mime_headers = [("Plural-Forms", old.plural_forms)]
         previous = {(m.id, m.context): m for m in old if m.id}
         previous.update({(m.id, m.context): m for m in old.obsolete.values()})
     current_old = [m for m in old if m.id] if old is not None else []
@@ -239,7 +257,8 @@ def read_catalog(path: Path, *, locale: str | None = None, prose: bool = True) -
 def render_catalog(cat: Catalog) -> bytes:
     buf = io.BytesIO()
     write_po(buf, cat, width=WIDTH, sort_output=False, include_previous=True)
-    return buf.getvalue()
+    head, sep, body = buf.getvalue().partition(b"\n\n")  # the header entry comes first
+    return _GENERATED_BY_LINE.sub(lambda _: GENERATED_BY, head, count=1) + sep + body
 
 
 def write_catalog(path: Path, cat: Catalog) -> str:
@@ -269,12 +288,24 @@ def _content(cat: Catalog) -> tuple:
 
     def entry(m: Message) -> tuple:
         return (m.context, m.id, m.string or "", tuple(sorted(m.flags - set(_GUESSED_FLAGS))),
-                tuple(m.user_comments), tuple(m.auto_comments), tuple(m.locations))
+                _words(m.user_comments), _words(m.auto_comments), _locations(m))
 
     header = tuple((k, v) for k, v in cat.mime_headers
                    if k not in ("POT-Creation-Date", "PO-Revision-Date", "Generated-By"))
     return (header, tuple(entry(m) for m in cat if m.id),
             tuple(entry(m) for m in cat.obsolete.values()))
+
+
+def _words(comments: list[str]) -> str:
+    """Comments as their words: write_po wraps a long one into several lines, and
+    read_po gives each line back as a comment of its own."""
+    return " ".join(" ".join(comments).split())
+
+
+def _locations(m: Message) -> tuple[tuple[str, int], ...]:
+    """The "#:" references as written: write_po sorts them by file and line, while
+    extraction lists a template's own folder before its subfolders."""
+    return tuple(sorted(set(m.locations), key=lambda loc: (loc[0], loc[1] or -1)))
 
 
 def extract_release(release: Release, ws: Workspace) -> list[UpdateResult]:
