@@ -1,29 +1,35 @@
 # The two commands the README promises on a fresh machine: `make demo` and `make test`.
-# Both create .venv if needed and install the project with its test extras.
+# Both create .venv if needed and install the project with its test extras, every
+# package at the version constraints.txt pins (the versions the tests passed with).
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
+CONSTRAINTS := constraints.txt
+LATEST_VENV ?= .venv-latest
 RELEASE ?= releases/2018-08-23-kooperationsvertrag.md
+# How constraints.txt is made from pyproject.toml's ranges (the command is also the
+# first comment of the file): for Python 3.11 and later, on every platform.
+COMPILE := uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
+	--quiet -o $(CONSTRAINTS)
 
-.PHONY: demo test lint setup gettext clean bench e2e chromium
+.PHONY: demo test test-latest upgrade lint setup clean bench e2e
 
 setup: $(STAMP)
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml $(CONSTRAINTS)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[test]'
+	$(BIN)/python -m pip install --quiet -c $(CONSTRAINTS) -e '.[test]'
 	touch $(STAMP)
 
-# GNU msgfmt checks every catalog we write; tests need it. Installed from Debian when
-# missing and we are root (CI, fresh machines); otherwise we say what to do.
-gettext:
-	@command -v msgfmt >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq gettext >/dev/null; \
-	  else echo "GNU gettext (msgfmt) is missing: install the 'gettext' package" >&2; exit 1; fi; }
+# Newer versions on purpose: every pin moves to the newest version the ranges allow.
+# Then `make test`, and commit constraints.txt with what it changed.
+upgrade:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet 'uv>=0.5'
+	$(BIN)/$(COMPILE) --upgrade
 
 # The main job on the example workspace: catalogs up to date, previews of every
 # edition, then the press release to the members and press lists through the
@@ -43,21 +49,23 @@ lint: $(STAMP)
 	$(BIN)/ruff check --no-cache .
 	$(BIN)/lint-imports
 
-test: $(STAMP) gettext
-	$(BIN)/ruff check --no-cache .
-	$(BIN)/lint-imports
-	$(BIN)/python -m pytest -q
+# Every test, on the pinned versions. scripts/run-tests.sh installs the Debian packages
+# the tests use when missing and run as root (gettext, Chromium, dovecot, PostgreSQL) and
+# runs the PostgreSQL tests on a throwaway cluster it drops again.
+test: $(STAMP)
+	scripts/run-tests.sh $(VENV)
 
-# Debian's Chromium and fonts with Arabic, Farsi and Kurdish glyphs, for the browser tests
-# (Playwright drives it through executable_path; 'playwright install' cannot download here).
-chromium:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-noto-core >/dev/null; \
-	  else echo "Chromium is missing: install the 'chromium' package (the e2e tests skip without it)" >&2; fi; }
+# The same on the newest versions the ranges in pyproject.toml allow today, in a venv of
+# its own: what a fresh `pip install` gets, so drift shows here before users see it.
+test-latest:
+	test -x $(LATEST_VENV)/bin/python || $(PYTHON) -m venv $(LATEST_VENV)
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(LATEST_VENV)/bin/python -m pip install --quiet --upgrade --upgrade-strategy eager -e '.[test]'
+	scripts/run-tests.sh $(LATEST_VENV)
 
-e2e: $(STAMP) gettext chromium
-	$(BIN)/python -m pytest -q -m e2e
+# The browser tests alone (Debian's Chromium driven by Playwright; never 'playwright install').
+e2e: $(STAMP)
+	scripts/run-tests.sh $(VENV) -m e2e
 
 clean:
 	rm -rf build outbox site .pytest_cache .ruff_cache

@@ -1,8 +1,8 @@
 """A PostgreSQL database for the state store's tests, or a skip that says why.
 
-.ci/run starts a throwaway cluster on loopback and exports its address as
-NEWSLETTER_TEST_DATABASE_URL; without it these tests skip (no server is needed for
-`make test`). Each test gets the database emptied: every table, view and function of
+`make test` (scripts/run-tests.sh) starts a throwaway cluster on loopback and exports
+its address as NEWSLETTER_TEST_DATABASE_URL; without it these tests skip (pytest run by
+hand needs no server). Each test gets the database emptied: every table, view and function of
 the public schema is dropped before and after it.
 """
 
@@ -40,8 +40,8 @@ def pg_url() -> Iterator[str]:
     """The address of an empty PostgreSQL database (postgresql+psycopg://…)."""
     url = os.environ.get(URL_VARIABLE, "")
     if not url:
-        pytest.skip(f"no PostgreSQL: {URL_VARIABLE} is unset (.ci/run starts a throwaway "
-                    "cluster and sets it)")
+        pytest.skip(f"no PostgreSQL: {URL_VARIABLE} is unset (make test starts a "
+                    "throwaway cluster and sets it)")
     _reset(url)
     yield url
     _reset(url)

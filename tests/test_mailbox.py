@@ -23,7 +23,7 @@ from tests.dovecot import DOVECOT, PASSWORD, USER, Dovecot
 # every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
 pytestmark = [pytest.mark.usefixtures("state_db"), pytest.mark.skipif(
     DOVECOT is None, reason="dovecot is not installed (apt-get install dovecot-imapd; "
-                            ".ci/run does it)")]
+                            "make test does it as root)")]
 
 MAILTO = "abmelden@verbund.example.org"  # [web] unsubscribe_mailto of the example workspace
 READER = "leser@example.net"
