@@ -145,10 +145,24 @@ def test_a_worker_killed_mid_request_leaves_its_message_unknown(ws_root):
     assert counts["sent"] + counts["unknown"] == len(members)
 
 
+def _claimants(ws_root: Path) -> set[str]:
+    """The workers that have claimed rows of the (only) campaign so far."""
+    with open_ledger(ws_root / "state") as ledger:
+        return {w for (w,) in ledger.db.execute(
+            "SELECT DISTINCT worker FROM deliveries WHERE worker <> ''")}
+
+
 def test_newsletter_work_joins_a_running_send(ws_root):
     """A send in one process (no --workers) and 'newsletter work' beside it, as on a
     second machine: both take rows, nobody gets two messages."""
-    rec = _slow(0.1)
+    joined = threading.Event()
+
+    def pace(recorder: Recorder) -> None:
+        time.sleep(0.1)
+        if recorder.data_count >= 2:  # on a busy machine the joiner starts late:
+            joined.wait(timeout=60)   # the send waits for it rather than finishing alone
+
+    rec = Recorder(on_message=pace)
     with SmtpServer(rec) as server:
         configure(ws_root, server.port)
         sender = _send(ws_root)
@@ -156,6 +170,10 @@ def test_newsletter_work_joins_a_running_send(ws_root):
         while rec.data_count < 2 and time.monotonic() < deadline:
             time.sleep(0.05)  # the send is under way: its campaign is running
         joiner = _newsletter(ws_root, "work", "--once")
+        deadline = time.monotonic() + 60
+        while len(_claimants(ws_root)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the joiner has claimed a row of its own
+        joined.set()
         out_join, _ = joiner.communicate(timeout=120)
         out, _ = sender.communicate(timeout=120)
     assert sender.returncode == 0, out
