@@ -1,4 +1,4 @@
-# The two commands the README promises on a fresh machine: `make demo` and `make test`.
+# The commands the README promises on a fresh machine: `make demo`, `make test`, `make serve`.
 # Both create .venv if needed and install the project with its test extras.
 
 PYTHON ?= python3
@@ -7,7 +7,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 RELEASE ?= releases/2018-08-23-kooperationsvertrag.md
 
-.PHONY: demo test lint setup gettext clean bench e2e chromium
+.PHONY: demo test lint setup gettext clean bench e2e chromium serve
 
 setup: $(STAMP)
 
@@ -35,6 +35,12 @@ demo: $(STAMP)
 	$(BIN)/newsletter recipients check
 	$(BIN)/newsletter send $(RELEASE) --list members --list press
 	$(BIN)/newsletter archive
+
+# The web app on this machine: http://127.0.0.1:8000/ plus public_url's path (it prints
+# the sign-up and admin login addresses); PORT=8001 make serve for another port.
+PORT ?= 8000
+serve: $(STAMP)
+	$(BIN)/newsletter serve --local --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py
