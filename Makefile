@@ -1,5 +1,5 @@
-# The two commands the README promises on a fresh machine: `make demo` and `make test`.
-# Both create .venv if needed and install the project with its test extras, every
+# The commands the README promises on a fresh machine: `make demo`, `make test`, `make serve`.
+# Each creates .venv if needed and install the project with its test extras, every
 # package at the version constraints.txt pins (the versions the tests passed with).
 
 PYTHON ?= python3
@@ -14,7 +14,7 @@ RELEASE ?= releases/2018-08-23-kooperationsvertrag.md
 COMPILE := uv pip compile pyproject.toml --extra test --universal --python-version 3.11 \
 	--quiet -o $(CONSTRAINTS)
 
-.PHONY: demo test test-latest upgrade lint setup clean bench e2e
+.PHONY: demo test test-latest upgrade lint setup clean bench e2e serve
 
 setup: $(STAMP)
 
@@ -41,6 +41,12 @@ demo: $(STAMP)
 	$(BIN)/newsletter recipients check
 	$(BIN)/newsletter send $(RELEASE) --list members --list press
 	$(BIN)/newsletter archive
+
+# The web app on this machine: http://127.0.0.1:8000/ plus public_url's path (it prints
+# the sign-up and admin login addresses); PORT=8001 make serve for another port.
+PORT ?= 8000
+serve: $(STAMP)
+	$(BIN)/newsletter serve --local --port $(PORT)
 
 bench: $(STAMP)
 	$(BIN)/python benchmarks/throughput.py

@@ -25,8 +25,8 @@ have_postgres() {
   command -v pg_createcluster >/dev/null 2>&1 || ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1
 }
 
-# Services (dovecot, PostgreSQL) must not start from their packages: the tests run
-# their own instances on free loopback ports. A policy-rc.d that refuses every start is
+# Services (dovecot, nginx, Caddy, PostgreSQL) must not start from their packages: the
+# tests run their own instances on free loopback ports. A policy-rc.d that refuses every start is
 # in place during the install (one an image already ships is kept), and where systemd
 # runs, the units are disabled afterwards.
 apt_install() {  # apt_install [--no-install-recommends] PACKAGE...
@@ -46,6 +46,8 @@ install_test_packages() {
   command -v chromium >/dev/null 2>&1 || tools+=(chromium)
   have_package fonts-noto-core true || tools+=(fonts-noto-core)
   have_package dovecot-imapd dovecot || services+=(dovecot-imapd)
+  have_package nginx nginx || services+=(nginx)  # tests/test_deploy.py: deploy/nginx.conf
+  have_package caddy caddy || services+=(caddy)  # tests/test_deploy.py: deploy/Caddyfile
   have_postgres || services+=(postgresql)
   if [ "${#tools[@]}" -eq 0 ] && [ "${#services[@]}" -eq 0 ]; then return 0; fi
   if ! can_install; then
@@ -60,7 +62,8 @@ install_test_packages() {
   if [ "${#services[@]}" -gt 0 ]; then
     apt_install --no-install-recommends "${services[@]}" || echo "could not install ${services[*]}" >&2
     if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
-      systemctl disable --now dovecot.service dovecot.socket postgresql.service >/dev/null 2>&1 || true
+      systemctl disable --now dovecot.service dovecot.socket nginx.service caddy.service \
+        postgresql.service >/dev/null 2>&1 || true
     fi
   fi
 }

@@ -5,8 +5,8 @@ import stat
 
 import pytest
 
-from newsletter.audience.tokens import SECRET_ENV, Signer
-from newsletter.delivery.keys import cached_signer, load_signer
+from newsletter.audience.tokens import PREVIOUS_ENV, SECRET_ENV, Signer
+from newsletter.delivery.keys import cached_signer, load_signer, unlisted_state_secret
 from newsletter.errors import SecretError, StateError
 from newsletter.workspace.state import ADDRESS_KEY
 
@@ -75,6 +75,76 @@ def test_rotating_the_secret_keeps_recipient_ids(monkeypatch, tmp_path):
     second = load_signer(tmp_path / "state", allow_state_secret=False)
     assert first.recipient_id("a@example.org") == second.recipient_id("A@example.org")
     assert second.verify(first.unsubscribe_token("a@example.org")) is None  # MAC rotated
+
+
+OLD = "old-secret-" + "o" * 30
+NEW = "new-secret-" + "n" * 30
+
+
+def test_previous_secrets_verify_old_links_and_never_sign(monkeypatch, tmp_path):
+    state = tmp_path / "state"
+    monkeypatch.setenv(SECRET_ENV, OLD)
+    monkeypatch.delenv(PREVIOUS_ENV, raising=False)
+    old = load_signer(state, allow_state_secret=False)
+    rid = old.recipient_id("a@example.org")
+    old_links = {"unsubscribe": old.unsubscribe_token("a@example.org"),
+                 "confirm": old.token("confirm", rid, now=1_000_000),
+                 "preferences": old.token("preferences", rid, now=1_000_000)}
+    monkeypatch.setenv(SECRET_ENV, NEW)
+    rotated = load_signer(state, allow_state_secret=False)
+    for purpose, token in old_links.items():  # without the old secret: refused
+        assert rotated.check(purpose, token, now=1_000_060) is None, purpose
+    monkeypatch.setenv(PREVIOUS_ENV, f" another-old-secret-{'a' * 20} , {OLD},")
+    kept = load_signer(state, allow_state_secret=False)
+    for purpose, token in old_links.items():
+        assert kept.check(purpose, token, now=1_000_060) == rid, purpose
+        # a previous secret does not make a token of one purpose valid for another
+        assert kept.check("preferences" if purpose == "confirm" else "confirm", token,
+                          now=1_000_060) is None
+    # new tokens: always the current secret, whatever the previous ones are
+    assert kept.unsubscribe_token("a@example.org") == rotated.unsubscribe_token("a@example.org")
+    assert kept.token("confirm", rid, now=5) == rotated.token("confirm", rid, now=5)
+    assert old.verify(kept.unsubscribe_token("a@example.org")) is None
+    assert OLD[:12] not in repr(kept) and "previous" not in repr(kept)
+
+
+@pytest.mark.parametrize("value", ["s3cr3t", f"{'p' * 40},t1ny"])
+def test_a_short_previous_secret_is_refused_without_showing_it(monkeypatch, tmp_path, value):
+    monkeypatch.setenv(SECRET_ENV, NEW)
+    monkeypatch.setenv(PREVIOUS_ENV, value)
+    with pytest.raises(SecretError, match=PREVIOUS_ENV) as err:
+        load_signer(tmp_path / "state", allow_state_secret=False)
+    assert "too short" in str(err.value) and value.split(",")[-1] not in str(err.value)
+    assert "p" * 16 not in str(err.value)
+    monkeypatch.delenv(SECRET_ENV)  # the outbox's own secret: the same rule
+    with pytest.raises(SecretError, match=PREVIOUS_ENV):
+        load_signer(tmp_path / "state", allow_state_secret=True)
+
+
+def test_the_cached_signer_follows_the_previous_secrets(monkeypatch, tmp_path):
+    state = tmp_path / "state"
+    monkeypatch.setenv(SECRET_ENV, OLD)
+    monkeypatch.delenv(PREVIOUS_ENV, raising=False)
+    token = load_signer(state, allow_state_secret=False).unsubscribe_token("a@example.org")
+    monkeypatch.setenv(SECRET_ENV, NEW)
+    assert cached_signer(state, allow_state_secret=False).verify(token) is None
+    monkeypatch.setenv(PREVIOUS_ENV, OLD)
+    assert cached_signer(state, allow_state_secret=False).verify(token) is not None
+
+
+def test_a_state_secret_left_out_of_the_rotation_is_noticed(monkeypatch, tmp_path):
+    state = tmp_path / "state"
+    monkeypatch.delenv(SECRET_ENV, raising=False)
+    monkeypatch.delenv(PREVIOUS_ENV, raising=False)
+    load_signer(state, allow_state_secret=True)  # an outbox rehearsal: state/secret made
+    assert not unlisted_state_secret(state)  # without the variable it is the secret in use
+    monkeypatch.setenv(SECRET_ENV, NEW)
+    assert unlisted_state_secret(state)
+    monkeypatch.setenv(PREVIOUS_ENV, (state / "secret").read_text().strip())
+    assert not unlisted_state_secret(state)
+    monkeypatch.delenv(PREVIOUS_ENV)
+    monkeypatch.setenv(SECRET_ENV, (state / "secret").read_text().strip())
+    assert not unlisted_state_secret(state)
 
 
 def test_the_cached_signer_follows_the_variable_and_the_key_file(monkeypatch, tmp_path):

@@ -5,6 +5,10 @@ characters. The recipient id is a keyed hash of the address, so the address
 cannot be read from a token; the MAC (keyed by NEWSLETTER_SECRET) makes a forged
 or altered token fail verification.
 
+Rotation: new tokens are always signed with the current secret; the previous secrets
+(NEWSLETTER_SECRET_PREVIOUS) only verify, so links in mails that went out before a
+rotation keep working for as long as the old secret is kept there.
+
 The recipient id uses a second key, the *address key*, kept in
 ``state/address.key`` and never rotated: ledger rows, suppressions and outbox
 file names are keyed by it, so rotating NEWSLETTER_SECRET can neither resend a
@@ -20,6 +24,7 @@ import hmac
 from dataclasses import dataclass
 
 SECRET_ENV = "NEWSLETTER_SECRET"  # noqa: S105 - the variable's name, not a secret
+PREVIOUS_ENV = "NEWSLETTER_SECRET_PREVIOUS"  # older secrets, comma-separated
 _VERSION = b"\x01"  # unsubscribe links (the format every sent mail carries)
 _STAMPED = b"\x02"  # other purposes: recipient id, issue time in minutes, MAC
 PURPOSES = ("unsubscribe", "preferences", "confirm")
@@ -33,6 +38,7 @@ class Signer:
     key: bytes  # signs tokens (NEWSLETTER_SECRET)
     address_key: bytes  # names addresses (state/address.key)
     origin: str  # "environment" or the state file; never the key itself
+    previous: tuple[bytes, ...] = ()  # older secrets: they verify, they never sign
 
     def __repr__(self) -> str:  # keep the keys out of logs and tracebacks
         return f"Signer(origin={self.origin!r})"
@@ -57,13 +63,22 @@ class Signer:
         if len(raw) != 1 + _ID_BYTES + _MAC_BYTES or raw[:1] != _VERSION:
             return None
         body, mac = raw[: 1 + _ID_BYTES], raw[1 + _ID_BYTES :]
-        if not hmac.compare_digest(mac, self._mac(body)):
+        if not self._genuine(mac, body, "unsubscribe"):
             return None
         return body[1:].hex()
 
-    def _mac(self, body: bytes, purpose: str = "unsubscribe") -> bytes:
-        return hmac.new(self.key, purpose.encode() + b"\0" + body,
+    def _mac(self, body: bytes, purpose: str = "unsubscribe", key: bytes | None = None
+             ) -> bytes:
+        return hmac.new(self.key if key is None else key, purpose.encode() + b"\0" + body,
                         hashlib.sha256).digest()[:_MAC_BYTES]
+
+    def _genuine(self, mac: bytes, body: bytes, purpose: str) -> bool:
+        """Whether ``mac`` was made by the current secret or by one of the previous ones
+        (every one is computed: the time taken does not say which one matched)."""
+        found = False
+        for key in (self.key, *self.previous):
+            found |= hmac.compare_digest(mac, self._mac(body, purpose, key))
+        return found
 
     def token(self, purpose: str, recipient_id: str, now: float) -> str:
         """A token for ``purpose`` (preferences, confirm): a page link that cannot be
@@ -88,7 +103,7 @@ class Signer:
         if len(raw) != size + _MAC_BYTES or raw[:1] != _STAMPED:
             return None
         body, mac = raw[:size], raw[size:]
-        if not hmac.compare_digest(mac, self._mac(body, purpose)):
+        if not self._genuine(mac, body, purpose):
             return None
         issued = int.from_bytes(body[-4:], "big") * 60
         if max_age is not None and not -300 <= now - issued <= max_age:

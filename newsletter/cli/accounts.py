@@ -7,7 +7,7 @@ import sys
 import click
 from rich.table import Table
 
-from newsletter.app import accounts, audit
+from newsletter.app import accounts, audit, serving
 from newsletter.cli.base import cli, out, workspace_of
 from newsletter.errors import AccountError
 
@@ -43,7 +43,12 @@ def users_add(ctx: click.Context, name: str, role: str, langs: tuple[str, ...]) 
     account = accounts.add_user(ws, name, role, langs, password)
     where = f" for {', '.join(account.languages)}" if account.languages else ""
     out.print(f"Added {account.role} {account.name}{where}. They sign in at "
-              f"{ws.config.web.page('admin/login') or 'admin/login'}.", markup=False)
+              f"{ws.config.web.page(serving.ADMIN_LOGIN) or serving.ADMIN_LOGIN}.",
+              markup=False, soft_wrap=True)
+    if ws.config.web.public_url:  # the same account works in a trial on this machine
+        out.print("Trying it on this machine ('newsletter serve --local'): "
+                  f"{serving.local_url(ws, serving.ADMIN_LOGIN)} (with --port N, that port).",
+                  markup=False, soft_wrap=True)
 
 
 @users.command("list")

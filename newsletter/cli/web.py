@@ -6,31 +6,66 @@ import json
 
 import click
 
-from newsletter.app import subscriptions
-from newsletter.cli.base import cli, out, workspace_of
+from newsletter.app import serving, subscriptions
+from newsletter.app.workspace import Workspace
+from newsletter.cli.base import cli, err, out, workspace_of
 
 
 @cli.command()
-@click.option("--host", default="127.0.0.1", show_default=True,
+@click.option("--host", default=serving.LOCAL_HOST, show_default=True,
               help="Address to listen on: the TLS proxy in front of it connects here.")
-@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--port", default=serving.DEFAULT_PORT, show_default=True,
+              type=click.IntRange(1, 65535))
+@click.option("--local", is_flag=True,
+              help="Try it on this machine: listen on 127.0.0.1 and use "
+                   "http://127.0.0.1:PORT/ plus public_url's path as the public URL of this "
+                   "run (pages, links in confirmation mails); print the sign-up and admin "
+                   "login addresses.")
 @click.pass_context
-def serve(ctx: click.Context, host: str, port: int) -> None:
+def serve(ctx: click.Context, host: str, port: int, local: bool) -> None:
     """Serve the reader's pages (unsubscribe, subscribe, confirm, preferences) and the
     admin pages (admin/, see 'newsletter users') below [web] public_url, behind the
     association's TLS proxy.
 
     Only the proxies in [web] trusted_proxies may say who the client is
     (X-Forwarded-For): a sign-up's recorded address cannot be forged by anyone else.
+    With --local there is no proxy: no forwarded header is believed.
     """
     import uvicorn  # only this command needs the server
 
     from newsletter.web import create_app
 
     ws = workspace_of(ctx)
+    if local:
+        given = ctx.get_parameter_source("host") is not click.core.ParameterSource.DEFAULT
+        if given and host != serving.LOCAL_HOST:
+            raise click.UsageError(f"--local listens on {serving.LOCAL_HOST} only")
+        ws = serving.local_workspace(ws, port)
+    for warning in serving.start_checks(ws):
+        err.print(warning, markup=False, soft_wrap=True)
     app = create_app(ws)
-    uvicorn.run(app, host=host, port=port, proxy_headers=True,
-                forwarded_allow_ips=list(ws.config.web.trusted_proxies), server_header=False)
+    if local:
+        _say_where(ws)
+    uvicorn.run(app, host=serving.LOCAL_HOST if local else host, port=port,
+                proxy_headers=not local, forwarded_allow_ips=list(ws.config.web.trusted_proxies),
+                server_header=False)
+
+
+def _say_where(ws: Workspace) -> None:
+    """The addresses of a local trial, before uvicorn's own lines."""
+    web = ws.config.web
+    out.print(f"Sign-up page: {web.page(serving.SIGNUP)}", markup=False, soft_wrap=True)
+    out.print(f"Admin login:  {web.page(serving.ADMIN_LOGIN)} (an account first: "
+              "newsletter users add NAME --role officer)", markup=False, soft_wrap=True)
+    delivery = ws.config.delivery
+    if delivery.transport == "outbox":
+        out.print("Confirmation mails are written to "
+                  f"{ws.relative(delivery.outbox)}/confirmations/.", markup=False,
+                  soft_wrap=True)
+    else:
+        out.print(f"Confirmation mails go out through {delivery.transport}, to real "
+                  "addresses, with links to this machine.", markup=False, soft_wrap=True)
+    out.file.flush()  # before uvicorn's lines, also when the output is a pipe
 
 
 @cli.command()

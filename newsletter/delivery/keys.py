@@ -2,7 +2,9 @@
 
 The address key names every recipient and is checked against the ledger on every
 load (see workspace/state.py); the signer's secret comes from NEWSLETTER_SECRET,
-or, for outbox rehearsals only, from a random file in state/.
+or, for outbox rehearsals only, from a random file in state/. Older secrets, after a
+rotation, come from NEWSLETTER_SECRET_PREVIOUS (comma-separated): they verify tokens
+and never sign one.
 """
 
 from __future__ import annotations
@@ -11,7 +13,7 @@ import os
 import threading
 from pathlib import Path
 
-from newsletter.audience.tokens import MIN_SECRET, SECRET_ENV, Signer
+from newsletter.audience.tokens import MIN_SECRET, PREVIOUS_ENV, SECRET_ENV, Signer
 from newsletter.delivery.ledger import open_ledger
 from newsletter.errors import SecretError
 from newsletter.workspace.state import (
@@ -49,19 +51,52 @@ def load_signer(state_dir: Path, *, allow_state_secret: bool, busy_timeout: floa
     must stay valid, so their secret cannot be an accident of one machine's state/.
     """
     value = os.environ.get(SECRET_ENV, "")
+    previous = previous_secrets()
     if value:
         if len(value) < MIN_SECRET:
             raise SecretError(f"{SECRET_ENV} is too short: use at least {MIN_SECRET} random "
                               "characters (e.g. python -c 'import secrets; "
                               "print(secrets.token_urlsafe(32))')")
         return Signer(value.encode(), load_address_key(state_dir, busy_timeout=busy_timeout),
-                      "environment")
+                      "environment", previous)
     if not allow_state_secret:
         raise SecretError(f"set {SECRET_ENV} to a long random value before sending through "
                           "this transport; it signs the unsubscribe links")
     return Signer(_state_secret(state_dir / STATE_SECRET),
                   load_address_key(state_dir, busy_timeout=busy_timeout),
-                  str(state_dir / STATE_SECRET))
+                  str(state_dir / STATE_SECRET), previous)
+
+
+def previous_secrets() -> tuple[bytes, ...]:
+    """The secrets of NEWSLETTER_SECRET_PREVIOUS (comma-separated; spaces around each are
+    ignored), each as long as a current secret must be. Errors name a secret by its
+    position, never by its value."""
+    found: list[bytes] = []
+    for number, part in enumerate(os.environ.get(PREVIOUS_ENV, "").split(","), start=1):
+        value = part.strip()
+        if not value:
+            continue
+        if len(value) < MIN_SECRET:
+            raise SecretError(f"{PREVIOUS_ENV}: secret number {number} is too short (at "
+                              f"least {MIN_SECRET} characters; secrets are separated by "
+                              "commas)")
+        if value.encode() not in found:
+            found.append(value.encode())
+    return tuple(found)
+
+
+def unlisted_state_secret(state_dir: Path) -> bool:
+    """Whether state/secret exists but is neither NEWSLETTER_SECRET nor one of the
+    previous secrets while NEWSLETTER_SECRET is set: links in the mails it signed (outbox
+    rehearsals, 'make demo', a start without the variable) are then refused."""
+    current = os.environ.get(SECRET_ENV, "")
+    if not current:  # without the variable, state/secret is the secret in use
+        return False
+    try:
+        kept = (state_dir / STATE_SECRET).read_bytes().strip()
+    except OSError:  # none, or unreadable: nothing signed with it can be checked anyway
+        return False
+    return bool(kept) and kept != current.encode() and kept not in previous_secrets()
 
 
 _SIGNERS: dict[tuple[object, ...], Signer] = {}
@@ -71,11 +106,12 @@ _SIGNERS_LOCK = threading.Lock()
 def cached_signer(state_dir: Path, *, allow_state_secret: bool, busy_timeout: float = 30.0
                   ) -> Signer:
     """load_signer for a long-running process (the web app, every request): loaded again
-    only when what it is made of changed (the variable, the key file, the outbox's secret
+    only when what it is made of changed (the variables, the key file, the outbox's secret
     file: replaced, rewritten or chmod-ed). In between, the key is not checked against
     the ledger here: open the ledger before relying on it (every open checks it)."""
     ident = (str(state_dir), allow_state_secret, os.environ.get(SECRET_ENV, ""),
-             _file_id(state_dir / ADDRESS_KEY), _file_id(state_dir / STATE_SECRET))
+             os.environ.get(PREVIOUS_ENV, ""), _file_id(state_dir / ADDRESS_KEY),
+             _file_id(state_dir / STATE_SECRET))
     with _SIGNERS_LOCK:
         found = _SIGNERS.get(ident)
     if found is not None:

@@ -16,13 +16,20 @@ beside the pages and answer their own errors; they get the same headers and no
 cross-site check, which is for browser forms only. The admin pages (web/admin, below
 admin/) answer their own access errors (401, 403, 404) with pages of their own and
 check every form post for the same origin. ``extra_routes`` add more.
+
+Behind a proxy, the app answers whether the proxy passes the public path on
+(``/newsletter/app/subscribe``, as the shipped deploy/ files do) or strips it
+(``/subscribe``: nginx's ``proxy_pass`` with a URI part, Caddy's ``handle_path``):
+PublicPath puts a stripped prefix back before routing, so links, redirects, the admin
+cookie's Path and the same-site checks all see the address the browser sees. They
+are made from public_url, never from a request header, so no header is trusted for it.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
@@ -30,6 +37,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import BaseRoute, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from newsletter.app.limits import RateLimits
 from newsletter.app.pages import open_pages
@@ -94,12 +102,35 @@ def create_app(ws: Workspace, extra_routes: Sequence[BaseRoute] = (), *,
         top.insert(0, Route(unsubscribe_path, unsubscribe, methods=["GET", "POST"]))
     handlers = {NewsletterError: error_page, BadForm: error_page, CrossSite: error_page,
                 HTTPException: http_error_page, Exception: server_error_page}
-    app = Starlette(routes=top, middleware=[Middleware(SecurityHeaders)],
+    middleware = [Middleware(PublicPath, base=base, kept=(unsubscribe_path,)),
+                  Middleware(SecurityHeaders)]
+    app = Starlette(routes=top, middleware=middleware,
                     exception_handlers=handlers)  # type: ignore[arg-type]
     app.state.site = Site(ws, open_pages(ws), limits or RateLimits())
     app.state.ws = ws  # the hooks' workspace
     app.state.admin = admin.open_site(ws, admin_sessions)
     return app
+
+
+class PublicPath:
+    """ASGI middleware: a path outside ``base`` (the public URL's path) is one a proxy
+    stripped it from; it gets the prefix back. Paths below ``base`` and the ``kept``
+    ones (an unsubscribe_url set apart) pass unchanged."""
+
+    def __init__(self, app: ASGIApp, base: str, kept: tuple[str, ...] = ()):
+        self.app = app
+        self.base = base  # "" when the app is at the root: nothing is ever stripped
+        self.kept = kept
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] in ("http", "websocket") and self.base:
+            path: str = scope["path"]
+            if not (path == self.base or path.startswith(self.base + "/")
+                    or path in self.kept):
+                scope = dict(scope, path=self.base + path)
+                if "raw_path" in scope and scope["raw_path"] is not None:
+                    scope["raw_path"] = quote(self.base).encode("ascii") + scope["raw_path"]
+        await self.app(scope, receive, send)
 
 
 def _error(request: Request, status: int, problem: str) -> Response:

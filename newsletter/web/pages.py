@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Route
 
 from newsletter.app import subscriptions
@@ -178,10 +178,18 @@ async def stylesheet(request: Request) -> Response:
                     headers={"Cache-Control": "public, max-age=3600"})
 
 
+async def front(request: Request) -> Response:
+    """public_url itself (and the bare address uvicorn prints): the sign-up form."""
+    path = urlsplit(site_of(request).ws.config.web.public_url).path or "/"
+    query = f"?{request.url.query}" if request.url.query else ""
+    return RedirectResponse(f"{path}subscribe{query}", status_code=303)
+
+
 def page_routes() -> list[Route]:
     """The reader's pages, relative to [web] public_url's path."""
     both = ["GET", "POST"]
     return [
+        Route("/", front, methods=["GET"]),
         Route("/unsubscribe", unsubscribe, methods=both),
         Route("/subscribe", subscribe, methods=both),
         Route("/confirm", confirm, methods=both),
