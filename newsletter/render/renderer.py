@@ -173,7 +173,7 @@ class Renderer:
         return self._envs[lang]
 
     def about(self, lang: str) -> str:
-        """The "About us" text of newsletter.toml in ``lang`` (reviewed in messages.po)."""
+        """The "About us" text of newsletter.toml in ``lang`` (reviewed in about.po)."""
         about = self.ws.config.organization.about
         if not about:
             return ""

@@ -16,6 +16,8 @@ from babel.support import Translations
 from markupsafe import Markup, escape
 
 from newsletter.errors import CatalogError, LanguageError
+from newsletter.translation.about import CONTEXT as ABOUT_CONTEXT
+from newsletter.translation.about import extract_about, reviewed_about
 from newsletter.translation.catalog import (
     UpdateResult,
     new_catalog,
@@ -25,7 +27,7 @@ from newsletter.translation.catalog import (
     update_catalog,
     write_catalog,
 )
-from newsletter.workspace.config import CONFIG_NAME, Workspace
+from newsletter.workspace.config import Workspace
 
 DOMAIN = "messages"
 WEB_DOMAIN = "web"  # the web app's pages (webstrings.py), from templates/web
@@ -45,37 +47,6 @@ _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true
 _DIRECTIVE = re.compile(r"%(?:\((?P<name>[^()]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 _TAG = re.compile(r"<[^<>]*>")
-# UI strings that come from newsletter.toml rather than from a template: translated once
-# in messages.po like the buttons, but prose in the source language, not format strings.
-ABOUT_CONTEXT = "about us"
-_FORMAT_FLAGS = ("python-format", "python-brace-format")
-
-
-def config_strings(ws: Workspace) -> list[tuple[str, str]]:
-    """(msgctxt, text) of the UI strings newsletter.toml holds: the "About us" text."""
-    about = ws.config.organization.about
-    return [(ABOUT_CONTEXT, about)] if about else []
-
-
-def _config_line(ws: Workspace, key: str) -> int:
-    """The line of ``key = ...`` in newsletter.toml, for the catalog's #: reference."""
-    try:
-        lines = (ws.root / CONFIG_NAME).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 0
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    return next((n for n, line in enumerate(lines, start=1) if pattern.match(line)), 0)
-
-
-def prose_entries(cat: Catalog) -> Catalog:
-    """Babel guesses python-format from a "%" in any msgid; the About-us text is prose."""
-    for msg in cat:
-        if msg.id and msg.context == ABOUT_CONTEXT:
-            for flag in _FORMAT_FLAGS:
-                msg.flags.discard(flag)
-    return cat
-
-
 def template_strings(ws: Workspace, domain: str, folder: Path,
                      method_map: list[tuple[str, str]] | None = None) -> Catalog:
     """Every translatable string of the templates under ``folder``, in a fresh catalog."""
@@ -94,14 +65,8 @@ def template_strings(ws: Workspace, domain: str, folder: Path,
 
 
 def ui_template(ws: Workspace) -> Catalog:
-    """Extract every translatable string of the mail and archive templates, and the
-    "About us" text of newsletter.toml."""
-    cat = template_strings(ws, DOMAIN, ws.templates_dir, _METHOD_MAP)
-    for context, text in config_strings(ws):
-        cat.add(text, locations=[(CONFIG_NAME, _config_line(ws, "about"))],
-                auto_comments=["[organization] about: who we are, shown at the end of every "
-                               "release (Über uns)"], context=context)
-    return prose_entries(cat)
+    """Every translatable string of the mail and archive templates."""
+    return template_strings(ws, DOMAIN, ws.templates_dir, _METHOD_MAP)
 
 
 def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateResult]:
@@ -111,10 +76,8 @@ def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateRe
     for lang in ws.config.languages.all:
         path = po_path(ws, domain, lang)
         old = read_catalog(path, locale=lang, prose=False) if path.exists() else None
-        cat = prose_entries(update_catalog(template, old, lang=lang, domain=domain,
-                                            source_lang="en",
-                                            contact=ws.config.organization.email,
-                                            prose=False))
+        cat = update_catalog(template, old, lang=lang, domain=domain, source_lang="en",
+                             contact=ws.config.organization.email, prose=False)
         done = sum(1 for m in cat if m.id and m.string and not m.fuzzy)
         out.append(UpdateResult(path, lang, write_catalog(path, cat),
                                 sum(1 for m in cat if m.id), done, len(cat.obsolete)))
@@ -122,8 +85,9 @@ def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateRe
 
 
 def extract_ui(ws: Workspace) -> list[UpdateResult]:
-    """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po."""
-    return write_domain(ws, DOMAIN, ui_template(ws))
+    """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po, and
+    the catalogs of the About-us text of newsletter.toml (domain 'about')."""
+    return write_domain(ws, DOMAIN, ui_template(ws)) + extract_about(ws)
 
 
 def load_ui(ws: Workspace, lang: str) -> Translations:
@@ -132,18 +96,24 @@ def load_ui(ws: Workspace, lang: str) -> Translations:
     Babel's ``Translations.load`` quietly returns ``NullTranslations`` when nothing is
     found, which would send a Farsi reader English buttons. We read the PO ourselves
     and insist that every string of messages.pot has a reviewed translation, and so
-    has the "About us" text as newsletter.toml has it now (edited there, it needs
-    'extract --ui' and its translations again before any mail goes out).
+    has the "About us" text as newsletter.toml has it now (domain 'about': edited
+    there, it needs 'extract --ui' and its translations again before any mail goes out).
     """
-    return reviewed_translations(ws, DOMAIN, lang, also=config_strings(ws))
+    cat = reviewed_catalog(ws, DOMAIN, lang)
+    for msg in reviewed_about(ws, lang):
+        cat[msg.id] = Message(msg.id, msg.string, context=msg.context)
+    return _translations(cat, DOMAIN)
 
 
-def reviewed_translations(ws: Workspace, domain: str, lang: str,
-                          also: list[tuple[str, str]] | None = None) -> Translations:
-    """The translations of ``domain`` in ``lang`` when every string of its template (and
-    each (msgctxt, msgid) of ``also``) has a reviewed translation with the right
-    placeholders; else a LanguageError (missing or incomplete) or a CatalogError
-    (broken placeholders)."""
+def reviewed_translations(ws: Workspace, domain: str, lang: str) -> Translations:
+    """The translations of ``domain`` in ``lang`` (see ``reviewed_catalog``)."""
+    return _translations(reviewed_catalog(ws, domain, lang), domain)
+
+
+def reviewed_catalog(ws: Workspace, domain: str, lang: str) -> Catalog:
+    """The catalog of ``domain`` in ``lang`` when every string of its template has a
+    reviewed translation with the right placeholders; else a LanguageError (missing
+    or incomplete) or a CatalogError (broken placeholders)."""
     path = po_path(ws, domain, lang)
     if not path.exists():
         raise LanguageError(
@@ -166,16 +136,14 @@ def reviewed_translations(ws: Workspace, domain: str, lang: str,
         shown = ", ".join(repr(g) for g in gaps[:3]) + (" ..." if len(gaps) > 3 else "")
         raise LanguageError(f"{len(gaps)} UI strings not reviewed for {lang!r}: {shown}",
                             path=path)
-    for context, text in also or ():
-        msg = have.get((context, text))
-        if msg is None or msg.fuzzy or not msg.string:
-            raise LanguageError(
-                f"the {context!r} text of {CONFIG_NAME} has no reviewed translation for "
-                f"{lang!r} (after editing it, run 'newsletter extract --ui' and translate "
-                f"it in every language)", path=path)
     for msg in cat:
-        if msg.id and not msg.fuzzy and msg.context != ABOUT_CONTEXT:  # prose, no format
+        # the About-us text is prose, no format (older workspaces keep it in messages.po)
+        if msg.id and not msg.fuzzy and msg.context != ABOUT_CONTEXT:
             _check_placeholders(msg, path)
+    return cat
+
+
+def _translations(cat: Catalog, domain: str) -> Translations:
     buf = io.BytesIO()
     write_mo(buf, cat, use_fuzzy=False)
     buf.seek(0)

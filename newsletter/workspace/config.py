@@ -48,7 +48,7 @@ class Organization:
     website: str
     imprint_url: str
     privacy_url: str
-    about: str = ""  # "About us" (Über uns), in the source language; translated in messages.po
+    about: str = ""  # "About us" (Über uns), in the source language; translated in about.po
 
     @property
     def full_name(self) -> str:
