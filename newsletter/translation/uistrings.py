@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
 from babel.messages.mofile import write_mo
 from babel.support import Translations
 from markupsafe import Markup, escape
@@ -18,16 +18,15 @@ from markupsafe import Markup, escape
 from newsletter.errors import CatalogError, LanguageError
 from newsletter.translation.about import CONTEXT as ABOUT_CONTEXT
 from newsletter.translation.about import extract_about, reviewed_about
-from newsletter.translation.catalog import (
-    UpdateResult,
-    new_catalog,
-    po_path,
-    pot_path,
-    read_catalog,
-    update_catalog,
-    write_catalog,
+from newsletter.translation.catalog import UpdateResult, new_catalog, read_catalog
+from newsletter.translation.uicatalogs import (
+    ui_po_path,
+    ui_pot_path,
+    write_domain,
+    write_package_domain,
 )
 from newsletter.workspace.config import Workspace
+from newsletter.workspace.defaults import package_locales, package_templates, source_checkout
 
 DOMAIN = "messages"
 WEB_DOMAIN = "web"  # the web app's pages (webstrings.py), from templates/web
@@ -47,47 +46,77 @@ _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true
 _DIRECTIVE = re.compile(r"%(?:\((?P<name>[^()]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 _TAG = re.compile(r"<[^<>]*>")
-def template_strings(ws: Workspace, domain: str, folder: Path,
-                     method_map: list[tuple[str, str]] | None = None) -> Catalog:
-    """Every translatable string of the templates under ``folder``, in a fresh catalog."""
-    cat = new_catalog(locale=None, domain=domain, source_lang="en",
-                      contact=ws.config.organization.email)
-    where = ws.relative(folder)
-    for filename, lineno, message, comments, context in extract_from_dir(
-        folder, method_map=method_map or [("**.j2", _JINJA)], options_map=_OPTIONS,
-        comment_tags=("Translators:",), strip_comment_tags=True,
-    ):
-        # Every UI string goes through %; with the flag, msgfmt -c, Poedit and Weblate
-        # check a translation's placeholders. (Babel drops it again from ids without any.)
-        cat.add(message, locations=[(f"{where}/{filename}", lineno)],
-                auto_comments=comments, context=context, flags={"python-format"})
+def _walk_key(rel: str) -> tuple[tuple[int, str], ...]:
+    """Sorts relative paths as one os.walk of a folder yields them: a folder's files
+    (by name) before its subfolders (by name)."""
+    *folders, name = rel.split("/")
+    return (*((1, f) for f in folders), (0, name))
+
+
+def extract_templates(dirs: Sequence[Path], sub: str, domain: str, contact: str,
+                      method_map: list[tuple[str, str]] | None = None) -> Catalog:
+    """Every translatable string of the templates under ``<dir>/<sub>`` for the first of
+    ``dirs`` that has each file (a workspace's own before the package's), in a fresh
+    catalog; locations read templates/<sub>/<file> whichever folder it came from."""
+    cat = new_catalog(locale=None, domain=domain, source_lang="en", contact=contact)
+    files: dict[str, Path] = {}
+    for base in dirs:
+        folder = base / sub if sub else base
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+                files.setdefault(rel, folder)
+    where = f"templates/{sub}" if sub else "templates"
+    for rel in sorted(files, key=_walk_key):
+        for filename, lineno, message, comments, context in check_and_call_extract_file(
+            (files[rel] / rel).as_posix(), method_map or [("**.j2", _JINJA)], _OPTIONS,
+            None, DEFAULT_KEYWORDS, ("Translators:",), True, dirpath=files[rel],
+        ):
+            # Every UI string goes through %; with the flag, msgfmt -c, Poedit and Weblate
+            # check a translation's placeholders. (Babel drops it again from ids without any.)
+            cat.add(message, locations=[(f"{where}/{filename}", lineno)],
+                    auto_comments=comments, context=context, flags={"python-format"})
+    for msg in cat:
+        msg.locations.sort()  # as write_po orders them: an unchanged file compares equal
     return cat
+
+
+# each UI domain: the folder below templates/ its strings come from, and Babel's method map
+_SOURCES: dict[str, tuple[str, list[tuple[str, str]] | None]] = {
+    DOMAIN: ("", _METHOD_MAP), WEB_DOMAIN: (WEB_FOLDER, None), ADMIN_DOMAIN: (ADMIN_FOLDER, None)}
+
+
+def template_strings(ws: Workspace, domain: str) -> Catalog:
+    """The strings of a UI domain in the workspace's templates (its own, then the package's)."""
+    sub, method_map = _SOURCES[domain]
+    return extract_templates(ws.template_dirs, sub, domain, ws.config.organization.email,
+                             method_map)
 
 
 def ui_template(ws: Workspace) -> Catalog:
     """Every translatable string of the mail and archive templates."""
-    return template_strings(ws, DOMAIN, ws.templates_dir, _METHOD_MAP)
-
-
-def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateResult]:
-    """Write locales/<domain>.pot and update locales/<lang>/LC_MESSAGES/<domain>.po."""
-    out = [UpdateResult(pot_path(ws, domain), None, write_catalog(pot_path(ws, domain), template),
-                        sum(1 for m in template if m.id), 0, 0)]
-    for lang in ws.config.languages.all:
-        path = po_path(ws, domain, lang)
-        old = read_catalog(path, locale=lang, prose=False) if path.exists() else None
-        cat = update_catalog(template, old, lang=lang, domain=domain, source_lang="en",
-                             contact=ws.config.organization.email, prose=False)
-        done = sum(1 for m in cat if m.id and m.string and not m.fuzzy)
-        out.append(UpdateResult(path, lang, write_catalog(path, cat),
-                                sum(1 for m in cat if m.id), done, len(cat.obsolete)))
-    return out
+    return template_strings(ws, DOMAIN)
 
 
 def extract_ui(ws: Workspace) -> list[UpdateResult]:
-    """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po, and
-    the catalogs of the About-us text of newsletter.toml (domain 'about')."""
+    """Bring the workspace's messages catalogs up to its templates (see uicatalogs: only
+    what it needs of its own is written), and the catalogs of the About-us text of
+    newsletter.toml (domain 'about')."""
     return write_domain(ws, DOMAIN, ui_template(ws)) + extract_about(ws)
+
+
+def extract_package_ui() -> list[UpdateResult]:
+    """Rewrite the UI catalogs the package ships from its own templates, every domain and
+    every language it has; only in a source checkout (a developer's), never installed."""
+    checkout = source_checkout()
+    if checkout is None:
+        raise CatalogError("the package's catalogs are rewritten only in a source checkout; "
+                           f"this one is installed at {package_locales().parent.parent}")
+    out: list[UpdateResult] = []
+    for domain, (sub, method_map) in _SOURCES.items():
+        template = extract_templates((package_templates(),), sub, domain, "", method_map)
+        out += write_package_domain(domain, template)
+    return out
 
 
 def load_ui(ws: Workspace, lang: str) -> Translations:
@@ -114,14 +143,14 @@ def reviewed_catalog(ws: Workspace, domain: str, lang: str) -> Catalog:
     """The catalog of ``domain`` in ``lang`` when every string of its template has a
     reviewed translation with the right placeholders; else a LanguageError (missing
     or incomplete) or a CatalogError (broken placeholders)."""
-    path = po_path(ws, domain, lang)
+    path = ui_po_path(ws, domain, lang)  # the workspace's own, else the package's
     if not path.exists():
         raise LanguageError(
             f"no UI strings for language {lang!r}: {ws.relative(path)} is missing "
             "(run 'newsletter extract --ui' and translate it)"
         )
     cat = read_catalog(path, locale=lang, prose=False)
-    template = read_catalog(pot_path(ws, domain), prose=False)
+    template = read_catalog(ui_pot_path(ws, domain), prose=False)
     have = {(m.context, m.id): m for m in cat if m.id}
     gaps = []
     for tmsg in template:

@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.errors import WorkspaceError
+from newsletter.workspace.defaults import package_templates
 
 CONFIG_NAME = "newsletter.toml"
 WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
@@ -217,7 +218,8 @@ class Config:
 
 @dataclass(frozen=True)
 class Workspace:
-    """A folder holding newsletter.toml, releases/, locales/, templates/, recipients/."""
+    """A folder holding newsletter.toml, releases/, locales/, recipients/ and, where it
+    changes any, its own templates/ (the package's serve the rest)."""
 
     root: Path
     config: Config
@@ -232,7 +234,19 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
+        """The workspace's own templates: each file here replaces the package's."""
         return self.root / "templates"
+
+    @property
+    def template_dirs(self) -> tuple[Path, ...]:
+        """Where templates are looked up, file by file: the workspace's, then the package's."""
+        return (self.templates_dir, package_templates())
+
+    def template_file(self, name: str) -> Path:
+        """A file of the templates (a stylesheet, a script) by its name below templates/:
+        the workspace's own if it has one, else the package's."""
+        own = self.templates_dir / name
+        return own if own.is_file() else package_templates() / name
 
     @property
     def build_dir(self) -> Path:
