@@ -14,6 +14,9 @@ WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
 TRANSPORTS = ("outbox", "smtp", "sendgrid")
 POLICIES = ("reviewed", "machine")
 ENGINE_NAMES = ("google", "libre", "mymemory", "microsoft", "deepl")
+# What 'newsletter init' writes where nothing was given; no real mail goes out while a
+# value of newsletter.toml still holds it (the outbox transport works meanwhile).
+PLACEHOLDER = "TODO"
 # Why the people of a list get our mail, said per recipient in the footer of every message:
 # a member club, a journalist on the press list, or someone who asked for it.
 LIST_REASONS = ("member", "press", "subscriber")
@@ -211,6 +214,7 @@ class Config:
     web: Web
     translation: Translation = field(default_factory=Translation)
     list_info: Mapping[str, ListInfo] = field(default_factory=dict)  # by list name
+    placeholders: tuple[str, ...] = ()  # the dotted keys whose values still hold PLACEHOLDER
 
     def list_of(self, name: str) -> ListInfo:
         return self.list_info.get(name) or ListInfo()

@@ -27,6 +27,16 @@ def config_template() -> Path:
     return DEFAULTS / CONFIG_TEMPLATE
 
 
+def sample_release() -> Path:
+    """A short German release of a fictional association, for a new workspace to try."""
+    return DEFAULTS / "sample-release.md"
+
+
+def next_steps() -> Path:
+    """The note of next steps a new workspace gets (a string.Template)."""
+    return DEFAULTS / "next-steps.md"
+
+
 def source_checkout() -> Path | None:
     """The checkout the package runs from (pyproject.toml beside it), else None: only
     there may the shipped catalogs be rewritten."""
