@@ -46,6 +46,8 @@ _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true
 _DIRECTIVE = re.compile(r"%(?:\((?P<name>[^()]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 _TAG = re.compile(r"<[^<>]*>")
+
+
 def _walk_key(rel: str) -> tuple[tuple[int, str], ...]:
     """Sorts relative paths as one os.walk of a folder yields them: a folder's files
     (by name) before its subfolders (by name)."""
@@ -108,8 +110,7 @@ def extract_ui(ws: Workspace) -> list[UpdateResult]:
 def extract_package_ui() -> list[UpdateResult]:
     """Rewrite the UI catalogs the package ships from its own templates, every domain and
     every language it has; only in a source checkout (a developer's), never installed."""
-    checkout = source_checkout()
-    if checkout is None:
+    if source_checkout() is None:
         raise CatalogError("the package's catalogs are rewritten only in a source checkout; "
                            f"this one is installed at {package_locales().parent.parent}")
     out: list[UpdateResult] = []
@@ -163,7 +164,10 @@ def reviewed_catalog(ws: Workspace, domain: str, lang: str) -> Catalog:
             gaps.append(tmsg.id if isinstance(tmsg.id, str) else tmsg.id[0])
     if gaps:
         shown = ", ".join(repr(g) for g in gaps[:3]) + (" ..." if len(gaps) > 3 else "")
-        raise LanguageError(f"{len(gaps)} UI strings not reviewed for {lang!r}: {shown}",
+        # the workspace's own copy may predate the package's or its templates' strings
+        hint = (" (after changing templates or updating the package, 'newsletter extract "
+                 "--ui' brings this copy up to date)" if path.is_relative_to(ws.root) else "")
+        raise LanguageError(f"{len(gaps)} UI strings not reviewed for {lang!r}: {shown}{hint}",
                             path=path)
     for msg in cat:
         # the About-us text is prose, no format (older workspaces keep it in messages.po)
