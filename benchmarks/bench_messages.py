@@ -47,7 +47,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp) / "ws"
         root.mkdir()
-        for part in ("newsletter.toml", "releases", "locales", "templates", "recipients"):
+        for part in ("newsletter.toml", "releases", "locales", "recipients"):
             src = REPO / part
             (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / part)
         ws = load_workspace(root)

@@ -65,7 +65,7 @@ NAMES = ("Ayşe Korkmaz", "Karim Haddad", "Olga Petrenko", "Katarzyna Nowak", "R
 
 
 def make_workspace(root: Path, n: int, sendgrid_url: str = "") -> None:
-    for part in ("newsletter.toml", "releases", "locales", "templates"):
+    for part in ("newsletter.toml", "releases", "locales"):
         src = REPO / part
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / part)
     (root / "recipients").mkdir()

@@ -304,7 +304,7 @@ def one_click_request(path: str, tokens: list[str]) -> OneClick:
 def make_workspace(root: Path, recipients: int) -> tuple[Workspace, list[str]]:
     """A copy of the example workspace with one campaign sent to ``recipients`` people."""
     root.mkdir(parents=True)
-    for part in ("newsletter.toml", "releases", "locales", "templates", "recipients"):
+    for part in ("newsletter.toml", "releases", "locales", "recipients"):
         src = REPO / part
         (shutil.copytree if src.is_dir() else shutil.copy2)(src, root / part)
     ws = load_workspace(root)

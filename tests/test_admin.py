@@ -20,7 +20,8 @@ from newsletter.app.sessions import Sessions
 from newsletter.cli import cli
 from newsletter.errors import AccountError
 from newsletter.translation.adminstrings import admin_template
-from newsletter.translation.catalog import po_path, pot_path, read_catalog, write_catalog
+from newsletter.translation.catalog import po_path, read_catalog, write_catalog
+from newsletter.translation.uicatalogs import ui_po_path, ui_pot_path
 from newsletter.translation.uistrings import ADMIN_DOMAIN, reviewed_translations, ui_template
 from newsletter.translation.webstrings import web_template
 from newsletter.web import create_app
@@ -390,7 +391,7 @@ def test_the_arabic_preview_is_arabic_and_right_to_left(app):
 
 def test_admin_pot_is_up_to_date_apart_and_german_is_complete(ws):
     fresh = {m.id for m in admin_template(ws) if m.id}
-    committed = {m.id for m in read_catalog(pot_path(ws, ADMIN_DOMAIN), prose=False) if m.id}
+    committed = {m.id for m in read_catalog(ui_pot_path(ws, ADMIN_DOMAIN), prose=False) if m.id}
     assert fresh == committed, "run 'newsletter extract --ui' and translate the new strings"
     assert "Falls back to %(language)s" in fresh
     assert "Falls back to %(language)s" not in {m.id for m in ui_template(ws)}
@@ -398,7 +399,8 @@ def test_admin_pot_is_up_to_date_apart_and_german_is_complete(ws):
     german = reviewed_translations(ws, ADMIN_DOMAIN, "de")  # raises when incomplete
     assert german.gettext("Overview") == "Übersicht"
     done = subprocess.run([require_msgfmt(), "-c", "-o", os.devnull,
-                           str(po_path(ws, ADMIN_DOMAIN, "de"))], capture_output=True, text=True)
+                           str(ui_po_path(ws, ADMIN_DOMAIN, "de"))], capture_output=True,
+                          text=True)
     assert done.returncode == 0, done.stderr
 
 

@@ -12,7 +12,7 @@ from newsletter.errors import LanguageError, RenderError
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url
 from newsletter.translation.catalog import extract_release, po_path, write_catalog
 from newsletter.translation.editions import build_edition
-from tests.conftest import EXAMPLE_RELEASE
+from tests.conftest import EXAMPLE_RELEASE, own_ui_catalog
 from tests.htmlshape import elements, shape
 
 GOLDEN = Path(__file__).parent / "golden"
@@ -165,16 +165,20 @@ def test_greetings_are_translated_and_isolated(ws, renderer, release):
     assert de.text("A & <B>") == "Guten Tag A & <B>,"
 
 
-def test_missing_or_incomplete_ui_catalog_is_an_error(ws, release):
-    path = po_path(ws, "messages", "tr")
+def test_missing_or_incomplete_ui_catalog_is_an_error(ws, release, package_copy):
+    path = own_ui_catalog(ws, "messages", "tr")  # the workspace's own replaces the package's
     cat = read_po(path.open("rb"))
     next(m for m in cat if m.id).flags.add("fuzzy")
     write_catalog(path, cat)
-    with pytest.raises(LanguageError, match="UI strings not reviewed for 'tr'"):
+    with pytest.raises(LanguageError, match="UI strings not reviewed for 'tr'") as err:
         Renderer(ws, relative_asset_url(ws.build_dir)).render(build_edition(release, ws, "tr"))
-    path.unlink()
-    with pytest.raises(LanguageError, match="no UI strings for language 'tr'"):
+    assert str(path) in str(err.value)
+    path.unlink()  # the package's catalog serves again
+    Renderer(ws, relative_asset_url(ws.build_dir)).render(build_edition(release, ws, "tr"))
+    (package_copy / "locales" / "tr" / "LC_MESSAGES" / "messages.po").unlink()
+    with pytest.raises(LanguageError, match="no UI strings for language 'tr'") as err:
         Renderer(ws, relative_asset_url(ws.build_dir)).render(build_edition(release, ws, "tr"))
+    assert "locales/tr/LC_MESSAGES/messages.po is missing" in str(err.value)
 
 
 @pytest.mark.parametrize("lang", ["de", "ar"])

@@ -19,9 +19,12 @@ from newsletter.errors import LanguageError
 from newsletter.publish.archive import build_archive
 from newsletter.render.calendar import escape_text, event_ics, fold
 from newsletter.render.renderer import Renderer, relative_asset_url
+from newsletter.translation.about import CONTEXT as ABOUT_CONTEXT
+from newsletter.translation.about import DOMAIN as ABOUT_DOMAIN
+from newsletter.translation.about import about_template
 from newsletter.translation.catalog import po_path, pot_path, read_catalog, write_catalog
 from newsletter.translation.editions import build_edition
-from newsletter.translation.uistrings import ABOUT_CONTEXT, extract_ui, load_ui, prose_entries
+from newsletter.translation.uistrings import extract_ui, load_ui
 from newsletter.workspace.loading import load_workspace
 from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
 
@@ -248,16 +251,21 @@ def test_the_archive_publishes_the_ics_beside_the_page(ws):
     assert not (out / EXAMPLE_RELEASE / "de.ics").exists()
 
 
-# --- "About us" in the UI catalogs ----------------------------------------------------------
+# --- "About us": the association's own catalogs (domain 'about') ---------------------------
 
-def test_about_us_is_reviewed_in_all_nine_ui_catalogs(ws):
+def test_about_us_is_reviewed_in_every_target_language_and_apart_from_the_ui_strings(ws):
     about = ws.config.organization.about
     assert about.startswith("Der Essener Verbund der Immigrantenvereine e.V. ist")
-    for lang in ws.config.languages.all:
-        msg = read_po(po_path(ws, "messages", lang).open("rb")).get(about, context=ABOUT_CONTEXT)
+    committed = read_catalog(pot_path(ws, ABOUT_DOMAIN))
+    assert [(m.context, m.id) for m in committed if m.id] == [(ABOUT_CONTEXT, about)]
+    assert [(m.context, m.id) for m in about_template(ws) if m.id] == [(ABOUT_CONTEXT, about)]
+    for lang in ws.config.languages.targets:
+        msg = read_po(po_path(ws, ABOUT_DOMAIN, lang).open("rb")).get(about, context=ABOUT_CONTEXT)
         assert msg is not None and msg.string and not msg.fuzzy, lang
-    assert read_po(po_path(ws, "messages", "de").open("rb")).get(
-        about, context=ABOUT_CONTEXT).string == about
+    # the source language needs no catalog: its text is the text itself
+    assert not po_path(ws, ABOUT_DOMAIN, "de").exists()
+    assert load_ui(ws, "de").pgettext(ABOUT_CONTEXT, about) == about
+    assert load_ui(ws, "tr").pgettext(ABOUT_CONTEXT, about).startswith("Essener Verbund")
 
 
 def test_an_edited_about_text_needs_its_translations_first(ws_root):
@@ -268,19 +276,23 @@ def test_an_edited_about_text_needs_its_translations_first(ws_root):
     ws = load_workspace(ws_root)
     with pytest.raises(LanguageError, match="'about us' text of newsletter.toml has no reviewed"):
         load_ui(ws, "ar")
-    # extract --ui adds it; a "%" in prose is no format string (msgfmt -c accepts it)
+    # extract --ui carries the old translation over as a draft; a "%" in prose is no format
+    # string (msgfmt -c accepts it)
     extract_ui(ws)
     about = ws.config.organization.about
-    for lang in ws.config.languages.all:
-        po = po_path(ws, "messages", lang)
+    with pytest.raises(LanguageError, match="'about us' text"):
+        load_ui(ws, "ar")  # a draft is not reviewed
+    for lang in ws.config.languages.targets:
+        po = po_path(ws, ABOUT_DOMAIN, lang)
         text = po.read_text(encoding="utf-8")
         entry = text[text.index('msgctxt "about us"') - 40:text.index('msgctxt "about us"')]
         assert "python-format" not in entry
-        cat = read_catalog(po, locale=lang, prose=False)
+        cat = read_catalog(po, locale=lang)
         msg = cat.get(about, context=ABOUT_CONTEXT)
-        assert msg is not None and not msg.string
+        assert msg is not None and msg.fuzzy and msg.string, lang
         msg.string = about  # the reviewer's work, here a copy
-        write_catalog(po, prose_entries(cat))
+        msg.flags.discard("fuzzy")
+        write_catalog(po, cat)
         proc = subprocess.run([require_msgfmt(), "-c", "-o", "/dev/null", str(po)],
                               capture_output=True, text=True, check=False)
         assert proc.returncode == 0, proc.stderr

@@ -16,15 +16,18 @@ from newsletter.content.parser import load_release
 from newsletter.errors import CatalogError
 from newsletter.publish.archive import build_archive
 from newsletter.render.renderer import Renderer, personalize, relative_asset_url
-from newsletter.translation.catalog import po_path, pot_path, read_catalog
+from newsletter.translation.catalog import read_catalog
 from newsletter.translation.editions import build_edition
+from newsletter.translation.uicatalogs import package_pot, ui_po_path, ui_pot_path
 from newsletter.translation.uistrings import DOMAIN, install_ui, load_ui, ui_template, ui_text
-from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
+from tests.conftest import EXAMPLE_RELEASE, own_ui_catalog, require_msgfmt
 
 
 def test_messages_pot_is_up_to_date_with_the_templates(ws):
+    # the example workspace has no templates or UI catalogs of its own: the package's
+    assert ui_pot_path(ws, DOMAIN) == package_pot(DOMAIN)
     fresh = {(m.context, m.id) for m in ui_template(ws) if m.id}
-    committed = {(m.context, m.id) for m in read_catalog(pot_path(ws, DOMAIN), prose=False)
+    committed = {(m.context, m.id) for m in read_catalog(ui_pot_path(ws, DOMAIN), prose=False)
                  if m.id}
     assert fresh == committed, "run 'newsletter extract --ui' and translate the new strings"
     assert ("", "Unsubscribe") in {(c or "", i) for c, i in fresh}
@@ -61,8 +64,9 @@ EVIL = {
 
 
 def _set_translations(ws, lang, changes):
-    """Replace the msgstr of single-line entries in a UI catalog (the reviewer's edit)."""
-    path = po_path(ws, DOMAIN, lang)
+    """Replace the msgstr of single-line entries in the workspace's own copy of a UI
+    catalog (the reviewer's edit)."""
+    path = own_ui_catalog(ws, DOMAIN, lang)
     text = path.read_text(encoding="utf-8")
     for msgid, msgstr in changes.items():
         quoted = msgstr.replace("\\", "\\\\").replace('"', '\\"')
@@ -181,7 +185,8 @@ def test_a_bad_placeholder_is_one_error_line_through_the_cli_not_a_traceback(ws_
 
 def test_committed_ui_catalogs_flag_placeholders_so_msgfmt_checks_them(ws):
     msgfmt = require_msgfmt()
-    files = [pot_path(ws, DOMAIN)] + [po_path(ws, DOMAIN, lg) for lg in ws.config.languages.all]
+    files = [ui_pot_path(ws, DOMAIN)] + [ui_po_path(ws, DOMAIN, lg)
+                                          for lg in ws.config.languages.all]
     for path in files:
         text = path.read_text(encoding="utf-8")
         for entry in text.split("\n\n"):
@@ -213,8 +218,8 @@ def test_extracted_entries_with_placeholders_carry_the_python_format_flag(ws):
     (["archive"], "newsletter.css"),
     (["preview", EXAMPLE_RELEASE], "newsletter.css"),
 ])
-def test_a_missing_stylesheet_is_one_error_line(ws_root, command, sheet):
-    (ws_root / "templates" / sheet).unlink()
+def test_a_missing_stylesheet_is_one_error_line(ws_root, package_copy, command, sheet):
+    (package_copy / "templates" / sheet).unlink()  # a broken installation
     result = CliRunner().invoke(cli, ["--workspace", str(ws_root), *command])
     assert result.exit_code == 1, result.output
     lines = result.output.strip().splitlines()

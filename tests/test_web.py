@@ -26,11 +26,13 @@ from newsletter.cli import cli
 from newsletter.delivery import subscribers
 from newsletter.delivery.keys import load_signer
 from newsletter.delivery.ledger import open_ledger
-from newsletter.translation.catalog import po_path, pot_path, read_catalog
+from newsletter.translation.catalog import read_catalog
+from newsletter.translation.uicatalogs import package_po, package_pot, ui_po_path, ui_pot_path
 from newsletter.translation.uistrings import reviewed_translations, ui_template
 from newsletter.translation.webstrings import DOMAIN, web_template
 from newsletter.web import create_app
-from tests.conftest import EXAMPLE_RELEASE, require_msgfmt
+from newsletter.workspace.defaults import package_templates
+from tests.conftest import EXAMPLE_RELEASE, own_ui_catalog, require_msgfmt
 
 # every test here runs on the SQLite ledger and on PostgreSQL (tests/pg.py)
 pytestmark = pytest.mark.usefixtures("state_db")
@@ -440,7 +442,8 @@ def test_the_browser_language_is_taken_when_nothing_else_is_known(client):
 
 def test_web_pot_is_up_to_date_and_apart_from_the_mail_strings(ws):
     fresh = {m.id for m in web_template(ws) if m.id}
-    committed = {m.id for m in read_catalog(pot_path(ws, DOMAIN), prose=False) if m.id}
+    assert ui_pot_path(ws, DOMAIN) == package_pot(DOMAIN)  # the package's, as shipped
+    committed = {m.id for m in read_catalog(ui_pot_path(ws, DOMAIN), prose=False) if m.id}
     assert fresh == committed, "run 'newsletter extract --ui' and translate the new strings"
     assert "Subscribe again" in fresh
     assert "Subscribe again" not in {m.id for m in ui_template(ws)}  # not in messages.pot
@@ -452,13 +455,13 @@ def test_web_catalogs_are_complete_reviewed_and_pass_msgfmt(ws):
         tr = reviewed_translations(ws, DOMAIN, lang)  # raises when incomplete or fuzzy
         if lang != "en":
             assert tr.gettext("Subscribe again") != "Subscribe again", lang
-        done = subprocess.run([msgfmt, "-c", "-o", os.devnull, str(po_path(ws, DOMAIN, lang))],
-                              capture_output=True, text=True)
+        done = subprocess.run([msgfmt, "-c", "-o", os.devnull,
+                               str(ui_po_path(ws, DOMAIN, lang))], capture_output=True, text=True)
         assert done.returncode == 0, done.stderr
 
 
 def test_an_incomplete_catalog_follows_the_fallback_chain(ws, client):
-    path = po_path(ws, DOMAIN, "fa")
+    path = own_ui_catalog(ws, DOMAIN, "fa")  # the workspace's own, a reviewer's edit
     text = path.read_text(encoding="utf-8")
     path.write_text(text.replace('msgid "Save"', '#, fuzzy\nmsgid "Save"'), encoding="utf-8")
     r = TestClient(create_app(ws), base_url=SITE).get(BASE + "subscribe?lang=fa")
@@ -466,13 +469,25 @@ def test_an_incomplete_catalog_follows_the_fallback_chain(ws, client):
     assert client.get(BASE + "subscribe?lang=ku").text.count('<html lang="ku"') == 1
 
 
-def test_extract_ui_writes_the_web_domain(ws_root):
-    pot = ws_root / "locales" / "web.pot"
-    pot.unlink()
+def test_extract_ui_writes_the_web_domain_where_the_workspace_needs_its_own(ws_root):
+    own = ws_root / "templates" / "web" / "subscribe.html.j2"
+    own.parent.mkdir(parents=True)
+    shipped = package_templates() / "web" / "subscribe.html.j2"
+    text = shipped.read_text(encoding="utf-8")
+    end = text.rindex("{% endblock %}")  # of the main block
+    own.write_text(text[:end] + '<p>{{ _("Our own words") }}</p>\n' + text[end:],
+                   encoding="utf-8")
     result = CliRunner().invoke(cli, ["--workspace", str(ws_root), "extract", "--ui"])
     assert result.exit_code == 0, result.output
-    assert "locales/web.pot" in result.output and pot.exists()
+    assert "locales/web.pot" in result.output and (ws_root / "locales" / "web.pot").exists()
     assert "locales/de/LC_MESSAGES/web.po" in result.output
+    de = read_catalog(ws_root / "locales" / "de" / "LC_MESSAGES" / "web.po", prose=False)
+    assert de.get("Subscribe again").string == read_catalog(
+        package_po(DOMAIN, "de"), prose=False).get("Subscribe again").string
+    assert not de.get("Our own words").string
+    # the mails' and the admin pages' strings stay the package's
+    assert not (ws_root / "locales" / "messages.pot").exists()
+    assert not (ws_root / "locales" / "de" / "LC_MESSAGES" / "admin.po").exists()
 
 
 def test_forget_erases_a_web_sign_up_and_keeps_the_pseudonymous_proof(ws, client):

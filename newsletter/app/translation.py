@@ -14,7 +14,7 @@ from newsletter.translation.drafting import TranslateReport, translate_release
 from newsletter.translation.editions import coverage
 from newsletter.translation.engines import ENGINES, RetryPolicy, make_engine
 from newsletter.translation.progress import ReleaseStatus, export_tmx, release_status
-from newsletter.translation.uistrings import extract_ui
+from newsletter.translation.uistrings import extract_package_ui, extract_ui
 from newsletter.translation.webstrings import extract_web
 from newsletter.workspace.config import Workspace
 
@@ -24,7 +24,8 @@ ENGINE_NAMES = tuple(ENGINES)
 def extract(ws: Workspace, refs: tuple[str, ...], *, ui: bool) -> list[UpdateResult]:
     """Write the catalogs of the named releases (and with ``ui`` the UI strings: the
     mails' and the archive's, domain 'messages', the web app's, domain 'web', and the
-    admin pages', domain 'admin')."""
+    admin pages', domain 'admin', where the workspace needs its own; and the About-us
+    text's, domain 'about')."""
     results: list[UpdateResult] = []
     for ref in refs:
         results += extract_release(find_release(ws, ref), ws)
@@ -33,6 +34,12 @@ def extract(ws: Workspace, refs: tuple[str, ...], *, ui: bool) -> list[UpdateRes
         results += extract_web(ws)
         results += extract_admin(ws)
     return results
+
+
+def extract_package() -> list[UpdateResult]:
+    """For developers: rewrite the UI catalogs the package ships from its own templates
+    (a source checkout only)."""
+    return extract_package_ui()
 
 
 @dataclass(frozen=True)

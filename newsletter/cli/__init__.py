@@ -11,6 +11,7 @@ from newsletter.cli import (  # noqa: F401 - they register commands
     mailbox,
     mailing,
     people,
+    starting,
     web,
 )
 from newsletter.cli.base import cli

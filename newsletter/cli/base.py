@@ -41,8 +41,9 @@ class _Group(click.Group):
 def cli(ctx: click.Context, workspace: Path | None) -> None:
     """Turn a German press release into reviewed email editions in every community language.
 
-    Start with 'newsletter extract RELEASE', translate the catalogs under locales/,
-    then look at the result with 'newsletter preview RELEASE'.
+    A new association starts with 'newsletter init DIR'. Then 'newsletter extract
+    RELEASE', translate the catalogs under locales/, and look at the result with
+    'newsletter preview RELEASE'.
     """
     ctx.obj = workspace
 

@@ -14,26 +14,35 @@ from newsletter.errors import EngineRejected, EngineUnavailable, LanguageError
 
 @cli.command()
 @click.argument("releases", nargs=-1)
-@click.option("--ui", is_flag=True, help="Also extract the templates' UI strings into "
-              "locales/messages.pot, locales/web.pot (the web app's pages) and "
-              "locales/admin.pot (the admin pages) and update every language's "
-              "messages.po, web.po and admin.po.")
+@click.option("--ui", is_flag=True, help="Also the UI strings of the templates (mails and "
+              "archive: messages, web app: web, admin pages: admin) where the workspace "
+              "needs catalogs of its own (a language the package has none for, its own "
+              "templates or translations; the package's serve the rest), and the About-us "
+              "text of newsletter.toml (locales/about.pot, <lang>/LC_MESSAGES/about.po).")
+@click.option("--package", is_flag=True, help="For developers, in a source checkout: "
+              "rewrite the UI catalogs the package ships (newsletter/defaults/locales) "
+              "from its own templates. Needs no workspace.")
 @click.pass_context
-def extract(ctx: click.Context, releases: tuple[str, ...], ui: bool) -> None:
+def extract(ctx: click.Context, releases: tuple[str, ...], ui: bool, package: bool) -> None:
     """Write the catalogs of RELEASES: locales/<id>.pot and one PO file per target language.
 
     Translations of unchanged entries are kept; entries that left the source are kept
     as obsolete (#~) so no reviewed work is lost. Files that did not change are not
     touched.
     """
-    if not releases and not ui:
+    if not releases and not ui and not package:
         raise click.UsageError("name at least one release, or pass --ui")
-    ws = workspace_of(ctx)
     table = Table("language", "action", "entries", "reviewed", "obsolete", "catalog")
-    for r in translation.extract(ws, releases, ui=ui):
+    results = translation.extract_package() if package else []
+    shown = str
+    if releases or ui:
+        ws = workspace_of(ctx)
+        results += translation.extract(ws, releases, ui=ui)
+        shown = ws.relative
+    for r in results:
         table.add_row(r.language or "(template)", r.action, str(r.entries),
                       "" if r.language is None else str(r.translated), str(r.obsolete),
-                      ws.relative(r.path))
+                      shown(r.path))
     out.print(table)
 
 

@@ -102,7 +102,7 @@ def _build(ws: Workspace, out: Path, now: dt.datetime | None) -> ArchiveResult:
 
 
 def _copy_stylesheet(ws: Workspace, out: Path) -> None:
-    sheet = ws.templates_dir / STYLESHEET
+    sheet = ws.template_file(STYLESHEET)
     try:
         shutil.copyfile(sheet, out / STYLESHEET)
     except FileNotFoundError as err:

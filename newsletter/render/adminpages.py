@@ -1,7 +1,8 @@
 """The admin pages, rendered in the interface language the officer or reviewer chose.
 
-Templates live in templates/admin/ (gettext domain 'admin'); like every template of
-the project: autoescape, StrictUndefined, translations as text, never as markup.
+Templates live in templates/admin/ (gettext domain 'admin'), the workspace's own before
+the package's; like every template of the project: autoescape, StrictUndefined,
+translations as text, never as markup.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ class AdminPages:
 
     def __init__(self, ws: Workspace):
         self.ws = ws
-        self.folder = ws.templates_dir / ADMIN_FOLDER
+        self.folder = ws.templates_dir / ADMIN_FOLDER  # the workspace's own, named in errors
         self._translations: dict[str, NullTranslations | None] = {}
         self._envs: dict[str, jinja2.Environment] = {}
         self._lock = threading.RLock()
@@ -58,8 +59,10 @@ class AdminPages:
         with self._lock:
             if lang not in self._envs:
                 env = jinja2.Environment(
-                    loader=jinja2.FileSystemLoader(self.folder), autoescape=True,
-                    undefined=jinja2.StrictUndefined, extensions=["jinja2.ext.i18n"],
+                    loader=jinja2.FileSystemLoader([d / ADMIN_FOLDER
+                                                    for d in self.ws.template_dirs]),
+                    autoescape=True, undefined=jinja2.StrictUndefined,
+                    extensions=["jinja2.ext.i18n"],
                     trim_blocks=True, lstrip_blocks=True)
                 install_ui(env, self._strings(lang) or NullTranslations())
                 env.globals["native"] = native
@@ -85,8 +88,8 @@ class AdminPages:
                               path=self.folder) from err
 
     def static(self, name: str) -> bytes:
-        """A file of templates/admin/ served as it is (the stylesheet)."""
-        path = self.folder / name
+        """A file of templates/admin/ served as it is (the stylesheet, the scripts)."""
+        path = self.ws.template_file(f"{ADMIN_FOLDER}/{name}")
         try:
             return path.read_bytes()
         except FileNotFoundError as err:

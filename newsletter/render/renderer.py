@@ -147,7 +147,7 @@ class Renderer:
         self._envs: dict[str, jinja2.Environment] = {}
         self._mailing_names: dict[str, str] = {}
         self._ui: dict[str, Any] = {}  # the UI translations of each language
-        css_path = ws.templates_dir / STYLESHEET
+        css_path = ws.template_file(STYLESHEET)
         try:
             self.css = css_path.read_text(encoding="utf-8")
         except FileNotFoundError as err:
@@ -156,7 +156,8 @@ class Renderer:
     def env(self, lang: str) -> jinja2.Environment:
         if lang not in self._envs:
             env = jinja2.Environment(
-                loader=jinja2.FileSystemLoader(self.ws.templates_dir),
+                # the workspace's own templates first, then the package's, file by file
+                loader=jinja2.FileSystemLoader(self.ws.template_dirs),
                 # every template, .j2 included: select_autoescape() would skip *.html.j2
                 autoescape=True,
                 undefined=jinja2.StrictUndefined,
@@ -173,7 +174,7 @@ class Renderer:
         return self._envs[lang]
 
     def about(self, lang: str) -> str:
-        """The "About us" text of newsletter.toml in ``lang`` (reviewed in messages.po)."""
+        """The "About us" text of newsletter.toml in ``lang`` (reviewed in about.po)."""
         about = self.ws.config.organization.about
         if not about:
             return ""

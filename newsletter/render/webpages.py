@@ -1,8 +1,9 @@
 """The web app's pages and its confirmation mail, rendered in the reader's language.
 
-Templates live in templates/web/ (gettext domain 'web'); one Jinja environment per
-language the pages are actually shown in. Like the mails: autoescape for every
-template, StrictUndefined, and translations treated as text, never as markup.
+Templates live in templates/web/ (gettext domain 'web'), the workspace's own before the
+package's; one Jinja environment per language the pages are actually shown in. Like
+the mails: autoescape for every template, StrictUndefined, and translations treated
+as text, never as markup.
 """
 
 from __future__ import annotations
@@ -90,7 +91,8 @@ class WebPages:
         with self._lock:
             if lang not in self._envs:
                 env = jinja2.Environment(
-                    loader=jinja2.FileSystemLoader(self.ws.templates_dir / WEB_FOLDER),
+                    loader=jinja2.FileSystemLoader([d / WEB_FOLDER
+                                                    for d in self.ws.template_dirs]),
                     autoescape=True, undefined=jinja2.StrictUndefined,
                     extensions=["jinja2.ext.i18n"], trim_blocks=True, lstrip_blocks=True,
                     keep_trailing_newline=True)
@@ -153,7 +155,7 @@ class WebPages:
                               path=self.ws.templates_dir / WEB_FOLDER) from err
 
     def stylesheet(self) -> bytes:
-        path = self.ws.templates_dir / WEB_FOLDER / STYLESHEET
+        path = self.ws.template_file(f"{WEB_FOLDER}/{STYLESHEET}")
         try:
             return path.read_bytes()
         except FileNotFoundError as err:

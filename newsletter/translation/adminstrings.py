@@ -1,4 +1,5 @@
-"""The admin pages' strings: domain 'admin', extracted from templates/admin.
+"""The admin pages' strings: domain 'admin', extracted from templates/admin (the
+workspace's own, else the package's).
 
 The officer and the reviewers choose the pages' language (German and English ship
 complete). Unlike a reader's page, an admin page may fall back string by string: its
@@ -13,13 +14,12 @@ from babel.messages.catalog import Catalog
 from babel.support import NullTranslations
 
 from newsletter.errors import LanguageError
-from newsletter.translation.catalog import UpdateResult, po_path
+from newsletter.translation.catalog import UpdateResult
+from newsletter.translation.uicatalogs import ui_po_path, write_domain
 from newsletter.translation.uistrings import (
     ADMIN_DOMAIN,
-    ADMIN_FOLDER,
     reviewed_translations,
     template_strings,
-    write_domain,
 )
 from newsletter.workspace.config import Workspace
 
@@ -28,11 +28,11 @@ SOURCE = "en"  # the language of the msgids
 
 
 def admin_template(ws: Workspace) -> Catalog:
-    return template_strings(ws, DOMAIN, ws.templates_dir / ADMIN_FOLDER)
+    return template_strings(ws, DOMAIN)
 
 
 def extract_admin(ws: Workspace) -> list[UpdateResult]:
-    """Write locales/admin.pot and update locales/<lang>/LC_MESSAGES/admin.po."""
+    """Bring the admin catalogs up to the templates (the workspace's own where it needs them)."""
     return write_domain(ws, DOMAIN, admin_template(ws))
 
 
@@ -41,7 +41,7 @@ def load_admin(ws: Workspace, lang: str) -> NullTranslations | None:
     (the pages are then in English). English needs no catalog."""
     if lang == SOURCE:
         return NullTranslations()
-    if not po_path(ws, DOMAIN, lang).exists():
+    if not ui_po_path(ws, DOMAIN, lang).exists():
         return None
     try:
         return reviewed_translations(ws, DOMAIN, lang)

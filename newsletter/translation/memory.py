@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from newsletter.content.segments import PSEUDO_TAG, Segment, Tag, check_tags
 from newsletter.errors import CatalogError
+from newsletter.translation.about import DOMAIN as ABOUT_DOMAIN
 from newsletter.translation.catalog import is_reviewed, read_catalog
 from newsletter.translation.checks import check_translation
 from newsletter.translation.uistrings import UI_DOMAINS
@@ -79,7 +80,8 @@ def reviewed_pairs(ws: Workspace, lang: str):
     """Reviewed, check-passing pairs from every release catalog of ``lang`` (obsolete too)."""
     folder = ws.locales_dir / lang / "LC_MESSAGES"
     for path in sorted(folder.glob("*.po")) if folder.exists() else []:
-        if path.stem in UI_DOMAINS:  # English UI strings, not pairs from the source language
+        # UI strings are English, not pairs from the source language; About-us is no release
+        if path.stem in UI_DOMAINS or path.stem == ABOUT_DOMAIN:
             continue
         try:
             cat = read_catalog(path, locale=lang)

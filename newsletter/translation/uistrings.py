@@ -4,28 +4,29 @@ from __future__ import annotations
 
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
 import jinja2
 from babel.messages.catalog import Catalog, Message
-from babel.messages.extract import extract_from_dir
+from babel.messages.extract import DEFAULT_KEYWORDS, check_and_call_extract_file
 from babel.messages.mofile import write_mo
 from babel.support import Translations
 from markupsafe import Markup, escape
 
 from newsletter.errors import CatalogError, LanguageError
-from newsletter.translation.catalog import (
-    UpdateResult,
-    new_catalog,
-    po_path,
-    pot_path,
-    read_catalog,
-    update_catalog,
-    write_catalog,
+from newsletter.translation.about import CONTEXT as ABOUT_CONTEXT
+from newsletter.translation.about import extract_about, reviewed_about
+from newsletter.translation.catalog import UpdateResult, new_catalog, read_catalog
+from newsletter.translation.uicatalogs import (
+    ui_po_path,
+    ui_pot_path,
+    write_domain,
+    write_package_domain,
 )
-from newsletter.workspace.config import CONFIG_NAME, Workspace
+from newsletter.workspace.config import Workspace
+from newsletter.workspace.defaults import package_locales, package_templates, source_checkout
 
 DOMAIN = "messages"
 WEB_DOMAIN = "web"  # the web app's pages (webstrings.py), from templates/web
@@ -45,85 +46,78 @@ _OPTIONS = {"**.j2": {"extensions": "jinja2.ext.i18n", "newstyle_gettext": "true
 _DIRECTIVE = re.compile(r"%(?:\((?P<name>[^()]*)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?"
                         r"[hlL]?(?P<conv>[diouxXeEfFgGcrsa%])")
 _TAG = re.compile(r"<[^<>]*>")
-# UI strings that come from newsletter.toml rather than from a template: translated once
-# in messages.po like the buttons, but prose in the source language, not format strings.
-ABOUT_CONTEXT = "about us"
-_FORMAT_FLAGS = ("python-format", "python-brace-format")
 
 
-def config_strings(ws: Workspace) -> list[tuple[str, str]]:
-    """(msgctxt, text) of the UI strings newsletter.toml holds: the "About us" text."""
-    about = ws.config.organization.about
-    return [(ABOUT_CONTEXT, about)] if about else []
+def _walk_key(rel: str) -> tuple[tuple[int, str], ...]:
+    """Sorts relative paths as one os.walk of a folder yields them: a folder's files
+    (by name) before its subfolders (by name)."""
+    *folders, name = rel.split("/")
+    return (*((1, f) for f in folders), (0, name))
 
 
-def _config_line(ws: Workspace, key: str) -> int:
-    """The line of ``key = ...`` in newsletter.toml, for the catalog's #: reference."""
-    try:
-        lines = (ws.root / CONFIG_NAME).read_text(encoding="utf-8").splitlines()
-    except OSError:
-        return 0
-    pattern = re.compile(rf"^\s*{re.escape(key)}\s*=")
-    return next((n for n, line in enumerate(lines, start=1) if pattern.match(line)), 0)
-
-
-def prose_entries(cat: Catalog) -> Catalog:
-    """Babel guesses python-format from a "%" in any msgid; the About-us text is prose."""
+def extract_templates(dirs: Sequence[Path], sub: str, domain: str, contact: str,
+                      method_map: list[tuple[str, str]] | None = None) -> Catalog:
+    """Every translatable string of the templates under ``<dir>/<sub>`` for the first of
+    ``dirs`` that has each file (a workspace's own before the package's), in a fresh
+    catalog; locations read templates/<sub>/<file> whichever folder it came from."""
+    cat = new_catalog(locale=None, domain=domain, source_lang="en", contact=contact)
+    files: dict[str, Path] = {}
+    for base in dirs:
+        folder = base / sub if sub else base
+        for path in folder.rglob("*") if folder.is_dir() else ():
+            rel = path.relative_to(folder).as_posix()
+            if path.is_file() and not any(part.startswith(".") for part in rel.split("/")):
+                files.setdefault(rel, folder)
+    where = f"templates/{sub}" if sub else "templates"
+    for rel in sorted(files, key=_walk_key):
+        for filename, lineno, message, comments, context in check_and_call_extract_file(
+            (files[rel] / rel).as_posix(), method_map or [("**.j2", _JINJA)], _OPTIONS,
+            None, DEFAULT_KEYWORDS, ("Translators:",), True, dirpath=files[rel],
+        ):
+            # Every UI string goes through %; with the flag, msgfmt -c, Poedit and Weblate
+            # check a translation's placeholders. (Babel drops it again from ids without any.)
+            cat.add(message, locations=[(f"{where}/{filename}", lineno)],
+                    auto_comments=comments, context=context, flags={"python-format"})
     for msg in cat:
-        if msg.id and msg.context == ABOUT_CONTEXT:
-            for flag in _FORMAT_FLAGS:
-                msg.flags.discard(flag)
+        msg.locations.sort()  # as write_po orders them: an unchanged file compares equal
     return cat
 
 
-def template_strings(ws: Workspace, domain: str, folder: Path,
-                     method_map: list[tuple[str, str]] | None = None) -> Catalog:
-    """Every translatable string of the templates under ``folder``, in a fresh catalog."""
-    cat = new_catalog(locale=None, domain=domain, source_lang="en",
-                      contact=ws.config.organization.email)
-    where = ws.relative(folder)
-    for filename, lineno, message, comments, context in extract_from_dir(
-        folder, method_map=method_map or [("**.j2", _JINJA)], options_map=_OPTIONS,
-        comment_tags=("Translators:",), strip_comment_tags=True,
-    ):
-        # Every UI string goes through %; with the flag, msgfmt -c, Poedit and Weblate
-        # check a translation's placeholders. (Babel drops it again from ids without any.)
-        cat.add(message, locations=[(f"{where}/{filename}", lineno)],
-                auto_comments=comments, context=context, flags={"python-format"})
-    return cat
+# each UI domain: the folder below templates/ its strings come from, and Babel's method map
+_SOURCES: dict[str, tuple[str, list[tuple[str, str]] | None]] = {
+    DOMAIN: ("", _METHOD_MAP), WEB_DOMAIN: (WEB_FOLDER, None), ADMIN_DOMAIN: (ADMIN_FOLDER, None)}
+
+
+def template_strings(ws: Workspace, domain: str) -> Catalog:
+    """The strings of a UI domain in the workspace's templates (its own, then the package's)."""
+    sub, method_map = _SOURCES[domain]
+    return extract_templates(ws.template_dirs, sub, domain, ws.config.organization.email,
+                             method_map)
 
 
 def ui_template(ws: Workspace) -> Catalog:
-    """Extract every translatable string of the mail and archive templates, and the
-    "About us" text of newsletter.toml."""
-    cat = template_strings(ws, DOMAIN, ws.templates_dir, _METHOD_MAP)
-    for context, text in config_strings(ws):
-        cat.add(text, locations=[(CONFIG_NAME, _config_line(ws, "about"))],
-                auto_comments=["[organization] about: who we are, shown at the end of every "
-                               "release (Über uns)"], context=context)
-    return prose_entries(cat)
-
-
-def write_domain(ws: Workspace, domain: str, template: Catalog) -> list[UpdateResult]:
-    """Write locales/<domain>.pot and update locales/<lang>/LC_MESSAGES/<domain>.po."""
-    out = [UpdateResult(pot_path(ws, domain), None, write_catalog(pot_path(ws, domain), template),
-                        sum(1 for m in template if m.id), 0, 0)]
-    for lang in ws.config.languages.all:
-        path = po_path(ws, domain, lang)
-        old = read_catalog(path, locale=lang, prose=False) if path.exists() else None
-        cat = prose_entries(update_catalog(template, old, lang=lang, domain=domain,
-                                            source_lang="en",
-                                            contact=ws.config.organization.email,
-                                            prose=False))
-        done = sum(1 for m in cat if m.id and m.string and not m.fuzzy)
-        out.append(UpdateResult(path, lang, write_catalog(path, cat),
-                                sum(1 for m in cat if m.id), done, len(cat.obsolete)))
-    return out
+    """Every translatable string of the mail and archive templates."""
+    return template_strings(ws, DOMAIN)
 
 
 def extract_ui(ws: Workspace) -> list[UpdateResult]:
-    """Write locales/messages.pot and update locales/<lang>/LC_MESSAGES/messages.po."""
-    return write_domain(ws, DOMAIN, ui_template(ws))
+    """Bring the workspace's messages catalogs up to its templates (see uicatalogs: only
+    what it needs of its own is written), and the catalogs of the About-us text of
+    newsletter.toml (domain 'about')."""
+    return write_domain(ws, DOMAIN, ui_template(ws)) + extract_about(ws)
+
+
+def extract_package_ui() -> list[UpdateResult]:
+    """Rewrite the UI catalogs the package ships from its own templates, every domain and
+    every language it has; only in a source checkout (a developer's), never installed."""
+    if source_checkout() is None:
+        raise CatalogError("the package's catalogs are rewritten only in a source checkout; "
+                           f"this one is installed at {package_locales().parent.parent}")
+    out: list[UpdateResult] = []
+    for domain, (sub, method_map) in _SOURCES.items():
+        template = extract_templates((package_templates(),), sub, domain, "", method_map)
+        out += write_package_domain(domain, template)
+    return out
 
 
 def load_ui(ws: Workspace, lang: str) -> Translations:
@@ -132,26 +126,32 @@ def load_ui(ws: Workspace, lang: str) -> Translations:
     Babel's ``Translations.load`` quietly returns ``NullTranslations`` when nothing is
     found, which would send a Farsi reader English buttons. We read the PO ourselves
     and insist that every string of messages.pot has a reviewed translation, and so
-    has the "About us" text as newsletter.toml has it now (edited there, it needs
-    'extract --ui' and its translations again before any mail goes out).
+    has the "About us" text as newsletter.toml has it now (domain 'about': edited
+    there, it needs 'extract --ui' and its translations again before any mail goes out).
     """
-    return reviewed_translations(ws, DOMAIN, lang, also=config_strings(ws))
+    cat = reviewed_catalog(ws, DOMAIN, lang)
+    for msg in reviewed_about(ws, lang):
+        cat[msg.id] = Message(msg.id, msg.string, context=msg.context)
+    return _translations(cat, DOMAIN)
 
 
-def reviewed_translations(ws: Workspace, domain: str, lang: str,
-                          also: list[tuple[str, str]] | None = None) -> Translations:
-    """The translations of ``domain`` in ``lang`` when every string of its template (and
-    each (msgctxt, msgid) of ``also``) has a reviewed translation with the right
-    placeholders; else a LanguageError (missing or incomplete) or a CatalogError
-    (broken placeholders)."""
-    path = po_path(ws, domain, lang)
+def reviewed_translations(ws: Workspace, domain: str, lang: str) -> Translations:
+    """The translations of ``domain`` in ``lang`` (see ``reviewed_catalog``)."""
+    return _translations(reviewed_catalog(ws, domain, lang), domain)
+
+
+def reviewed_catalog(ws: Workspace, domain: str, lang: str) -> Catalog:
+    """The catalog of ``domain`` in ``lang`` when every string of its template has a
+    reviewed translation with the right placeholders; else a LanguageError (missing
+    or incomplete) or a CatalogError (broken placeholders)."""
+    path = ui_po_path(ws, domain, lang)  # the workspace's own, else the package's
     if not path.exists():
         raise LanguageError(
             f"no UI strings for language {lang!r}: {ws.relative(path)} is missing "
             "(run 'newsletter extract --ui' and translate it)"
         )
     cat = read_catalog(path, locale=lang, prose=False)
-    template = read_catalog(pot_path(ws, domain), prose=False)
+    template = read_catalog(ui_pot_path(ws, domain), prose=False)
     have = {(m.context, m.id): m for m in cat if m.id}
     gaps = []
     for tmsg in template:
@@ -164,18 +164,19 @@ def reviewed_translations(ws: Workspace, domain: str, lang: str,
             gaps.append(tmsg.id if isinstance(tmsg.id, str) else tmsg.id[0])
     if gaps:
         shown = ", ".join(repr(g) for g in gaps[:3]) + (" ..." if len(gaps) > 3 else "")
-        raise LanguageError(f"{len(gaps)} UI strings not reviewed for {lang!r}: {shown}",
+        # the workspace's own copy may predate the package's or its templates' strings
+        hint = (" (after changing templates or updating the package, 'newsletter extract "
+                 "--ui' brings this copy up to date)" if path.is_relative_to(ws.root) else "")
+        raise LanguageError(f"{len(gaps)} UI strings not reviewed for {lang!r}: {shown}{hint}",
                             path=path)
-    for context, text in also or ():
-        msg = have.get((context, text))
-        if msg is None or msg.fuzzy or not msg.string:
-            raise LanguageError(
-                f"the {context!r} text of {CONFIG_NAME} has no reviewed translation for "
-                f"{lang!r} (after editing it, run 'newsletter extract --ui' and translate "
-                f"it in every language)", path=path)
     for msg in cat:
-        if msg.id and not msg.fuzzy and msg.context != ABOUT_CONTEXT:  # prose, no format
+        # the About-us text is prose, no format (older workspaces keep it in messages.po)
+        if msg.id and not msg.fuzzy and msg.context != ABOUT_CONTEXT:
             _check_placeholders(msg, path)
+    return cat
+
+
+def _translations(cat: Catalog, domain: str) -> Translations:
     buf = io.BytesIO()
     write_mo(buf, cat, use_fuzzy=False)
     buf.seek(0)

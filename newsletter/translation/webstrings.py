@@ -1,5 +1,5 @@
-"""The web app's strings: domain 'web', extracted from templates/web, loaded per page
-language along the language's fallback chain.
+"""The web app's strings: domain 'web', extracted from templates/web (the workspace's
+own, else the package's), loaded per page language along the language's fallback chain.
 
 Mails refuse an incomplete UI catalog (load_ui); a public page cannot refuse a reader,
 so it follows the chain instead. It does so for the whole page, not string by string:
@@ -17,12 +17,11 @@ from babel.support import NullTranslations
 
 from newsletter.errors import LanguageError
 from newsletter.translation.catalog import UpdateResult
+from newsletter.translation.uicatalogs import write_domain
 from newsletter.translation.uistrings import (
     WEB_DOMAIN,
-    WEB_FOLDER,
     reviewed_translations,
     template_strings,
-    write_domain,
 )
 from newsletter.workspace.config import Workspace
 
@@ -39,11 +38,11 @@ class WebStrings:
 
 
 def web_template(ws: Workspace) -> Catalog:
-    return template_strings(ws, DOMAIN, ws.templates_dir / WEB_FOLDER)
+    return template_strings(ws, DOMAIN)
 
 
 def extract_web(ws: Workspace) -> list[UpdateResult]:
-    """Write locales/web.pot and update locales/<lang>/LC_MESSAGES/web.po."""
+    """Bring the web catalogs up to the templates (the workspace's own where it needs them)."""
     return write_domain(ws, DOMAIN, web_template(ws))
 
 

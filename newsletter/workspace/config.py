@@ -7,12 +7,16 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.errors import WorkspaceError
+from newsletter.workspace.defaults import package_templates
 
 CONFIG_NAME = "newsletter.toml"
 WORKSPACE_ENV = "NEWSLETTER_WORKSPACE"
 TRANSPORTS = ("outbox", "smtp", "sendgrid")
 POLICIES = ("reviewed", "machine")
 ENGINE_NAMES = ("google", "libre", "mymemory", "microsoft", "deepl")
+# What 'newsletter init' writes where nothing was given; no real mail goes out while a
+# value of newsletter.toml still holds it (the outbox transport works meanwhile).
+PLACEHOLDER = "TODO"
 # Why the people of a list get our mail, said per recipient in the footer of every message:
 # a member club, a journalist on the press list, or someone who asked for it.
 LIST_REASONS = ("member", "press", "subscriber")
@@ -48,7 +52,7 @@ class Organization:
     website: str
     imprint_url: str
     privacy_url: str
-    about: str = ""  # "About us" (Über uns), in the source language; translated in messages.po
+    about: str = ""  # "About us" (Über uns), in the source language; translated in about.po
 
     @property
     def full_name(self) -> str:
@@ -210,6 +214,7 @@ class Config:
     web: Web
     translation: Translation = field(default_factory=Translation)
     list_info: Mapping[str, ListInfo] = field(default_factory=dict)  # by list name
+    placeholders: tuple[str, ...] = ()  # the dotted keys whose values still hold PLACEHOLDER
 
     def list_of(self, name: str) -> ListInfo:
         return self.list_info.get(name) or ListInfo()
@@ -217,7 +222,8 @@ class Config:
 
 @dataclass(frozen=True)
 class Workspace:
-    """A folder holding newsletter.toml, releases/, locales/, templates/, recipients/."""
+    """A folder holding newsletter.toml, releases/, locales/, recipients/ and, where it
+    changes any, its own templates/ (the package's serve the rest)."""
 
     root: Path
     config: Config
@@ -232,7 +238,19 @@ class Workspace:
 
     @property
     def templates_dir(self) -> Path:
+        """The workspace's own templates: each file here replaces the package's."""
         return self.root / "templates"
+
+    @property
+    def template_dirs(self) -> tuple[Path, ...]:
+        """Where templates are looked up, file by file: the workspace's, then the package's."""
+        return (self.templates_dir, package_templates())
+
+    def template_file(self, name: str) -> Path:
+        """A file of the templates (a stylesheet, a script) by its name below templates/:
+        the workspace's own if it has one, else the package's."""
+        own = self.templates_dir / name
+        return own if own.is_file() else package_templates() / name
 
     @property
     def build_dir(self) -> Path:

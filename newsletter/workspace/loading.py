@@ -18,6 +18,7 @@ from newsletter.workspace.config import (
     CONFIG_NAME,
     ENGINE_NAMES,
     LIST_REASONS,
+    PLACEHOLDER,
     POLICIES,
     TRANSPORTS,
     WORKSPACE_ENV,
@@ -149,7 +150,22 @@ def load_config(file: Path) -> Config:
         delivery=_delivery(top.table("delivery"), root),
         web=_web(top.table("web"), languages.all),
         translation=_translation(top.table("translation", required=False)),
+        placeholders=placeholder_keys(raw),
     )
+
+
+def placeholder_keys(data: Mapping[str, Any], prefix: str = "") -> tuple[str, ...]:
+    """The dotted keys whose values (a string, or a string of a list) still hold the
+    placeholder 'newsletter init' writes where it was given nothing."""
+    found: list[str] = []
+    for name, value in data.items():
+        key = f"{prefix}{name}"
+        if isinstance(value, dict):
+            found += placeholder_keys(value, f"{key}.")
+        elif any(isinstance(v, str) and PLACEHOLDER in v
+                 for v in (value if isinstance(value, list) else [value])):
+            found.append(key)
+    return tuple(found)
 
 
 def _organization(t: _Reader) -> Organization:

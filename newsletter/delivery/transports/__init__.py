@@ -7,8 +7,8 @@ from pathlib import Path
 
 from newsletter.delivery.transports.base import Transport, TransportStop, Unsupported
 from newsletter.delivery.transports.outbox import OutboxTransport
-from newsletter.errors import DeliveryError
-from newsletter.workspace.config import TRANSPORTS, Workspace
+from newsletter.errors import ConfigError, DeliveryError
+from newsletter.workspace.config import CONFIG_NAME, PLACEHOLDER, TRANSPORTS, Workspace
 
 __all__ = ["OutboxTransport", "Transport", "TransportStop", "Unsupported", "make_transport"]
 
@@ -27,6 +27,12 @@ def make_transport(ws: Workspace, name: str, campaign: str, *, outbox: Path | No
         return OutboxTransport(folder / campaign, sandbox=sandbox)
     if outbox is not None:
         raise Unsupported(f"--outbox only applies to the outbox transport, not {name}")
+    left = ws.config.placeholders
+    if left and not sandbox:  # a sandbox run reaches nobody
+        shown = ", ".join(left[:4]) + (f" and {len(left) - 4} more" if len(left) > 4 else "")
+        raise ConfigError(f"no real mail while placeholders ({PLACEHOLDER}) are left: {shown}; "
+                          f"fill them in first (the outbox transport works meanwhile)",
+                          path=ws.root / CONFIG_NAME)
     if name == "smtp":
         from newsletter.delivery.transports.smtp import SmtpTransport
 
