@@ -22,15 +22,17 @@ def serve(ctx: click.Context, host: str, port: int) -> None:
 
     Only the proxies in [web] trusted_proxies may say who the client is
     (X-Forwarded-For): a sign-up's recorded address cannot be forged by anyone else.
+    The access log never shows a query's values (the readers' tokens).
     """
     import uvicorn  # only this command needs the server
 
-    from newsletter.web import create_app
+    from newsletter.web import create_app, log_config
 
     ws = workspace_of(ctx)
     app = create_app(ws)
     uvicorn.run(app, host=host, port=port, proxy_headers=True,
-                forwarded_allow_ips=list(ws.config.web.trusted_proxies), server_header=False)
+                forwarded_allow_ips=list(ws.config.web.trusted_proxies), server_header=False,
+                log_config=log_config())
 
 
 @cli.command()
