@@ -42,7 +42,7 @@ def free_port() -> int:
 def serving(ws_root: Path, log: Path, env: dict[str, str] | None = None) -> Iterator[Served]:
     port = free_port()
     with log.open("wb") as out:
-        proc = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
+        proc = subprocess.Popen(
             [sys.executable, "-m", "newsletter", "--workspace", str(ws_root), "serve",
              "--port", str(port)], stdout=out, stderr=subprocess.STDOUT,
             env={**os.environ, **(env or {})})
