@@ -185,3 +185,26 @@ def test_campaign_and_digest_mails_in_every_language_hold_our_fields_only(ws_roo
             assert _decoded_name(raw) == added[to].replace("=?", "= ?")
     assert attacked == len(ATTACKS)
     assert {"de", "ar", "ru", "tr", "uk"} <= languages  # fa readers get a fallback
+
+
+def test_sendgrid_gets_names_without_line_breaks_or_encoded_words(ws_root, monkeypatch,
+                                                                  state_db):
+    """SendGrid writes the headers itself from plain fields: those are checked and
+    neutralised the same way (headers.plain)."""
+    from tests.fake_sendgrid import FakeSendGrid
+    from tests.test_sendgrid import configure, one_edition_list
+    from tests.test_sendgrid import run as send_through
+
+    monkeypatch.setenv("NEWSLETTER_SECRET", "security-headers-" + "h" * 30)
+    monkeypatch.setenv("SENDGRID_API_KEY", "SG.security-headers-key-0123456789")
+    names = dict(enumerate(ATTACKS))
+    one_edition_list(ws_root, len(ATTACKS), names)
+    with FakeSendGrid() as api:
+        _, result = send_through(configure(ws_root, api.url))
+    assert result.run.counts["sent"] == len(ATTACKS), result.run.counts
+    body = api.bodies[0]
+    shown = [p["to"][0]["name"] for p in body["personalizations"]]
+    for value in [*shown, body["subject"], body["from"]["name"]]:
+        assert "=?" not in value and headers.problem(value) is None, value
+    assert [" ".join(n.split()).replace("=?", "= ?") for n in ATTACKS] == [
+        n[1:-1].replace('\\"', '"') if n.startswith('"') else n for n in shown]
