@@ -136,8 +136,8 @@ async def inbound_mail(request: Request) -> Response:
     except NewsletterError as err:
         return _failure("hooks/inbound", err)
     if result.outcome == "dropped":
-        log.warning("hooks/inbound: a mail was not kept: more than %d kept mails from its "
-                    "sender in an hour, or %d from everyone in 24 hours",
+        log.warning("hooks/inbound: a mail was not kept: %d mails from its sender were "
+                    "kept in the last hour, or %d from everyone in 24 hours (the limits)",
                     hooks.KEEP_PER_SENDER, hooks.KEEP_PER_DAY)
     return PlainTextResponse(result.outcome)
 
