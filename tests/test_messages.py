@@ -11,7 +11,8 @@ from newsletter.audience.lists import Recipient
 from newsletter.audience.selection import Selection, load_audience, make_plan
 from newsletter.audience.tokens import Signer
 from newsletter.content.parser import load_release
-from newsletter.delivery.mime import MessageBuilder, encode_address, encode_text, prepare
+from newsletter.delivery import headers
+from newsletter.delivery.mime import MessageBuilder, prepare
 from newsletter.errors import DeliveryError
 from newsletter.render.renderer import Renderer
 from tests.conftest import EXAMPLE_RELEASE
@@ -91,7 +92,7 @@ def test_arabic_recipient_gets_rtl_html_and_arabic_subject(ws, release):
 
 def test_long_non_ascii_names_survive_folding():
     name = "محمد بالابان رئيس اتحاد جمعيات المهاجرين في إيسن الطويل جدا جدا جدا"
-    header = encode_address(name, "m@example.org", "To")
+    header = headers.address(name, "m@example.org", "To")
     phrase, _, addr = header.rpartition("<")
     assert addr == "m@example.org>"
     # RFC 2047 decoding (what mail clients do). CPython's structured-header parser
@@ -99,11 +100,11 @@ def test_long_non_ascii_names_survive_folding():
     # space, so it is not the referee for names longer than one encoded word.
     assert str(make_header(decode_header(phrase))) == name
     assert all(len(line) <= 78 for line in header.split("\n"))
-    short = encode_address("كريم حداد", "k@example.org", "To")
+    short = headers.address("كريم حداد", "k@example.org", "To")
     parsed = message_from_bytes(f"To: {short}\n\nx".encode(), policy=policy.default)
     assert parsed["To"].addresses[0].display_name == "كريم حداد"
     subject = "Ölçüm " * 30
-    parsed = message_from_bytes(f"Subject: {encode_text(subject.strip(), 'Subject')}\n\nx"
+    parsed = message_from_bytes(f"Subject: {headers.text(subject.strip(), 'Subject')}\n\nx"
                                 .encode(), policy=policy.default)
     assert parsed["Subject"] == subject.strip()
 
@@ -129,11 +130,11 @@ def test_list_unsubscribe_stays_readable_with_a_long_token(ws_root, release):
                                   "Eve\rX: 1", "Eve\x00"])
 def test_header_injection_is_refused(evil):
     with pytest.raises(DeliveryError):
-        encode_address(evil, "eve@example.org", "To")
+        headers.address(evil, "eve@example.org", "To")
     with pytest.raises(DeliveryError):
-        encode_text(evil, "Subject")
+        headers.text(evil, "Subject")
     with pytest.raises(DeliveryError):
-        encode_address("Eve", "eve@example.org\r\nBcc: victim@example.com", "To")
+        headers.address("Eve", "eve@example.org\r\nBcc: victim@example.com", "To")
 
 
 def test_injection_through_a_list_never_reaches_a_header(ws, release, tmp_path):

@@ -56,9 +56,13 @@ def sendgrid_events(ws: Workspace, body: bytes, signature: str | None,
     return writers.write(ws.state_dir, work, timeout=busy_timeout)
 
 
+KEEP_PER_SENDER = inbound.KEEP_PER_SENDER
+KEEP_PER_DAY = inbound.KEEP_PER_DAY
+
+
 @dataclass(frozen=True)
 class InboundResult:
-    outcome: str  # "unsubscribed", "already suppressed" or "kept"
+    outcome: str  # "unsubscribed", "already suppressed", "kept", or "dropped" (a limit)
     kept: int = 0  # the kept mail's number, for the officer's list
 
 
@@ -79,10 +83,12 @@ def receive_mail(ws: Workspace, fields: Mapping[str, str], *,
     sender = inbound.sender_address(mail)
     sender_key = signer.recipient_id(sender) if sender else ""
 
-    def keep(ledger: Ledger) -> int:
+    def keep(ledger: Ledger) -> int | None:
         return inbound.keep(ledger, mail, sender_key, why)
 
-    return InboundResult("kept", writers.write(ws.state_dir, keep, timeout=busy_timeout))
+    number = writers.write(ws.state_dir, keep, timeout=busy_timeout)
+    # over a limit: answered like a kept mail (a provider would only post it again)
+    return InboundResult("dropped", 0) if number is None else InboundResult("kept", number)
 
 
 def kept_mail(ws: Workspace) -> list[KeptMail]:

@@ -16,7 +16,7 @@ from newsletter.app import writers
 from newsletter.app.limits import RateLimits
 from newsletter.app.people import address
 from newsletter.audience.tokens import Signer, address_id
-from newsletter.delivery import audiences, confirmations, subscribers
+from newsletter.delivery import audiences, confirmations, headers, subscribers
 from newsletter.delivery.keys import cached_signer, load_address_key
 from newsletter.delivery.ledger import Ledger, ledger_exists, open_ledger
 from newsletter.delivery.links import links_for
@@ -170,7 +170,10 @@ def _check_form(ws: Workspace, form: SignupForm) -> _Checked:
     if any(t not in public for t in form.topics):
         bad.append("topics")
     name = " ".join(form.name.split())
-    if len(name) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in form.name):
+    # the name goes into the confirmation mail's To: header rules (no line break, no
+    # encoded-word syntax) are checked with the form, so the page can say which field
+    if len(name) > NAME_MAX or any(ord(c) < 32 or ord(c) == 127 for c in form.name) or \
+            headers.problem(name) is not None:
         bad.append("name")
     if bad:
         raise FormError(tuple(bad), f"invalid sign-up form: {', '.join(bad)}")

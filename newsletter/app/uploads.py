@@ -27,6 +27,7 @@ import yaml
 
 from newsletter.app import audit
 from newsletter.app.importing import SUFFIXES, ImportResult, import_release
+from newsletter.content import ids
 from newsletter.content.frontmatter import load_front_matter, split_front_matter
 from newsletter.content.parser import parse_release
 from newsletter.content.release import KINDS, Release
@@ -41,7 +42,6 @@ MAX_UPLOAD = 10 * 1024 * 1024  # a Word file with a few photos; larger is a mist
 UPLOADS = "uploads"  # below state/
 IMPORTED = "release imported"  # the audit log's actions
 FRONT_MATTER_SAVED = "front matter saved"
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _UNSAFE = re.compile(r"[^A-Za-z0-9_-]+")
 _MISSING = re.compile(r"missing front-matter key '(\w+)'")
 
@@ -125,8 +125,8 @@ class Editable:
 
 
 def _path(ws: Workspace, release_id: str) -> Path:
-    if not _ID.match(release_id):
-        raise ReleaseError(f"no release {release_id!r}")
+    if ids.problem(release_id) is not None:  # never a file name: too long, a newline
+        raise ReleaseError(f"no release {release_id[:ids.MAX_LENGTH]!r}")
     path = ws.releases_dir / f"{release_id}.md"
     if not path.is_file():
         raise ReleaseError(f"no release {release_id!r}", path=ws.relative(path))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from newsletter.content import ids
 from newsletter.content.parser import load_release
 from newsletter.content.release import Release
 from newsletter.errors import LanguageError, ReleaseError
@@ -40,15 +41,22 @@ def target_codes(ws: Workspace, codes: tuple[str, ...], *, targets_only: bool = 
 def find_release(ws: Workspace, ref: str) -> Release:
     """A release given as a path (releases/x.md) or as its id (x)."""
     tries = [Path(ref), ws.root / ref, ws.releases_dir / ref, ws.releases_dir / f"{ref}.md"]
-    found = [p.resolve() for p in tries if p.is_file()]
+    found = [p.resolve() for p in tries if _is_file(p)]
     inside = [p for p in found if p.is_relative_to(ws.root)]
     if not inside:
         if found:  # only a file outside the workspace matches: refuse it by name
             resolve_inside(ws.root, found[0], what="release")
-        raise ReleaseError(f"no release {ref!r}: give a file such as "
+        raise ReleaseError(f"no release {ref[:ids.MAX_LENGTH]!r}: give a file such as "
                            f"releases/<id>.md or an id from {ws.relative(ws.releases_dir)}/")
     path = resolve_inside(ws.root, inside[0], what="release")
     return load_release(path, ws.root, timezone=ws.config.delivery.timezone)
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:  # a name over the file-name limit, or a path through a file
+        return False
 
 
 def list_releases(ws: Workspace, *, include_embargoed: bool = True,

@@ -168,6 +168,11 @@ def _print_result(ws, planned: mailing.Mailing, result) -> None:  # type: ignore
     shown = {k: v for k, v in run.counts.items() if v}
     out.print("Ledger: " + ", ".join(f"{n} {status}" for status, n in shown.items()),
               soft_wrap=True)
+    if run.finished and not run.handed_over and not run.rejected_now:
+        out.print(f"Campaign {run.campaign} is finished: nothing was left to send, and "
+                  "nobody got it twice.", soft_wrap=True)
+    for note in run.notes:
+        out.print(note, soft_wrap=True)
     if run.suppressed_now:
         out.print(f"{run.suppressed_now} recipient(s) skipped: on the suppression list")
     if run.resumed:

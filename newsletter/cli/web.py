@@ -30,10 +30,11 @@ def serve(ctx: click.Context, host: str, port: int, local: bool) -> None:
     Only the proxies in [web] trusted_proxies may say who the client is
     (X-Forwarded-For): a sign-up's recorded address cannot be forged by anyone else.
     With --local there is no proxy: no forwarded header is believed.
+    The access log never shows a query's values (the readers' tokens).
     """
     import uvicorn  # only this command needs the server
 
-    from newsletter.web import create_app
+    from newsletter.web import create_app, log_config
 
     ws = workspace_of(ctx)
     if local:
@@ -48,7 +49,7 @@ def serve(ctx: click.Context, host: str, port: int, local: bool) -> None:
         _say_where(ws)
     uvicorn.run(app, host=serving.LOCAL_HOST if local else host, port=port,
                 proxy_headers=not local, forwarded_allow_ips=list(ws.config.web.trusted_proxies),
-                server_header=False)
+                server_header=False, log_config=log_config())
 
 
 def _say_where(ws: Workspace) -> None:

@@ -43,7 +43,18 @@ def split_front_matter(source: str, path: Path) -> tuple[str, str, int]:
 
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates and times as text, so that we parse them ourselves
-    and report a bad one (2018-02-30) with its line instead of a bare ValueError."""
+    and report a bad one (2018-02-30) with its line instead of a bare ValueError; and
+    that refuses anchors and aliases (``&a``, ``*a``): a few lines of aliases to aliases
+    ("billion laughs") expand exponentially wherever the value is walked, and front
+    matter never needs them."""
+
+    def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
+        event = self.peek_event()
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise yaml.composer.ComposerError(
+                None, None, "anchors and aliases (&name, *name) are not allowed in front "
+                "matter", event.start_mark)
+        return super().compose_node(parent, index)  # type: ignore[no-any-return]
 
 
 _Loader.yaml_implicit_resolvers = {

@@ -7,9 +7,9 @@ and is escaped wherever it is rendered.
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
+from newsletter.content import ids
 from newsletter.content.body import BodyParser
 from newsletter.content.frontmatter import (
     DEFAULT_TIMEZONE,
@@ -24,8 +24,6 @@ from newsletter.errors import ReleaseError
 
 __all__ = ["load_release", "parse_release", "resolve_file", "resolve_image"]
 
-
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 
 
 def load_release(path: Path, workspace_root: Path, *, timezone: str = DEFAULT_TIMEZONE
@@ -44,10 +42,9 @@ def load_release(path: Path, workspace_root: Path, *, timezone: str = DEFAULT_TI
 def parse_release(source: str, *, path: Path, workspace_root: Path,
                   timezone: str = DEFAULT_TIMEZONE) -> Release:
     release_id = path.stem
-    if not _ID.match(release_id):
-        raise ReleaseError(
-            "a release file name may use only letters, digits, '.', '_' and '-'", path=path
-        )
+    wrong = ids.problem(release_id)
+    if wrong is not None:  # the file name is the id: rename the file
+        raise ReleaseError(f"{wrong} (the file name is the release's id)", path=path)
     source = source.removeprefix("\ufeff").replace("\r\n", "\n")
     front_text, body, body_offset = split_front_matter(source, path)
     meta, lines = load_front_matter(front_text, path)

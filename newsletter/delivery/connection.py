@@ -34,7 +34,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import CursorResult
 
 from newsletter.errors import ConfigError
-from newsletter.workspace.state import DB_NAME, URL_VARIABLE
+from newsletter.workspace.state import DB_NAME, HIDDEN, URL_VARIABLE, hide_passwords, secret_name
 
 PAGE = 2000  # rows per executemany round trip: a plan of a million never sits in memory
 _MARK = re.compile(r"\?")
@@ -58,25 +58,28 @@ def database_url(text: str, *, what: str = "the database URL") -> sa.URL:
         url = sa.make_url(text.strip())
     except (sa.exc.ArgumentError, ValueError):
         raise ConfigError(f"{what} is not a database URL; expected {EXAMPLES}") from None
-    backend, safe = url.get_backend_name(), url.render_as_string(hide_password=True)
+    backend, shown = url.get_backend_name(), safe(url)
     if backend == "postgresql":
         if url.drivername == "postgresql":  # the default driver would be psycopg2
             url = url.set(drivername="postgresql+psycopg")
         elif url.drivername != "postgresql+psycopg":
-            raise ConfigError(f"{what} {safe} names the driver {url.get_driver_name()!r}; "
+            raise ConfigError(f"{what} {shown} names the driver {url.get_driver_name()!r}; "
                               "PostgreSQL is reached through psycopg 3: postgresql+psycopg://…")
         if not url.database:
-            raise ConfigError(f"{what} {safe} names no database; expected {EXAMPLES}")
+            raise ConfigError(f"{what} {shown} names no database; expected {EXAMPLES}")
     elif backend == "sqlite":
         if url.drivername != "sqlite" or not url.database or url.database == ":memory:":
-            raise ConfigError(f"{what} {safe} names no SQLite file; expected {EXAMPLES}")
+            raise ConfigError(f"{what} {shown} names no SQLite file; expected {EXAMPLES}")
     else:
-        raise ConfigError(f"{what} {safe} is neither PostgreSQL nor SQLite; expected {EXAMPLES}")
+        raise ConfigError(f"{what} {shown} is neither PostgreSQL nor SQLite; expected {EXAMPLES}")
     return url
 
 
 def safe(url: sa.URL) -> str:
-    return url.render_as_string(hide_password=True)
+    """The URL to show: a password, in the userinfo or as a query parameter (libpq
+    takes ``?password=`` too), is ``***``."""
+    query = {key: HIDDEN if secret_name(key) else value for key, value in url.query.items()}
+    return hide_passwords(url.set(query=query).render_as_string(hide_password=True))
 
 
 def state_url(state_dir: Path) -> sa.URL:

@@ -6,11 +6,16 @@ token is never answered (a reply to an arbitrary sender is backscatter) and neve
 acted on by its From address, which anyone can forge: it is kept in the ledger's
 ``inbound_mail`` table for the communications officer, who reads the request and
 suppresses by hand. Erasing a person deletes the mails they sent with their rows.
+
+Anyone can post such mails (Inbound Parse is not signed), so keeping is limited: at
+most KEEP_PER_SENDER kept mails an hour from one From address and KEEP_PER_DAY in 24
+hours from everyone together; beyond that a mail is dropped (the officer loses a few
+requests on a day of a flood, the disk is not filled). A valid token always counts.
 """
 
 from __future__ import annotations
 
-import json
+import datetime as dt
 from collections.abc import Mapping
 from dataclasses import dataclass
 from email import policy
@@ -18,14 +23,16 @@ from email.parser import Parser
 from email.utils import getaddresses
 from itertools import pairwise
 
-from newsletter.delivery import subscribers
-from newsletter.delivery.ledger import Ledger, now
+from newsletter.delivery import jsonbody, subscribers
+from newsletter.delivery.ledger import Ledger
 from newsletter.errors import HookError
 from newsletter.workspace.addresses import AddressError, normalize_address
 
 _TOKEN_CHARS = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_")
 KEEP_TEXT = 4000  # characters of a kept mail's text: enough to read a request
 _FIELD = 1000  # characters kept of sender, recipients and subject
+KEEP_PER_SENDER = 5  # kept mails an hour from one From address (forged ones too)
+KEEP_PER_DAY = 100  # kept mails in 24 hours from everyone: at most ~0.7 MB a day
 
 
 @dataclass(frozen=True)
@@ -77,8 +84,8 @@ def _raw(message: str, envelope: str) -> Mail:
 def _addresses(to: str, envelope: str) -> tuple[str, ...]:
     found = [addr for _, addr in getaddresses([to]) if addr]
     try:
-        env = json.loads(envelope) if envelope else {}
-    except ValueError:
+        env = jsonbody.loads(envelope, "the envelope") if envelope else {}
+    except HookError:  # the To header alone will do
         env = {}
     if isinstance(env, dict) and isinstance(env.get("to"), list):
         found += [a for a in env["to"] if isinstance(a, str)]
@@ -110,14 +117,26 @@ def sender_address(mail: Mail) -> str:
         return pairs[0]  # still worth a keyed hash: erasure finds it by the same text
 
 
-def keep(ledger: Ledger, mail: Mail, sender_key: str, why: str) -> int:
-    """Keep a mail for the officer; its number in the list."""
-    with ledger.transaction() as db:
+def keep(ledger: Ledger, mail: Mail, sender_key: str, why: str,
+         moment: dt.datetime | None = None) -> int | None:
+    """Keep a mail for the officer; its number in the list, or None when the limits
+    above are reached (nothing is written)."""
+    at = moment or dt.datetime.now(dt.UTC)
+    hour = (at - dt.timedelta(hours=1)).isoformat(timespec="seconds")
+    day = (at - dt.timedelta(days=1)).isoformat(timespec="seconds")
+    with ledger.transaction() as db:  # counted and written under the write lock
+        total = db.execute("SELECT count(*) FROM inbound_mail WHERE received_at > ?",
+                           (day,)).scalar() or 0
+        mine = db.execute("SELECT count(*) FROM inbound_mail WHERE sender_key=? AND "
+                          "received_at > ?", (sender_key, hour)).scalar() or 0
+        if total >= KEEP_PER_DAY or mine >= KEEP_PER_SENDER:
+            return None
         return db.execute(
             "INSERT INTO inbound_mail (received_at, sender_key, sender, recipients, subject,"
             " body, why) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING seq",
-            (now(), sender_key, mail.sender[:_FIELD], ", ".join(mail.recipients)[:_FIELD],
-             mail.subject[:_FIELD], mail.text[:KEEP_TEXT], why)).scalar() or 0
+            (at.isoformat(timespec="seconds"), sender_key, mail.sender[:_FIELD],
+             ", ".join(mail.recipients)[:_FIELD], mail.subject[:_FIELD],
+             mail.text[:KEEP_TEXT], why)).scalar() or 0
 
 
 def kept(ledger: Ledger) -> list[KeptMail]:

@@ -63,6 +63,7 @@ class RunResult:
     resumed: int = 0  # rows an earlier run had prepared but not handed over
     rejected_now: list[Rejection] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    finished: bool = False  # nothing left to send: no row pending or deferred
 
 
 PAUSE_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
@@ -132,10 +133,18 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
             work_campaign(ledger, state_dir=state_dir, campaign=campaign, prepared=prepared,
                           builder=builder, transport=transport, result=result,
                           progress=progress, retry_sleep=retry_sleep, retry_after=retry_after)
-        else:
+        elif claims.has_free(ledger, campaign, (PENDING,)):
             _oversee(ledger, state_dir, campaign, workers(), result, progress)
+        elif claims.has_free(ledger, campaign, (FAILED,)):
+            # workers take pending rows only (a deferred row a worker gave its tries
+            # would keep them busy for ever): these are retried by a send without them
+            result.notes.append(f"{ledger.counts(campaign)[FAILED]} deferred message(s) "
+                                "left: the same command without --workers tries them again")
+        # else nothing a worker could claim: none is started (it would only say the
+        # campaign is not being sent), and the result says the campaign is finished
         result.counts = ledger.counts(campaign)
         result.unknown = ledger.rows(campaign, status="unknown")
+        result.finished = not (result.counts[PENDING] or result.counts[FAILED])
         return result
 
 

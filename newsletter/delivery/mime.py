@@ -6,13 +6,13 @@ per recipient only the To, Message-ID and List-Unsubscribe headers and the two
 substituted bodies are new. That keeps building a message a fraction of a
 millisecond; the tests parse every header and part back with ``email.parser``.
 
-Headers that carry non-ASCII text or links are encoded here, not by the email
-package's folder: Python's folding of long encoded words drops or inserts spaces
-(an Arabic subject loses the space between two words; a long display name gains
-one inside a word), and a ``List-Unsubscribe`` longer than a line becomes an
-encoded word that Gmail and Outlook ignore. ``email.header.Header`` splits at
-character boundaries and keeps spaces inside the encoded text; List-Unsubscribe
-is never encoded at all.
+Headers with user text (names, subjects, the List-Id phrase) are encoded by
+headers.py, never by the email package's folder: Python's folding of long encoded
+words drops or inserts spaces (an Arabic subject loses the space between two words;
+a long display name gains one inside a word), loses the quotes of a long name, and
+before 3.11.10 writes a decoded CR/LF raw (CVE-2024-6923). A ``List-Unsubscribe``
+longer than a line would become an encoded word that Gmail and Outlook ignore: it is
+never encoded at all.
 """
 
 from __future__ import annotations
@@ -21,16 +21,14 @@ import base64
 import datetime as dt
 import hashlib
 import mimetypes
-import textwrap
 from dataclasses import dataclass, replace
-from email.header import Header
-from email.headerregistry import Address
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import quote
 
 from newsletter.audience.tokens import Signer
+from newsletter.delivery import headers
 from newsletter.delivery.links import links_for
 from newsletter.delivery.outgoing import Attachment, EditionParts, Item, Links
 from newsletter.errors import DeliveryError
@@ -39,37 +37,6 @@ from newsletter.render.calendar import event_ics
 from newsletter.render.renderer import Rendered, Renderer, personalize
 from newsletter.translation.editions import Edition
 from newsletter.workspace.config import Workspace
-
-_LINE = 76
-
-
-def _single_line(value: str, what: str) -> str:
-    if "\r" in value or "\n" in value or any(ord(c) < 32 and c != "\t" for c in value):
-        raise DeliveryError(f"{what} contains a line break or control character: {value!r}")
-    return value
-
-
-def encode_text(value: str, header: str) -> str:
-    """An unstructured header value (Subject): folded ASCII, or RFC 2047 words."""
-    _single_line(value, header)
-    if value.isascii():
-        return "\n ".join(textwrap.wrap(value, _LINE - len(header) - 2, break_long_words=False,
-                                        break_on_hyphens=False)) or value
-    return Header(value, "utf-8", header_name=header).encode(linesep="\n", maxlinelen=_LINE)
-
-
-def encode_address(name: str, addr: str, header: str) -> str:
-    """``Name <addr>`` with the name quoted (ASCII) or encoded (anything else)."""
-    _single_line(name, f"{header} name")
-    _single_line(addr, f"{header} address")
-    try:
-        address = Address(display_name=name if name.isascii() else "", addr_spec=addr)
-    except (ValueError, IndexError) as err:  # headerregistry's own checks
-        raise DeliveryError(f"{header}: invalid address {addr!r}: {err}") from err
-    if not name or name.isascii():
-        return str(address)  # headerregistry quotes "Verband e.V." correctly
-    words = Header(name, "utf-8", header_name=header).encode(linesep="\n", maxlinelen=_LINE)
-    return f"{words}\n <{address.addr_spec}>"
 
 
 def mime_part(attachment: Attachment) -> bytes:
@@ -144,14 +111,9 @@ def list_id(renderer: Renderer, ws: Workspace, mailing: str) -> str:
     filters keep working; its phrase names the association and the kind of mailing in
     the source language. ``<press.verbund.example.org>`` for the press releases."""
     domain = ws.config.sender.from_address.rpartition("@")[2]
-    phrase = f"{ws.config.organization.full_name}: {renderer.mailing_name(mailing)}"
-    _single_line(phrase, "List-Id")
-    if phrase.isascii():
-        quoted = '"' + phrase.replace("\\", "\\\\").replace('"', '\\"') + '"'
-    else:  # encoded words, on one line: SendGrid takes header values without folds
-        quoted = Header(phrase, "utf-8", header_name="List-Id").encode(
-            linesep=" ", maxlinelen=998)
-    return f"{quoted} <{mailing}.{domain}>"
+    name = f"{ws.config.organization.full_name}: {renderer.mailing_name(mailing)}"
+    # on one line: SendGrid takes header values without folds
+    return f"{headers.phrase(name, 'List-Id', room=998, linesep=' ')} <{mailing}.{domain}>"
 
 
 class Addressee(Protocol):
@@ -178,17 +140,7 @@ class Envelope:
         return self.data
 
 
-def _header_lines(headers: list[tuple[str, str]]) -> bytes:
-    """Pre-encoded ASCII header values; '\n ' folds become CRLF folds."""
-    out = []
-    for name, value in headers:
-        if not value.isascii() or "\r" in value:
-            raise DeliveryError(f"header {name} must be pre-encoded ASCII")
-        out.append(f"{name}: {value}".replace("\n", "\r\n"))
-    return ("\r\n".join(out) + "\r\n").encode("ascii")
-
-
-def _part(subtype: str, body: str) -> bytes:
+def text_part(subtype: str, body: str) -> bytes:
     """A text part in canonical form (CRLF line breaks), base64 in 76-character lines."""
     canonical = body.replace("\r\n", "\n").replace("\n", "\r\n").encode("utf-8")
     encoded = base64.encodebytes(canonical).replace(b"\n", b"\r\n")
@@ -211,8 +163,8 @@ class MessageBuilder:
         if moment.tzinfo is None:
             raise ValueError("the Date header needs an aware datetime")
         self.date = format_datetime(moment)
-        self.from_header = encode_address(cfg.sender.from_name, cfg.sender.from_address, "From")
-        self.reply_to = encode_address("", cfg.sender.reply_to, "Reply-To")
+        self.from_header = headers.address(cfg.sender.from_name, cfg.sender.from_address, "From")
+        self.reply_to = headers.address("", cfg.sender.reply_to, "Reply-To")
         self._heads: dict[int, tuple[bytes, bytes]] = {}
         self._tails: dict[int, bytes] = {}  # attachment parts, encoded once
         self._parts: dict[int, EditionParts] = {}
@@ -239,6 +191,8 @@ class MessageBuilder:
              mime: bool, why: str = "") -> Item:
         """One recipient as a transport gets it; ``mime`` adds the finished message.
         ``why``: why they receive it (a ``Why.key``; empty: the mailing's usual reason)."""
+        # a transport that builds the message itself (SendGrid) gets only checked names
+        headers.checked(name, "To name")
         greetings = prepared.rendered.greetings
         whys = prepared.rendered.whys
         item = Item(rid, email, name, message_id, self.links(rid),
@@ -256,10 +210,10 @@ class MessageBuilder:
             seed = f"{self.campaign_id}/{prepared.edition.key}".encode()
             boundary = "==newsletter-" + hashlib.sha256(seed).hexdigest()[:24] + "=="
             outer = "mixed" if prepared.attachments else "alternative"
-            head = _header_lines([
+            head = headers.section([
                 ("From", self.from_header),
                 ("Reply-To", self.reply_to),
-                ("Subject", encode_text(prepared.subject, "Subject")),
+                ("Subject", headers.text(prepared.subject, "Subject")),
                 ("Date", self.date),
                 ("Content-Language", lang),
                 ("List-Id", prepared.list_id or f"<{prepared.edition.release.kind}.{self.domain}>"),
@@ -291,15 +245,15 @@ class MessageBuilder:
             html=True)
         message_id = self.message_id(rid)
         head, boundary = self._edition_head(prepared)
-        headers = _header_lines([
-            ("To", encode_address(recipient.name, recipient.email, "To")),
+        own = headers.section([
+            ("To", headers.address(recipient.name, recipient.email, "To")),
             ("Message-ID", message_id),
             ("List-Unsubscribe", f"<{unsubscribe}>,\n <{links.mailto}>"),
         ])
         inner = boundary + b"-alt" if prepared.attachments else boundary
         alternative = b"".join((
-            b"\r\n--", inner, b"\r\n", _part("plain", text),
-            b"\r\n--", inner, b"\r\n", _part("html", html),
+            b"\r\n--", inner, b"\r\n", text_part("plain", text),
+            b"\r\n--", inner, b"\r\n", text_part("html", html),
             b"\r\n--", inner, b"--\r\n",
         ))
         if prepared.attachments:  # multipart/mixed around the alternative part
@@ -307,5 +261,5 @@ class MessageBuilder:
                 b"\r\n--", boundary, b"\r\nContent-Type: multipart/alternative;\r\n"
                 b' boundary="', inner, b'"\r\n', alternative,
                 self._tails[id(prepared)], b"\r\n--", boundary, b"--\r\n"))
-        data = headers + head + alternative
+        data = own + head + alternative
         return Envelope(recipient, rid, message_id, prepared.edition.key, data)

@@ -21,6 +21,7 @@ from newsletter.delivery.ledger import Ledger
 from newsletter.delivery.pgschema import upgrade
 from newsletter.delivery.state_tables import metadata
 from newsletter.errors import StateError
+from newsletter.workspace.state import hide_passwords
 
 BATCH = 2000  # rows per INSERT while copying
 
@@ -44,13 +45,22 @@ def _connected(url: sa.URL) -> Iterator[sa.Connection]:
     """One transaction on the database: committed at the end, rolled back on an error."""
     engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
     try:
-        with engine.begin() as conn:
-            yield conn
-    except sa.exc.OperationalError as err:
-        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
-        raise StateError(f"cannot use the database {safe(url)}: {reason}") from None
+        try:
+            conn = engine.connect()
+        except sa.exc.DBAPIError as err:  # refused, a wrong password, an unknown option
+            raise _unusable(url, err) from None
+        try:
+            with conn, conn.begin():
+                yield conn
+        except sa.exc.OperationalError as err:
+            raise _unusable(url, err) from None
     finally:
         engine.dispose()
+
+
+def _unusable(url: sa.URL, err: sa.exc.DBAPIError) -> StateError:
+    reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+    return StateError(f"cannot use the database {safe(url)}: {hide_passwords(reason)}")
 
 
 def migrate(url: sa.URL) -> Migration:

@@ -25,7 +25,6 @@ retries whole batches and sends duplicates anyway).
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 from collections import Counter
 from collections.abc import Callable
@@ -37,7 +36,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from sendgrid.helpers.eventwebhook import EventWebhook
 
 from newsletter.audience.tokens import address_id
-from newsletter.delivery import subscribers
+from newsletter.delivery import jsonbody, subscribers
 from newsletter.delivery.ledger import Ledger, now
 from newsletter.delivery.records import Status
 from newsletter.errors import ConfigError, HookError
@@ -101,10 +100,7 @@ def fresh(timestamp: str | None, moment: float) -> bool:
 
 
 def parse_batch(body: bytes) -> list[dict[str, Any]]:
-    try:
-        events = json.loads(body)
-    except ValueError as err:
-        raise HookError(f"the event batch is not JSON ({err})") from None
+    events = jsonbody.loads(body, "the event batch")
     if not isinstance(events, list) or not all(isinstance(e, dict) for e in events):
         raise HookError("the event batch is not a JSON array of objects")
     return events

@@ -9,5 +9,6 @@ builds the Starlette app: the pages and, beside them, the providers' hooks.
 from __future__ import annotations
 
 from newsletter.web.app import create_app
+from newsletter.web.logs import log_config
 
-__all__ = ["create_app"]
+__all__ = ["create_app", "log_config"]

@@ -7,12 +7,18 @@ another writer of the ledger before answering 503.
     POST /hooks/sendgrid  a signed event batch   200 applied (JSON counts), 400 not a
                           batch, 401 header missing or bad signature, 413 too large,
                           500 no key configured (logged), 503 ledger busy
-    POST /hooks/inbound   a mail, as Inbound     200 handled (suppressed, or kept for the
-                          Parse posts it         officer), 400 unreadable, 503 busy
+    POST /hooks/inbound   a mail, as Inbound     200 handled (suppressed, kept for the
+                          Parse posts it         officer, or dropped over the kept-mail
+                                                 limits), 400 unreadable, 413 over
+                                                 MAX_MAIL, 503 busy
 
 Never a redirect. A 5xx makes SendGrid post again (events for 24 hours, mails for 3
 days), so an answer is 2xx only once everything is committed. The work runs in
 Starlette's thread pool: SQLite and the signature check are blocking calls.
+
+Bodies are never read whole before they are known to be small enough: a declared
+Content-Length over the limit is answered 413 unread, and a chunked body is counted
+as it streams in and answered 413 once it passes the limit.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
+from starlette.types import Message, Receive
 
 from newsletter.app import hooks
 from newsletter.errors import HookError, LedgerBusy, NewsletterError, SignatureRejected
@@ -31,7 +38,9 @@ from newsletter.errors import HookError, LedgerBusy, NewsletterError, SignatureR
 log = logging.getLogger(__name__)
 
 MAX_BATCH = 4 * 1024 * 1024  # SendGrid posts at most 768 KB per batch
-MAX_MAIL = 32 * 1024 * 1024  # Inbound Parse posts mails of up to 30 MB
+# Inbound Parse posts mails of up to 30 MB; a request to unsubscribe needs no
+# attachment, and a reply quoting the newsletter with its pictures stays below this
+MAX_MAIL = 10 * 1024 * 1024
 RETRY_AFTER = "10"  # seconds, with a 503
 
 
@@ -41,8 +50,7 @@ def _wait(request: Request) -> float:
 
 async def _body(request: Request, limit: int) -> bytes | None:
     """The raw body (signatures are over the exact bytes), None when over ``limit``."""
-    declared = request.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
+    if _declared_too_large(request, limit):
         return None
     chunks, size = [], 0
     async for chunk in request.stream():
@@ -51,6 +59,31 @@ async def _body(request: Request, limit: int) -> bytes | None:
             return None
         chunks.append(chunk)
     return b"".join(chunks)
+
+
+class _TooLarge(Exception):
+    """The body streamed past its limit."""
+
+
+def _declared_too_large(request: Request, limit: int) -> bool:
+    declared = request.headers.get("content-length", "")
+    return declared.isdigit() and int(declared) > limit
+
+
+def _capped(receive: Receive, limit: int) -> Receive:
+    """``receive`` that raises _TooLarge once the body passes ``limit`` bytes."""
+    seen = 0
+
+    async def capped() -> Message:
+        nonlocal seen
+        message = await receive()
+        if message["type"] == "http.request":
+            seen += len(message.get("body", b""))
+            if seen > limit:
+                raise _TooLarge
+        return message
+
+    return capped
 
 
 def _failure(hook: str, err: NewsletterError) -> Response:
@@ -85,17 +118,27 @@ async def sendgrid_events(request: Request) -> Response:
 
 
 async def inbound_mail(request: Request) -> Response:
+    if _declared_too_large(request, MAX_MAIL):
+        return PlainTextResponse("mail too large", status_code=413)
     fields: dict[str, str] = {}
-    # a broken multipart body is Starlette's 400; attachments (files) are not read
-    async with request.form(max_files=200, max_fields=200, max_part_size=MAX_MAIL) as form:
-        for name, value in form.multi_items():
-            if isinstance(value, str):
-                fields.setdefault(name, value)
+    capped = Request(request.scope, _capped(request.receive, MAX_MAIL))
+    try:
+        # a broken multipart body is Starlette's 400; attachments (files) are not read
+        async with capped.form(max_files=200, max_fields=200, max_part_size=MAX_MAIL) as form:
+            for name, value in form.multi_items():
+                if isinstance(value, str):
+                    fields.setdefault(name, value)
+    except _TooLarge:
+        return PlainTextResponse("mail too large", status_code=413)
     try:
         result = await run_in_threadpool(hooks.receive_mail, request.app.state.ws, fields,
                                          busy_timeout=_wait(request))
     except NewsletterError as err:
         return _failure("hooks/inbound", err)
+    if result.outcome == "dropped":
+        log.warning("hooks/inbound: a mail was not kept: %d mails from its sender were "
+                    "kept in the last hour, or %d from everyone in 24 hours (the limits)",
+                    hooks.KEEP_PER_SENDER, hooks.KEEP_PER_DAY)
     return PlainTextResponse(result.outcome)
 
 

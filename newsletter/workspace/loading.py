@@ -347,12 +347,33 @@ def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
     return Web(archive_url=archive, unsubscribe_url=unsubscribe,
                unsubscribe_mailto=_email(t, "unsubscribe_mailto"), public_url=public,
                topics=_topics(t.table("topics", required=False), languages),
-               trusted_proxies=t.str_list("trusted_proxies", required=False) or ("127.0.0.1",),
+               trusted_proxies=_proxies(t),
                source_url=_https(t, "source_url") if "source_url" in t.data
                else Web.source_url, consent_after_erasure=retention,
                mailbox=mailbox_settings(t.table("mailbox")) if "mailbox" in t.data else None,
                admin_idle_minutes=_number(t, "admin_idle_minutes", 30, 1, 24 * 60),
                admin_session_hours=_number(t, "admin_session_hours", 12, 0.1, 24 * 7))
+
+
+def _proxies(t: _Reader) -> tuple[str, ...]:
+    """The proxies whose X-Forwarded-For is believed: addresses or networks, never all
+    (then anyone could write any address into the consent record and get around the
+    per-address limits of the sign-up form and the login)."""
+    found = t.str_list("trusted_proxies", required=False) or ("127.0.0.1",)
+    for entry in found:
+        try:
+            network = ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            if entry == "*":
+                raise t.fail("trusted_proxies", "'*' would believe every client's "
+                             "X-Forwarded-For: name the TLS proxy's address or network, "
+                             'e.g. ["127.0.0.1"] or ["10.0.0.0/8"]') from None
+            raise t.fail("trusted_proxies", f"{entry!r} is not an IP address or network "
+                         '(e.g. "127.0.0.1", "10.0.0.0/8", "::1")') from None
+        if network.prefixlen == 0:
+            raise t.fail("trusted_proxies", f"{entry!r} is every address, like '*': name "
+                         "the TLS proxy's address or network")
+    return found
 
 
 def _app_url(t: _Reader, name: str) -> str:

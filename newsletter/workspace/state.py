@@ -15,6 +15,7 @@ import contextlib
 import hashlib
 import hmac
 import os
+import re
 import secrets
 import sqlite3
 from collections.abc import Iterator
@@ -31,6 +32,27 @@ DB_NAME = "ledger.sqlite3"
 URL_VARIABLE = "NEWSLETTER_DATABASE_URL"
 MIN_KEY = 16
 RESTORE = "restore the whole state/ folder from your backup (README: 'Backing up state/')"
+
+
+# a password in text about a database: a URL's userinfo (scheme://user:secret@), a query
+# parameter (?password=secret, &sslpassword=secret) or a libpq keyword (password='s e')
+_USERINFO = re.compile(r"(?P<keep>[A-Za-z][A-Za-z0-9+.\-]*://[^/?#@\s:]*:)[^/?#\s]*@")
+_KEYS_TO_HIDE = r"\w*(?:pass|pwd)\w*"  # password, sslpassword, PASSWORD, pwd
+_KEYWORD = re.compile(rf"(?P<keep>\b{_KEYS_TO_HIDE}\s*=\s*)"
+                      r"(?:'(?:[^'\\]|\\.)*'|\"(?:[^\"\\]|\\.)*\"|[^\s&;,)]*)", re.I)
+HIDDEN = "***"
+
+
+def secret_name(name: str) -> bool:
+    """Whether a URL query parameter or libpq keyword of this name holds a password."""
+    return re.fullmatch(_KEYS_TO_HIDE, name, re.I | re.A) is not None
+
+
+def hide_passwords(text: str) -> str:
+    """``text`` with every database password in it shown as ``***``: in a URL's
+    userinfo, in its query (``?password=``, ``&password=``), as a libpq keyword."""
+    text = _USERINFO.sub(lambda m: m["keep"] + HIDDEN + "@", text)
+    return _KEYWORD.sub(lambda m: m["keep"] + HIDDEN, text)
 
 
 def fingerprint(key: bytes) -> str:
@@ -102,7 +124,8 @@ def state_errors(where: Path | str, doing: str) -> Iterator[None]:
     except sa_exc.DBAPIError as err:
         if isinstance(err.orig, sqlite3.DatabaseError):
             _sqlite_error(err.orig, where, doing)
-        reason = str(err.orig).strip().splitlines()[0] if err.orig else str(err)
+        reason = hide_passwords(str(err.orig).strip().splitlines()[0] if err.orig
+                                else str(err))
         if getattr(err.orig, "sqlstate", None) in BUSY_STATES:
             raise _error(LedgerBusy, where, f"cannot {doing}: {reason} (another process is "
                                             "writing to it; try again)") from None

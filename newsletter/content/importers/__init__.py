@@ -8,11 +8,11 @@ written to disk here: the caller decides where the release and its images go.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from newsletter.content import ids
 from newsletter.content.importers import text
 from newsletter.content.importers.guess import add_checks, shape
 from newsletter.content.importers.markdown import default_id, write
@@ -23,7 +23,6 @@ from newsletter.errors import ImportError_
 __all__ = ["SUFFIXES", "Imported", "import_file"]
 
 SUFFIXES = (".txt", ".text", ".docx", ".html", ".htm")
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")  # the parser's rule for release file names
 
 
 @dataclass(frozen=True)
@@ -44,9 +43,9 @@ def import_file(path: Path, *, release_id: str | None = None, kind: str | None =
     reader, subheads_in_body = _reader(path)
     if kind is not None and kind not in KINDS:
         raise ImportError_(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
-    if release_id is not None and not _ID.match(release_id):
-        raise ImportError_(f"release id {release_id!r}: use only letters, digits, '.', '_' "
-                           "and '-', starting with a letter or digit")
+    wrong = None if release_id is None else ids.problem(release_id)
+    if wrong is not None:
+        raise ImportError_(wrong)
     try:
         draft = reader(path)
     except OSError as err:

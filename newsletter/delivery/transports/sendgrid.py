@@ -24,6 +24,7 @@ from typing import Any
 from markupsafe import escape
 from python_http_client import exceptions as http
 
+from newsletter.delivery import headers
 from newsletter.delivery.outgoing import EditionParts
 from newsletter.delivery.transports.base import (
     PENDING,
@@ -99,9 +100,9 @@ class SendGridTransport(Transport):
         cfg = edition.sender
         body: dict[str, Any] = {
             "personalizations": personalizations,
-            "from": {"email": cfg.from_address, "name": cfg.from_name},
+            "from": {"email": cfg.from_address, "name": headers.plain(cfg.from_name, "From")},
             "reply_to": {"email": cfg.reply_to},
-            "subject": edition.subject,
+            "subject": headers.plain(edition.subject, "Subject"),
             "content": [{"type": "text/plain", "value": text},
                         {"type": "text/html", "value": html}],
             "headers": {"Content-Language": edition.content_languages,
@@ -359,7 +360,9 @@ def _rid(personalization: dict[str, Any]) -> str:
 def _display_name(name: str) -> str:
     """SendGrid cuts a ``to.name`` at an unquoted ',' or ';' (and drops the message):
     such names go as one quoted string, as SendGrid documents; others as they are,
-    because some mail clients show the quotes."""
+    because some mail clients show the quotes. SendGrid writes the header: the name
+    is checked, and encoded-word syntax broken up, first (headers.plain)."""
+    name = headers.plain(name, "To name")
     if "," not in name and ";" not in name:
         return name
     return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
