@@ -9,6 +9,9 @@ escaping is a bug and should show one.
     ├── WorkspaceError         a path leaves the workspace or a required file is missing
     ├── ReleaseError           a release file cannot be parsed (carries file:line)
     ├── ImportError_           a text, Word or HTML file cannot be imported as a release
+    │   ├── AlreadyExists      the release file exists: replacing it must be asked for
+    │   └── ImportRefused      refused unread or half-read: damaged, a DTD, too slow
+    │       └── ImportTooLarge too large unpacked, too many parts or paragraphs, too much memory
     ├── CatalogError           a PO/POT catalog cannot be read or written (carries file:line)
     │   └── CatalogBusy        another process held the catalog's lock too long: try again
     ├── LanguageError          an unknown language code, or a language without UI strings
@@ -94,6 +97,16 @@ class ImportError_(NewsletterError, ValueError):
 
 class AlreadyExists(ImportError_):
     """The release (or one of its images) exists: replacing it must be asked for."""
+
+
+class ImportRefused(ImportError_):
+    """A file the importer will not read (further): a damaged archive, XML with a DTD
+    (entity bombs), or reading that took longer than allowed."""
+
+
+class ImportTooLarge(ImportRefused):
+    """A file that is, or unpacks to, more than the importer reads: too many bytes,
+    archive parts or paragraphs, or more memory than the reading may take."""
 
 
 class CatalogError(NewsletterError):
