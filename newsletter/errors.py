@@ -20,6 +20,7 @@ escaping is a bug and should show one.
     ├── AudienceError          the selection is empty or names an unknown list
     ├── SecretError            NEWSLETTER_SECRET is missing where it is required
     ├── StateError             state/ is missing, damaged, unwritable or does not belong together
+    │   ├── LedgerLost         the ledger lost campaigns, rows or suppressions state/ recorded
     │   └── LedgerBusy         another process held the ledger's write lock too long: try again
     ├── HookError              a provider's post (webhook, inbound mail) is malformed
     │   └── SignatureRejected  a webhook post without a valid signature
@@ -144,6 +145,11 @@ class StateError(NewsletterError):
     Never answered by deleting anything: the ledger is the memory of who got what,
     who unsubscribed and who was erased; the advice is to restore state/ from the backup.
     """
+
+
+class LedgerLost(StateError):
+    """The ledger lacks campaigns, delivery rows or suppressions that state/ records it
+    held (emptied with SQL, or restored from an older copy): nothing may be sent."""
 
 
 class LedgerBusy(StateError):

@@ -121,10 +121,12 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
     """Plan the campaign into the ledger and send it: in this process, or by the worker
     processes ``workers`` starts, while this one holds the dispatch lock and reports."""
     with campaign_lock(state_dir, campaign), open_ledger(state_dir) as ledger:
+        ledger.verify()  # a ledger that lost rows or suppressions would mail people again
         ledger.add_campaign(campaign, release_id, transport.name, selection,
                             plan_rows(assignments, builder), kind=transport.kind,
                             outbox=transport.outbox_folder, retry_rejected=retry_rejected,
                             request=request)
+        ledger.raise_marks()
         ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely,
                        alive=lambda worker: claims.alive(state_dir, worker))
         result = RunResult(campaign, {}, [], resumed=ledger.count_resumed(campaign))

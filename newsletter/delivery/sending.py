@@ -161,6 +161,7 @@ def join(ws: Workspace, campaign: str, job: str, *, progress: Progress | None = 
                                send_at=spec["send_at"], batch_id=spec["batch_id"])
     signer = load_signer(ws.state_dir, allow_state_secret=not transport.needs_env_secret)
     with open_ledger(ws.state_dir) as ledger:
+        ledger.verify()
         prepared = _prepare(ws, release, editions_for(release, ws, ledger.languages(campaign)))
         result = RunResult(campaign, {}, [])
         work_campaign(ledger, state_dir=ws.state_dir, campaign=campaign, prepared=prepared,
