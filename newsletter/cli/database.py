@@ -49,6 +49,11 @@ def db_check(ctx: click.Context) -> None:
     """Compare the ledger with what state/ records it held (the suppression journal and
     every campaign's rows): a ledger that lost any of it refuses to send."""
     loss = database.check(workspace_of(ctx))
+    if loss.damaged_lines:
+        lines = ", ".join(str(n) for n in loss.damaged_lines[:10])
+        out.print(f"note: line(s) {lines} of state/suppressions.log are damaged or not "
+                  "signed with this workspace's key; they are ignored", markup=False,
+                  soft_wrap=True)
     if loss:
         raise LedgerLost(f"the ledger has lost what it once held: {loss.describe()}; "
                          f"to restore: {database.RESTORE_LEDGER}")

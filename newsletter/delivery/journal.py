@@ -9,7 +9,9 @@ to everyone again, the people who objected included. So:
   recipient id (already a keyed hash of the address: no address is written here), the
   reason and the time, each line signed with a key derived from the address key. It is
   only ever appended to (O_APPEND, fsync). The send loop asks it beside the ledger
-  before every batch, so a suppression the database lost still holds.
+  before every batch, so a suppression the database lost still holds. A line that
+  does not verify (cut by a crash, or written by hand) is ignored and reported by
+  ``newsletter db check``: it can neither lift nor add a suppression.
 * ``state/ledger-marks.json``: per campaign, the number of delivery rows the ledger
   held at its last send (lowered only by an erasure, which removes rows on purpose).
 
@@ -41,7 +43,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from newsletter.errors import StateError
-from newsletter.workspace.state import RESTORE, state_errors
+from newsletter.workspace.state import state_errors
 
 JOURNAL = "suppressions.log"
 MARKS = "ledger-marks.json"
@@ -67,6 +69,7 @@ class _Cache:
     offset: int = 0
     active: dict[str, str] = field(default_factory=dict)  # key -> reason
     lines: int = 0
+    damaged: list[int] = field(default_factory=list)  # line numbers, ignored
 
 
 _caches: dict[Path, _Cache] = {}
@@ -92,36 +95,55 @@ class Journal:
         if not data:
             return
         with state_errors(self.path, "write the suppression journal"):
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+            fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
+                size = os.fstat(fd).st_size
+                if size and os.pread(fd, 1, size - 1) != b"\n":
+                    data = b"\n" + data  # a line cut by a crash ends here, on its own
                 os.write(fd, data)  # one write with O_APPEND: lines of two writers never mix
                 os.fsync(fd)
             finally:
                 os.close(fd)
 
+    def _current(self) -> _Cache:
+        """The cache, brought up to the file's end (call with _caches_lock held)."""
+        cache = _caches.setdefault(self.path, _Cache())
+        try:
+            fd = os.open(self.path, os.O_RDONLY)
+        except FileNotFoundError:
+            cache = _caches[self.path] = _Cache()
+            return cache
+        except OSError as err:
+            raise StateError(f"cannot read the suppression journal: {err.strerror}",
+                             path=self.path) from None
+        try:
+            inode = os.fstat(fd).st_ino
+            if inode != cache.inode:  # replaced (restored from a backup): read it all
+                cache = _caches[self.path] = _Cache(inode)
+            os.lseek(fd, cache.offset, os.SEEK_SET)
+            with os.fdopen(os.dup(fd), "rb") as stream:
+                self._read(stream, cache)
+        finally:
+            os.close(fd)
+        return cache
+
     def active(self) -> dict[str, str]:
         """The suppressed recipient ids and their reasons, as the journal has them
         now. Only what was appended since the last call is read."""
         with _caches_lock:
-            cache = _caches.setdefault(self.path, _Cache())
-            try:
-                fd = os.open(self.path, os.O_RDONLY)
-            except FileNotFoundError:
-                _caches[self.path] = _Cache()
-                return {}
-            except OSError as err:
-                raise StateError(f"cannot read the suppression journal: {err.strerror}",
-                                 path=self.path) from None
-            try:
-                inode = os.fstat(fd).st_ino
-                if inode != cache.inode:  # replaced (restored from a backup): read it all
-                    cache = _caches[self.path] = _Cache(inode)
-                os.lseek(fd, cache.offset, os.SEEK_SET)
-                with os.fdopen(os.dup(fd), "rb") as stream:
-                    self._read(stream, cache)
-            finally:
-                os.close(fd)
-            return dict(cache.active)
+            return dict(self._current().active)
+
+    def holding(self, keys: Iterable[str]) -> set[str]:
+        """Which of ``keys`` the journal holds suppressed (before every batch: no copy)."""
+        with _caches_lock:
+            active = self._current().active
+            return {k for k in keys if k in active}
+
+    def damaged(self) -> list[int]:
+        """Numbers of lines that are damaged (a crash in the middle of a write) or not
+        signed with this workspace's key (written by hand): they are ignored."""
+        with _caches_lock:
+            return list(self._current().damaged)
 
     def _read(self, stream: object, cache: _Cache) -> None:
         for raw in stream:  # type: ignore[attr-defined]
@@ -129,22 +151,25 @@ class Journal:
                 break  # a line still being written (or cut by a crash): not yet
             cache.lines += 1
             cache.offset += len(raw)
-            op, key, reason = self._parse(raw, cache.lines)
+            parsed = self._parse(raw)
+            if parsed is None:
+                cache.damaged.append(cache.lines)
+                continue
+            op, key, reason = parsed
             if op == ADD:
                 cache.active[key] = reason
             else:
                 cache.active.pop(key, None)
 
-    def _parse(self, raw: bytes, number: int) -> tuple[str, str, str]:
+    def _parse(self, raw: bytes) -> tuple[str, str, str] | None:
         try:
             mac, _, body = raw.decode("ascii").rstrip("\n").partition(" ")
             expected = hmac.new(self._key, body.encode(), hashlib.sha256).hexdigest()
             op, key, reason, _at = json.loads(body)
-            if not hmac.compare_digest(mac, expected[:_MAC_CHARS]) or op not in (ADD, LIFT):
-                raise ValueError
         except (ValueError, UnicodeDecodeError, TypeError):
-            raise StateError(f"line {number} is damaged or was not written with this "
-                             f"workspace's address key; {RESTORE}", path=self.path) from None
+            return None
+        if not hmac.compare_digest(mac, expected[:_MAC_CHARS]) or op not in (ADD, LIFT):
+            return None
         return op, str(key), str(reason)
 
 
@@ -165,8 +190,9 @@ class Marks:
         except FileNotFoundError:
             return "", {}
         except (ValueError, KeyError, TypeError, AttributeError):
-            raise StateError(f"not readable as the ledger's marks; {RESTORE}",
-                             path=self.path) from None
+            raise StateError("not readable as the ledger's marks: restore it from your "
+                             "backup, or remove it (the next send then takes the ledger as "
+                             "it is as the mark)", path=self.path) from None
         except OSError as err:
             raise StateError(f"cannot read the ledger's marks: {err.strerror}",
                              path=self.path) from None
@@ -223,6 +249,7 @@ class Loss:
     other_ledger: str = ""  # the marks were taken of another ledger (its id)
     campaigns: tuple[tuple[str, int, int], ...] = ()  # (id, rows marked, rows now)
     suppressions: tuple[str, ...] = ()  # recipient ids the journal holds, the ledger not
+    damaged_lines: tuple[int, ...] = ()  # of the journal, ignored: no loss, but worth a look
 
     def __bool__(self) -> bool:
         return bool(self.other_ledger or self.campaigns or self.suppressions)

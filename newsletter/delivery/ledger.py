@@ -146,6 +146,7 @@ class Ledger:
         self.journal = Journal(state_dir, key) if key is not None else None
         self.marks = Marks(state_dir)
         self._after_commit: list[Callable[[], None]] = []
+        self._journal_lines: list[tuple[str, str, str]] = []  # one append per commit
         exists = self._sqlite_file(key) if sqlite else True
         with state_errors(self.where, "open the ledger"):
             self.db = Store(self.url)
@@ -260,12 +261,13 @@ class Ledger:
         after them (workers claiming and settling their own rows); SQLite has one
         writer at a time either way."""
         if self.db.in_transaction:
-            mark = len(self._after_commit)
+            marks = len(self._after_commit), len(self._journal_lines)
             try:
                 with self.db.transaction():
                     yield self.db
             except BaseException:
-                del self._after_commit[mark:]  # the savepoint's own follow-ups go with it
+                # the savepoint's own follow-ups go with it
+                del self._after_commit[marks[0]:], self._journal_lines[marks[1]:]
                 raise
             return
         try:
@@ -274,9 +276,14 @@ class Ledger:
                 yield self.db
         except BaseException:
             self._after_commit.clear()
+            self._journal_lines.clear()
             raise
+        # committed: now the journal may say so (a webhook batch: one write, one fsync)
+        lines, self._journal_lines = self._journal_lines, []
+        if lines and self.journal is not None:
+            self.journal.append(lines)
         done, self._after_commit = self._after_commit, []
-        for follow_up in done:  # committed: now the journal may say so
+        for follow_up in done:
             follow_up()
 
     def _after(self, follow_up: Callable[[], None]) -> None:
@@ -284,9 +291,8 @@ class Ledger:
         self._after_commit.append(follow_up)
 
     def _journal(self, op: str, key: str, reason: str) -> None:
-        journal = self.journal
-        if journal is not None:
-            self._after(lambda: journal.append([(op, key, reason)]))
+        """A line for the suppression journal, written once the transaction commits."""
+        self._journal_lines.append((op, key, reason))
 
     # --- campaigns and deliveries -----------------------------------------------------
 
@@ -584,8 +590,7 @@ class Ledger:
         the database, or in the journal beside it (a suppression the database lost)."""
         out: set[str] = set(self._suppression_reasons(keys))
         if self.journal is not None:
-            journaled = self.journal.active()
-            out.update(k for k in keys if k in journaled)
+            out |= self.journal.holding(keys)
         return out
 
     def _suppression_reasons(self, keys: list[str] | None = None) -> dict[str, str]:
@@ -639,7 +644,7 @@ class Ledger:
         missing = tuple((cid, rows, counts.get(cid, -1))
                         for cid, rows in sorted(marked.items()) if counts.get(cid, -1) < rows)
         other = ledger if ledger and ledger != self.ledger_id else ""
-        return Loss(other, missing, tuple(sorted(lost)))
+        return Loss(other, missing, tuple(sorted(lost)), tuple(self.journal.damaged()))
 
     def _row_counts(self) -> dict[str, int]:
         """Delivery rows per campaign; 0 for a campaign without rows, none for no campaign."""

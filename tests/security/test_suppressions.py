@@ -187,11 +187,18 @@ def test_a_ledger_from_before_the_journal_is_taken_in(ws, ws_root, smtp):
     assert "1 suppression" in _run(ws_root, "db", "check").output
 
 
-def test_a_line_not_written_with_the_address_key_is_refused(ws, ws_root, smtp):
+def test_a_line_not_signed_with_the_address_key_lifts_nothing(ws, ws_root, smtp):
     assert _send(ws_root, "press").exit_code == 0
     _unsubscribe(ws, OBJECTOR)
-    with (ws.state_dir / JOURNAL).open("a") as journal:
-        journal.write('0000 ["-","somebody","unsubscribe","2026-01-01T00:00:00+00:00"]\n')
-    refused = _send(ws_root, "press")
-    assert refused.exit_code == 1 and "not written with this workspace's address key" in (
-        refused.output)
+    rid = subscriptions.signer(ws).recipient_id(OBJECTOR)
+    with (ws.state_dir / JOURNAL).open("a") as journal:  # a lift written by hand
+        journal.write(f'0000 ["-","{rid}","unsubscribe","2026-01-01T00:00:00+00:00"]\n')
+        journal.write('["+","cut by a crash')  # and a line a crash cut short
+    _sql(ws, "DELETE FROM suppressions")
+    check = _run(ws_root, "db", "check")
+    assert check.exit_code == 1 and "1 suppression(s)" in check.output  # still held
+    assert "are damaged or not signed" in check.output
+    with open_ledger(ws.state_dir) as ledger:
+        assert ledger.suppressed([rid]) == {rid}
+        ledger.suppress("new-key", None, "manual", "test")  # appends after the cut line
+        assert ledger.journal.holding(["new-key", rid]) == {"new-key", rid}
