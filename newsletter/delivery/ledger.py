@@ -707,8 +707,8 @@ class Ledger:
                 self.db.pragma("wal_checkpoint(TRUNCATE)")
         return removed
 
-
     def _lower_marks(self, removed: dict[str, int]) -> None:
+        """Rows an erasure removed (after it committed; under the marks' lock)."""
         with self.marks.changing() as (_, marked):
             for cid, rows in removed.items():
                 if cid in marked:
