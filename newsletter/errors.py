@@ -9,6 +9,9 @@ escaping is a bug and should show one.
     ├── WorkspaceError         a path leaves the workspace or a required file is missing
     ├── ReleaseError           a release file cannot be parsed (carries file:line)
     ├── ImportError_           a text, Word or HTML file cannot be imported as a release
+    │   ├── AlreadyExists      the release file exists: replacing it must be asked for
+    │   └── ImportRefused      refused unread or half-read: damaged, a DTD, too slow
+    │       └── ImportTooLarge too large unpacked, too many parts or paragraphs, too much memory
     ├── CatalogError           a PO/POT catalog cannot be read or written (carries file:line)
     │   └── CatalogBusy        another process held the catalog's lock too long: try again
     ├── LanguageError          an unknown language code, or a language without UI strings
@@ -17,6 +20,7 @@ escaping is a bug and should show one.
     ├── AudienceError          the selection is empty or names an unknown list
     ├── SecretError            NEWSLETTER_SECRET is missing where it is required
     ├── StateError             state/ is missing, damaged, unwritable or does not belong together
+    │   ├── LedgerLost         the ledger lost campaigns, rows or suppressions state/ recorded
     │   └── LedgerBusy         another process held the ledger's write lock too long: try again
     ├── HookError              a provider's post (webhook, inbound mail) is malformed
     │   └── SignatureRejected  a webhook post without a valid signature
@@ -96,6 +100,16 @@ class AlreadyExists(ImportError_):
     """The release (or one of its images) exists: replacing it must be asked for."""
 
 
+class ImportRefused(ImportError_):
+    """A file the importer will not read (further): a damaged archive, XML with a DTD
+    (entity bombs), or reading that took longer than allowed."""
+
+
+class ImportTooLarge(ImportRefused):
+    """A file that is, or unpacks to, more than the importer reads: too many bytes,
+    archive parts or paragraphs, or more memory than the reading may take."""
+
+
 class CatalogError(NewsletterError):
     """A gettext catalog cannot be read, checked or written."""
 
@@ -131,6 +145,11 @@ class StateError(NewsletterError):
     Never answered by deleting anything: the ledger is the memory of who got what,
     who unsubscribed and who was erased; the advice is to restore state/ from the backup.
     """
+
+
+class LedgerLost(StateError):
+    """The ledger lacks campaigns, delivery rows or suppressions that state/ records it
+    held (emptied with SQL, or restored from an older copy): nothing may be sent."""
 
 
 class LedgerBusy(StateError):

@@ -313,7 +313,7 @@ def test_a_txt_is_imported_and_never_replaced_without_confirmation(officer, ws):
     ("noext", b"text", {}, 400, "cannot import files without a suffix"),
     ("ok.txt", TEXT, {"id": "../evil"}, 400, "release id"),
     ("ok.txt", TEXT, {"kind": "poem"}, 400, "could not be read"),
-    ("broken.docx", b"not a zip", {}, 400, "could not be imported"),
+    ("broken.docx", b"not a zip", {}, 422, "could not be imported"),  # damaged
 ])
 def test_bad_uploads_are_refused(officer, ws, name, data, fields, status, says):
     before = sorted(p.name for p in ws.releases_dir.iterdir())

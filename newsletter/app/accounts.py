@@ -8,6 +8,9 @@ logged. Removing an account or changing its password ends its sessions at once.
 from __future__ import annotations
 
 import re
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from argon2 import PasswordHasher
@@ -18,7 +21,7 @@ from newsletter.app.workspace import target_codes
 from newsletter.delivery import accounts as store
 from newsletter.delivery.accounts import ROLES, UserRecord
 from newsletter.delivery.ledger import Ledger, open_ledger
-from newsletter.errors import AccountError, Forbidden
+from newsletter.errors import AccountError, Forbidden, RateLimited
 from newsletter.workspace.config import Workspace
 
 OFFICER, REVIEWER = ROLES
@@ -30,6 +33,22 @@ _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._@-]{0,63}")
 # about 50 ms a login here, too slow to guess many passwords from a stolen ledger.
 _hasher = PasswordHasher()
 _dummy_hash: str | None = None
+# Each hash or check takes 64 MiB for its duration: 20 logins at once were +1.3 GiB.
+# At most ARGON2_AT_ONCE run together; another waits up to ARGON2_WAIT seconds for a
+# turn, then is refused (429) instead of taking more memory.
+ARGON2_AT_ONCE = 2
+ARGON2_WAIT = 5.0
+_argon2_turns = threading.BoundedSemaphore(ARGON2_AT_ONCE)
+
+
+@contextmanager
+def _argon2_turn() -> Iterator[None]:
+    if not _argon2_turns.acquire(timeout=ARGON2_WAIT):
+        raise RateLimited("too many logins are being checked at once; try again in a moment")
+    try:
+        yield
+    finally:
+        _argon2_turns.release()
 
 
 @dataclass(frozen=True)
@@ -109,7 +128,7 @@ def add_user(ws: Workspace, name: str, role: str, langs: tuple[str, ...], passwo
         if old is not None and old.active:
             raise AccountError(f"there is already an account {old.name!r}; change its "
                                f"password with 'newsletter users passwd {old.name}'")
-        store.put_user(ledger, name, role, codes, _hasher.hash(password))
+        store.put_user(ledger, name, role, codes, new_hash(password))
         store.drop_sessions(ledger, name)
         rec = store.get_user(ledger, name)
         assert rec is not None
@@ -148,10 +167,10 @@ def change_password(ws: Workspace, name: str, password: str, *,
     """Set a new password and end every session of the account (a stolen session dies
     with the old password); returns how many were ended."""
     check_password(password)
-    new_hash = _hasher.hash(password)
+    hashed = new_hash(password)
     with open_ledger(ws.state_dir) as ledger, ledger.transaction():
         rec = _active(ledger, name)
-        store.set_password(ledger, rec.name, new_hash)
+        store.set_password(ledger, rec.name, hashed)
         ended = store.drop_sessions(ledger, rec.name)
         store.append_audit(ledger, actor, audit.PASSWORD_CHANGED, rec.name,
                            f"{ended} session(s) ended")
@@ -169,13 +188,14 @@ def verify_password(rec: UserRecord | None, password: str) -> bool:
     """Whether ``password`` is the account's. Without an account (unknown or removed) a
     dummy hash is verified all the same, so that the answer takes as long either way."""
     global _dummy_hash
-    if _dummy_hash is None:
-        _dummy_hash = _hasher.hash("not a password of anyone")
-    candidate = rec.password_hash if rec is not None and rec.active else _dummy_hash
-    try:
-        ok = _hasher.verify(candidate, password[:MAX_PASSWORD])
-    except (VerificationError, InvalidHashError):
-        ok = False
+    with _argon2_turn():
+        if _dummy_hash is None:
+            _dummy_hash = _hasher.hash("not a password of anyone")
+        candidate = rec.password_hash if rec is not None and rec.active else _dummy_hash
+        try:
+            ok = _hasher.verify(candidate, password[:MAX_PASSWORD])
+        except (VerificationError, InvalidHashError):
+            ok = False
     return ok and rec is not None and rec.active
 
 
@@ -185,4 +205,5 @@ def needs_rehash(rec: UserRecord) -> bool:
 
 
 def new_hash(password: str) -> str:
-    return _hasher.hash(password)
+    with _argon2_turn():
+        return _hasher.hash(password)

@@ -1,4 +1,5 @@
-"""The state store: set up its schema, and move a workspace's SQLite ledger into it.
+"""The state store: set up its schema, move a workspace's SQLite ledger into it, and
+compare it with what state/ records it held.
 
 ``newsletter db migrate`` brings the database NEWSLETTER_DATABASE_URL names to the
 newest schema (every command also does so on first use); ``newsletter db copy --to
@@ -12,9 +13,11 @@ import os
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from newsletter.app import audit
 from newsletter.delivery import connection
 from newsletter.delivery.connection import sqlite_url
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.journal import RESTORE_LEDGER, Loss
+from newsletter.delivery.ledger import ledger_exists, open_ledger
 from newsletter.errors import ConfigError
 from newsletter.workspace.config import Workspace
 from newsletter.workspace.state import URL_VARIABLE
@@ -22,7 +25,8 @@ from newsletter.workspace.state import URL_VARIABLE
 if TYPE_CHECKING:
     from newsletter.delivery.statestore import Migration, TableCount
 
-__all__ = ["URL_VARIABLE", "copy", "migrate"]
+__all__ = ["RESTORE_LEDGER", "URL_VARIABLE", "Loss", "accept_loss", "check", "copy", "migrate"]
+LOSS_ACCEPTED = "ledger loss accepted"  # the audit log's action
 
 
 # Alembic is imported by these two commands only (and by a first use that migrates)
@@ -46,3 +50,24 @@ def copy(ws: Workspace, to: str) -> list[TableCount]:
     url = connection.database_url(to, what="--to")
     with open_ledger(ws.state_dir, url=sqlite_url(ws.state_dir)) as ledger:
         return statestore.copy_ledger(ledger, url)
+
+
+def check(ws: Workspace) -> Loss:
+    """What state/ (the suppression journal, the campaigns' marks) says the ledger held
+    and it lacks now; empty when nothing is missing. A send refuses while it is not."""
+    if not ledger_exists(ws.state_dir):
+        return Loss()
+    with open_ledger(ws.state_dir) as ledger:
+        return ledger.losses()
+
+
+def accept_loss(ws: Workspace, *, actor: str = audit.CLI_ACTOR) -> tuple[Loss, int]:
+    """After restoring what a backup holds: the journal's suppressions go back into the
+    ledger, and what is still missing (campaigns, rows) is accepted as lost, so that
+    sends work again. Returns what was missing and how many suppressions came back."""
+    with open_ledger(ws.state_dir) as ledger:
+        loss, restored = ledger.accept_loss()
+    if loss:
+        audit.record(ws, actor, LOSS_ACCEPTED, "", f"{loss.describe()}; "
+                                                   f"{restored} suppression(s) put back")
+    return loss, restored

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
-from newsletter.content.importers import SUFFIXES, Imported, import_file
+from newsletter.content.importers import SUFFIXES, Imported, import_file_limited
 from newsletter.content.parser import parse_release
 from newsletter.content.release import Release
 from newsletter.errors import AlreadyExists, ImportError_, ReleaseError
@@ -33,7 +33,8 @@ def import_release(ws: Workspace, source: Path | str, *, release_id: str | None 
     src = Path(source).resolve() if Path(source).is_file() else ws.operator_path(source)
     if not src.is_file():
         raise ImportError_("file not found", path=src)
-    imported = import_file(src, release_id=release_id, kind=kind, today=today)
+    # read in a child process with limits: a small file may unpack to a lot of work
+    imported = import_file_limited(src, release_id=release_id, kind=kind, today=today)
     target = ws.releases_dir / f"{imported.release_id}.md"
     images = [(ws.releases_dir / rel, data) for rel, data in imported.images]
     if not force:

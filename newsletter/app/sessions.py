@@ -11,8 +11,10 @@ the login, and at once when the account is removed or its password changed.
 from __future__ import annotations
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
+import math
 import secrets
 import threading
 import time
@@ -24,12 +26,14 @@ from newsletter.app.accounts import Account, account_of, needs_rehash, new_hash,
 from newsletter.app.limits import LoginLimits
 from newsletter.app.subscriptions import signer
 from newsletter.delivery import accounts as store
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import Ledger, open_ledger
 from newsletter.errors import LoginFailed, NotSignedIn, RateLimited
 from newsletter.workspace.config import Workspace
 
 TOUCH_EVERY = 60  # seconds: the last-seen time is written at most this often
 NAME_MAX = 64
+# an address the account signed in from this recently is its owner's: never slowed down
+KNOWN_DAYS = 90
 _MAC_CHARS = 32
 
 
@@ -84,17 +88,19 @@ class Sessions:
 
     def login(self, name: str, password: str, ip: str) -> Login:
         """A new session for a right name and password. Wrong name and wrong password fail
-        alike (LoginFailed, after the same argon2 work); too many attempts from ``ip``,
-        or failures for ``name``, are RateLimited before any password is checked."""
+        alike (LoginFailed, after the same argon2 work). RateLimited before any password
+        is checked: too many attempts from ``ip``, too many failures for ``name`` from
+        ``ip``, or failures for ``name`` from elsewhere while ``ip`` never signed in to
+        it (a wait of seconds, see limits.Slowdown)."""
         name = name.strip()[:NAME_MAX]
-        if not self.limits.per_ip.hit(ip or "unknown"):
-            raise RateLimited(f"too many logins from {ip or 'an unknown address'}")
-        if self.limits.per_name.full(name.casefold()):
-            raise RateLimited("too many failed logins for one account name")
+        wait = self.limits.check(name.casefold(), ip)
         with open_ledger(self.ws.state_dir, busy_timeout=audit.WEB_BUSY_TIMEOUT) as ledger:
+            if wait and not self._known_source(ledger, name, ip):
+                raise RateLimited(f"failed logins for {name!r}: from an address that never "
+                                  f"signed in to it, try again in {math.ceil(wait)} s")
             rec = store.get_user(ledger, name) if name else None
             if not verify_password(rec, password):
-                self.limits.per_name.hit(name.casefold())
+                self.limits.failed(name.casefold(), ip)
                 # a typed name that is no account may be a password typed in the wrong box
                 shown = rec.name if rec is not None else "(unknown name)"
                 store.append_audit(ledger, shown, audit.LOGIN_FAILED, "", f"from {ip}")
@@ -109,6 +115,15 @@ class Sessions:
             store.add_session(ledger, hashlib.sha256(token.encode()).hexdigest(), rec.name, at)
             store.append_audit(ledger, rec.name, audit.LOGIN, "", f"from {ip}")
         return Login(account_of(rec), f"{token}.{self._mac(token)}")
+
+    def _known_source(self, ledger: Ledger, name: str, ip: str) -> bool:
+        """Whether ``name`` signed in from ``ip`` within KNOWN_DAYS (the audit log says)."""
+        if not ip or not name:
+            return False
+        # the log's times are the wall clock's (self.clock may be a test's)
+        since = dt.datetime.now(dt.UTC) - dt.timedelta(days=KNOWN_DAYS)
+        return store.has_audit(ledger, name, audit.LOGIN, f"from {ip}",
+                               since.isoformat(timespec="seconds"))
 
     def logout(self, cookie: str, ip: str) -> None:
         """End the session of ``cookie`` (nothing to do for an invalid one)."""

@@ -180,21 +180,45 @@ def _check_form(ws: Workspace, form: SignupForm) -> _Checked:
     return _Checked(email, name, form.language, tuple(t for t in public if t in form.topics))
 
 
-def subscribe(ws: Workspace, form: SignupForm, visitor: Visitor, *, pages: WebPages,
-              limits: RateLimits, transport: Transport | None = None,
-              now: float | None = None) -> Signup:
-    """A pending entry, its consent record, and the confirmation mail in the chosen
-    language. Nothing is stored for a robot or an invalid form."""
+@dataclass(frozen=True)
+class Accepted:
+    """A sign-up whose form passed; what happens next depends on whether the address is
+    known, and is done after the page has answered (``complete``)."""
+
+    checked: _Checked
+    recipient_id: str
+    limit_key: str  # the per-mailbox rate limit's key (plus tags and dots removed)
+    shown: str  # the language the consent text was shown in
+    visitor: Visitor
+
+
+def accept(ws: Workspace, form: SignupForm, visitor: Visitor, *,
+           limits: RateLimits) -> Accepted | None:
+    """The part of a sign-up the page waits for: the same work for every address, new,
+    known, suppressed or pending, so the answer's timing tells nobody which it is.
+    None for a robot (the trap); FormError and RateLimited say what is wrong with the
+    form or the flood, never anything about the address."""
     if form.trap.strip():
-        return Signup("ignored")
+        return None
     limits.check_ip(visitor.ip)
     checked = _check_form(ws, form)
     keys = signer(ws)
-    rid = keys.recipient_id(checked.email)
-    if not limits.allow_address(rid):
-        return Signup("held")
     shown = form.shown_in if form.shown_in in ws.config.languages.all else checked.language
-    text, text_language = pages.consent_text(shown)
+    return Accepted(checked, keys.recipient_id(checked.email),
+                    keys.recipient_id(rate_limit_address(checked.email)), shown, visitor)
+
+
+def complete(ws: Workspace, accepted: Accepted, *, pages: WebPages, limits: RateLimits,
+             transport: Transport | None = None, now: float | None = None) -> Signup:
+    """The rest of a sign-up, after the answer: a pending entry and its consent record
+    (committed before any mail leaves), then the confirmation mail in the chosen
+    language, then its Message-ID in the consent trail."""
+    checked, rid = accepted.checked, accepted.recipient_id
+    if not limits.allow_address(accepted.limit_key):
+        return Signup("held")
+    keys = signer(ws)
+    text, text_language = pages.consent_text(accepted.shown)
+    visitor = accepted.visitor
     with open_ledger(ws.state_dir) as ledger:
         subscribers.expire_pending(ledger)
         if subscribers.suppression_reason(ledger, rid) not in (None, "unsubscribe"):
@@ -213,6 +237,31 @@ def subscribe(ws: Workspace, form: SignupForm, visitor: Visitor, *, pages: WebPa
                                    sent_at=sent.at, transport=sent.transport,
                                    provider_id=sent.provider_id)
     return Signup("sent", sent)
+
+
+def subscribe(ws: Workspace, form: SignupForm, visitor: Visitor, *, pages: WebPages,
+              limits: RateLimits, transport: Transport | None = None,
+              now: float | None = None) -> Signup:
+    """A whole sign-up at once (``accept``, then ``complete``): a pending entry, its
+    consent record, and the confirmation mail in the chosen language. Nothing is stored
+    for a robot or an invalid form."""
+    accepted = accept(ws, form, visitor, limits=limits)
+    if accepted is None:
+        return Signup("ignored")
+    return complete(ws, accepted, pages=pages, limits=limits, transport=transport, now=now)
+
+
+def rate_limit_address(email: str) -> str:
+    """The mailbox an address reaches, as far as a rate limit needs to know: without a
+    plus tag, without dots in the local part (Gmail ignores both), lower case, so that
+    name+1@, name+2@ and n.ame@ share one limit. Only for the limit's key: the address
+    stored and mailed is the one typed."""
+    local, _, domain = email.rpartition("@")
+    local = local.split("+", 1)[0].replace(".", "").casefold() or local.casefold()
+    domain = domain.casefold()
+    if domain == "googlemail.com":
+        domain = "gmail.com"
+    return f"{local}@{domain}"
 
 
 def _send_confirmation(ws: Workspace, keys: Signer, pages: WebPages, rid: str,

@@ -143,6 +143,13 @@ def append_audit(ledger: Ledger, user: str, action: str, obj: str = "", detail: 
                    (now(), user, action, obj, detail))
 
 
+def has_audit(ledger: Ledger, user: str, action: str, detail: str, since: str) -> bool:
+    """Whether the log holds ``action`` by ``user`` with this detail at ``since`` or later."""
+    return ledger.db.execute('SELECT 1 FROM audit WHERE lower("user")=lower(?) AND action=?'
+                             " AND detail=? AND at >= ? LIMIT 1",
+                             (user, action, detail, since)).fetchone() is not None
+
+
 def audit_entries(ledger: Ledger, limit: int | None = None) -> list[AuditEntry]:
     """The newest ``limit`` entries (all without), oldest first."""
     sql = 'SELECT seq, at, "user", action, object, detail FROM audit ORDER BY seq DESC'

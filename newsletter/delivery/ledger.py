@@ -24,6 +24,15 @@ import sqlalchemy as sa
 
 from newsletter.delivery import pgschema
 from newsletter.delivery.connection import Store, safe, state_url
+from newsletter.delivery.journal import (
+    ADD,
+    LIFT,
+    RECHECK_AFTER,
+    RESTORE_LEDGER,
+    Journal,
+    Loss,
+    Marks,
+)
 from newsletter.delivery.ledger_schema import (
     SCHEMA,
     SCHEMA_STAMP,
@@ -42,7 +51,7 @@ from newsletter.delivery.records import (
     ScheduleState,
     Suppression,
 )
-from newsletter.errors import DeliveryError, StateError
+from newsletter.errors import DeliveryError, LedgerLost, StateError
 from newsletter.workspace.state import (
     ADDRESS_KEY,
     DB_NAME,
@@ -83,6 +92,46 @@ def now() -> str:
     return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
 
 
+# a driver's error, a pool with no free connection, and a connection SQLAlchemy found
+# dead earlier (PendingRollbackError: "Can't reconnect until invalid transaction is
+# rolled back")
+DATABASE_ERRORS = (sa.exc.DBAPIError, sa.exc.TimeoutError, sa.exc.PendingRollbackError)
+
+
+@contextmanager
+def resumable(state_dir: Path, campaign: str) -> Iterator[None]:
+    """A database that fails in the middle of a send (PostgreSQL restarted, the network
+    gone, the disk full) ends it with one line that says how to go on, never a
+    traceback: what left is recorded, so the same command continues the campaign."""
+    try:
+        yield
+        return
+    except StateError as err:
+        # a write said it in one line already (state_errors keeps the driver's error as
+        # the context); other state errors (a lost ledger, a missing key) are no failure
+        # of the database and go on as they are
+        if not isinstance(err.__context__, DATABASE_ERRORS):
+            raise
+        first = err
+    except DATABASE_ERRORS as err:  # a read: nothing has said it yet
+        url = state_url(state_dir)
+        where: Path | str = Path(str(url.database)) if url.get_backend_name() == "sqlite" \
+            else safe(url)
+        doing = f"go on with campaign {campaign}"
+        try:
+            with state_errors(where, doing):
+                raise err from None
+        except StateError as one_line:
+            first = one_line
+        except DATABASE_ERRORS:  # no driver's words: the connection was lost before
+            first = StateError(f"cannot {doing}: the connection to the database was lost",
+                               path=where if isinstance(where, Path) else None)
+    raise type(first)(
+        f"{first.message}; what was sent is recorded: once the database answers again, "
+        "run the same command to continue (messages in flight at that moment are listed "
+        "as unknown, never sent twice)", path=first.path) from None
+
+
 class Ledger:
     def __init__(self, path: Path, *, busy_timeout: float = 30.0, url: sa.URL | None = None):
         state_dir = path.parent
@@ -93,6 +142,11 @@ class Ledger:
         self.where: Path | str = self.path if sqlite else safe(self.url)
         key_path = state_dir / ADDRESS_KEY
         key = read_key(key_path)
+        # beside the database, in state/: what it once held (journal.py)
+        self.journal = Journal(state_dir, key) if key is not None else None
+        self.marks = Marks(state_dir)
+        self._after_commit: list[Callable[[], None]] = []
+        self._journal_lines: list[tuple[str, str, str]] = []  # one append per commit
         exists = self._sqlite_file(key) if sqlite else True
         with state_errors(self.where, "open the ledger"):
             self.db = Store(self.url)
@@ -207,11 +261,38 @@ class Ledger:
         after them (workers claiming and settling their own rows); SQLite has one
         writer at a time either way."""
         if self.db.in_transaction:
-            with self.db.transaction():
-                yield self.db
+            marks = len(self._after_commit), len(self._journal_lines)
+            try:
+                with self.db.transaction():
+                    yield self.db
+            except BaseException:
+                # the savepoint's own follow-ups go with it
+                del self._after_commit[marks[0]:], self._journal_lines[marks[1]:]
+                raise
             return
-        with state_errors(self.where, "write the ledger"), self.db.transaction(shared=shared):
-            yield self.db
+        try:
+            with state_errors(self.where, "write the ledger"), \
+                    self.db.transaction(shared=shared):
+                yield self.db
+        except BaseException:
+            self._after_commit.clear()
+            self._journal_lines.clear()
+            raise
+        # committed: now the journal may say so (a webhook batch: one write, one fsync)
+        lines, self._journal_lines = self._journal_lines, []
+        if lines and self.journal is not None:
+            self.journal.append(lines)
+        done, self._after_commit = self._after_commit, []
+        for follow_up in done:
+            follow_up()
+
+    def _after(self, follow_up: Callable[[], None]) -> None:
+        """Run ``follow_up`` once the transaction in progress has committed."""
+        self._after_commit.append(follow_up)
+
+    def _journal(self, op: str, key: str, reason: str) -> None:
+        """A line for the suppression journal, written once the transaction commits."""
+        self._journal_lines.append((op, key, reason))
 
     # --- campaigns and deliveries -----------------------------------------------------
 
@@ -484,22 +565,119 @@ class Ledger:
             cur = db.execute("INSERT INTO suppressions VALUES (?, ?, ?, ?, ?)"
                              " ON CONFLICT DO NOTHING",
                              (key, email, reason, source, now()))
-            return cur.rowcount == 1
+            added = cur.rowcount == 1
+            if added:
+                self._journal(ADD, key, reason)
+            return added
 
     def unsuppress(self, key: str) -> bool:
+        return self.lift(key)
+
+    def lift(self, key: str, reason: str | None = None) -> bool:
+        """End a suppression (only one for ``reason`` when given); never an erasure's."""
         with self.transaction() as db:
-            return db.execute("DELETE FROM suppressions WHERE key=? AND reason != 'erased'",
-                              (key,)).rowcount == 1
+            sql = "DELETE FROM suppressions WHERE key=? AND reason != 'erased'"
+            args: tuple[str, ...] = (key,)
+            if reason is not None:
+                sql, args = sql + " AND reason=?", (key, reason)
+            lifted = db.execute(sql, args).rowcount == 1
+            if lifted:
+                self._journal(LIFT, key, reason or "")
+            return lifted
 
     def suppressed(self, keys: list[str]) -> set[str]:
-        """Which of these recipient ids are suppressed, asked right before sending."""
-        out: set[str] = set()
+        """Which of these recipient ids are suppressed, asked right before sending: in
+        the database, or in the journal beside it (a suppression the database lost)."""
+        out: set[str] = set(self._suppression_reasons(keys))
+        if self.journal is not None:
+            out |= self.journal.holding(keys)
+        return out
+
+    def _suppression_reasons(self, keys: list[str] | None = None) -> dict[str, str]:
+        """Reason per suppressed recipient id (of ``keys``, or all)."""
+        if keys is None:
+            return dict(self.db.execute("SELECT key, reason FROM suppressions").all())
+        out: dict[str, str] = {}
         for start in range(0, len(keys), 500):
             chunk = keys[start:start + 500]
-            out.update(k for (k,) in self.db.execute(
-                "SELECT key FROM suppressions WHERE key IN (" + ",".join("?" * len(chunk)) + ")",  # noqa: S608
-                chunk))
+            out.update(self.db.execute(
+                "SELECT key, reason FROM suppressions WHERE key IN ("  # noqa: S608 - "?" marks only
+                + ",".join("?" * len(chunk)) + ")", chunk).all())
         return out
+
+    def journaled_reason(self, key: str) -> str | None:
+        """The journal's reason for a suppression of ``key``, None when it has none."""
+        return self.journal.active().get(key) if self.journal is not None else None
+
+    # --- what the ledger once held (journal.py) ---------------------------------------
+
+    def verify(self) -> None:
+        """Before a send: LedgerLost when the ledger lacks a campaign, rows of one, or a
+        suppression that state/ says it held. Suppressions only the database has are
+        journaled first, and every campaign's rows become its mark."""
+        loss = self.losses()
+        if loss:
+            raise LedgerLost(f"the ledger has lost what it once held: {loss.describe()}. "
+                             "Nothing is sent: the people it forgot would be mailed again, "
+                             f"those who objected included. To restore: {RESTORE_LEDGER}",
+                             path=self.where if isinstance(self.where, Path) else None)
+        self.raise_marks()
+
+    def losses(self) -> Loss:
+        """What state/ says the ledger held and it does not hold now."""
+        if self.journal is None:  # no address key yet: nothing was ever suppressed or sent
+            return Loss()
+        held = self._suppression_reasons()
+        journaled = self.journal.active()
+        unjournaled = [k for k in held if k not in journaled]
+        if unjournaled:  # ledgers from before the journal; a crash right after a commit
+            still = self._suppression_reasons(unjournaled)  # not lifted meanwhile
+            self.journal.append((ADD, k, r) for k, r in still.items())
+        lost = [k for k in journaled if k not in held]
+        if lost:  # a lift commits before its line is appended: look again
+            time.sleep(RECHECK_AFTER)
+            journaled = self.journal.active()
+            held_now = self._suppression_reasons(lost)
+            lost = [k for k in lost if k in journaled and k not in held_now]
+        ledger, marked = self.marks.read()
+        counts = self._row_counts()
+        missing = tuple((cid, rows, counts.get(cid, -1))
+                        for cid, rows in sorted(marked.items()) if counts.get(cid, -1) < rows)
+        other = ledger if ledger and ledger != self.ledger_id else ""
+        return Loss(other, missing, tuple(sorted(lost)), tuple(self.journal.damaged()))
+
+    def _row_counts(self) -> dict[str, int]:
+        """Delivery rows per campaign; 0 for a campaign without rows, none for no campaign."""
+        counts = dict.fromkeys((c for (c,) in self.db.execute("SELECT id FROM campaigns")), 0)
+        counts.update(self.db.execute("SELECT c.id, count(*) FROM campaigns c JOIN"
+                                      " deliveries d ON d.campaign = c.id GROUP BY c.id").all())
+        return counts
+
+    def raise_marks(self) -> None:
+        """Each campaign's mark becomes its rows now, where that is more (counted while
+        the marks are locked: an erasure lowering them meanwhile waits, see forget)."""
+        with self.marks.changing() as (ledger, marked):
+            ledger[0] = self.ledger_id
+            for cid, rows in self._row_counts().items():
+                marked[cid] = max(marked.get(cid, 0), rows)
+
+    def accept_loss(self) -> tuple[Loss, int]:
+        """After a restore from a backup older than state/'s record: the journal's
+        suppressions go back into the ledger, and the campaigns' marks become what the
+        ledger holds now. Returns what was missing, and how many suppressions came back."""
+        loss = self.losses()
+        if self.journal is not None and loss.suppressions:
+            journaled = self.journal.active()
+            with self.transaction() as db:
+                for key in loss.suppressions:
+                    db.execute("INSERT INTO suppressions VALUES (?, NULL, ?, 'journal', ?)"
+                               " ON CONFLICT DO NOTHING",
+                               (key, journaled.get(key, "manual"), now()))
+        with self.marks.changing() as (ledger, marked):
+            ledger[0] = self.ledger_id
+            marked.clear()
+            marked.update((cid, rows) for cid, rows in self._row_counts().items())
+        return loss, len(loss.suppressions)
 
     def suppressions(self) -> list[Suppression]:
         return [Suppression(*r) for r in self.db.execute(
@@ -509,11 +687,16 @@ class Ledger:
     def forget(self, key: str, source: str) -> int:
         """Erase a person: their rows go, a bare key stays suppressed. Returns rows removed."""
         with self.transaction() as db:
+            rows = dict(db.execute("SELECT campaign, count(*) FROM deliveries"
+                                   " WHERE recipient=? GROUP BY campaign", (key,)).all())
             removed = db.execute("DELETE FROM deliveries WHERE recipient=?", (key,)).rowcount
             db.execute("DELETE FROM inbound_mail WHERE sender_key=?", (key,))
             db.execute("INSERT INTO suppressions VALUES (?, NULL, 'erased', ?, ?)"
                        " ON CONFLICT(key) DO UPDATE SET email=NULL, reason='erased'",
                        (key, source, now()))
+            self._journal(ADD, key, "erased")
+            if rows:  # removed on purpose: the marks come down by as many
+                self._after(lambda: self._lower_marks(rows))
         # erased data must not linger in free pages or in the write-ahead log
         with state_errors(self.where, "compact the ledger"):
             if self.db.postgres:  # dead row versions become free space for new rows
@@ -523,6 +706,13 @@ class Ledger:
                 self.db.conn.exec_driver_sql("VACUUM")
                 self.db.pragma("wal_checkpoint(TRUNCATE)")
         return removed
+
+    def _lower_marks(self, removed: dict[str, int]) -> None:
+        """Rows an erasure removed (after it committed; under the marks' lock)."""
+        with self.marks.changing() as (_, marked):
+            for cid, rows in removed.items():
+                if cid in marked:
+                    marked[cid] = max(0, marked[cid] - rows)
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

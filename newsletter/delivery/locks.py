@@ -86,15 +86,18 @@ def _flock(state_dir: Path, name: str) -> Iterator[None]:
     path = _file(state_dir, name)
     with state_errors(path.parent, "create the lock folder"):
         path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+    # a full disk or a read-only state/ is one line naming the file, not a traceback
+    with state_errors(path, "take the lock"):
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            text = os.pread(fd, 32, 0).decode(errors="replace").strip()
-            raise LockHeld(int(text) if text.isdigit() else 0) from None
-        os.ftruncate(fd, 0)
-        os.pwrite(fd, str(os.getpid()).encode(), 0)
+        with state_errors(path, "take the lock"):
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                text = os.pread(fd, 32, 0).decode(errors="replace").strip()
+                raise LockHeld(int(text) if text.isdigit() else 0) from None
+            os.ftruncate(fd, 0)
+            os.pwrite(fd, str(os.getpid()).encode(), 0)
         yield
     finally:
         os.close(fd)  # closing the descriptor releases the lock

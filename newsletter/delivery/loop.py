@@ -13,6 +13,7 @@ never creates unknowns.
 
 from __future__ import annotations
 
+import contextlib
 import signal
 import threading
 import time
@@ -23,7 +24,15 @@ from typing import Protocol
 
 from newsletter.audience.selection import Assignment
 from newsletter.delivery import claims
-from newsletter.delivery.ledger import LEFT_LISTS, Ledger, Row, now, open_ledger
+from newsletter.delivery.ledger import (
+    DATABASE_ERRORS,
+    LEFT_LISTS,
+    Ledger,
+    Row,
+    now,
+    open_ledger,
+    resumable,
+)
 from newsletter.delivery.locks import campaign_lock
 from newsletter.delivery.mime import MessageBuilder, Prepared
 from newsletter.delivery.transports.base import (
@@ -121,11 +130,14 @@ def run_campaign(*, state_dir: Path, campaign: str, release_id: str, selection: 
                  workers: StartWorkers | None = None) -> RunResult:
     """Plan the campaign into the ledger and send it: in this process, or by the worker
     processes ``workers`` starts, while this one holds the dispatch lock and reports."""
-    with campaign_lock(state_dir, campaign), open_ledger(state_dir) as ledger:
+    with resumable(state_dir, campaign), campaign_lock(state_dir, campaign), \
+            open_ledger(state_dir) as ledger:
+        ledger.verify()  # a ledger that lost rows or suppressions would mail people again
         ledger.add_campaign(campaign, release_id, transport.name, selection,
                             plan_rows(assignments, builder), kind=transport.kind,
                             outbox=transport.outbox_folder, retry_rejected=retry_rejected,
                             request=request)
+        ledger.raise_marks()
         ledger.recover(campaign, resend_unknown=resend_unknown or transport.replays_safely,
                        alive=lambda worker: claims.alive(state_dir, worker))
         result = RunResult(campaign, {}, [], resumed=ledger.count_resumed(campaign))
@@ -192,7 +204,10 @@ def work_campaign(ledger: Ledger, *, state_dir: Path, campaign: str,
                 if result.paused or result.stopped:
                     break
         finally:
-            claims.release(ledger, campaign, worker)
+            # when the database failed, the error on its way says so; rows still claimed
+            # go back in line when the next run finds this worker gone (recover)
+            with contextlib.suppress(*DATABASE_ERRORS):
+                claims.release(ledger, campaign, worker)
 
 
 def _oversee(ledger: Ledger, state_dir: Path, campaign: str, workers: Workers,
@@ -204,13 +219,20 @@ def _oversee(ledger: Ledger, state_dir: Path, campaign: str, workers: Workers,
     started = now()
     with _StopFlag() as stop:
         asked = False
-        while workers.running():
-            if stop.set and not asked:
-                workers.stop()
-                asked = result.paused = True
-            if progress:
-                progress(min(total, total - ledger.count_pending(campaign)), total)
-            time.sleep(0.5)
+        try:
+            while workers.running():
+                if stop.set and not asked:
+                    workers.stop()
+                    asked = result.paused = True
+                if progress:
+                    progress(min(total, total - ledger.count_pending(campaign)), total)
+                time.sleep(0.5)
+        except DATABASE_ERRORS:
+            # the ledger is gone for now, and with it the dispatch lock: the workers
+            # stop after their batch in flight, then the error says how to go on
+            workers.stop()
+            workers.wait()
+            raise
     failures = workers.wait()
     ledger.recover(campaign, resend_unknown=False,
                    alive=lambda worker: claims.alive(state_dir, worker))

@@ -15,7 +15,7 @@ from newsletter.content.release import Release
 from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import rehearsal_of, release_campaign_id
 from newsletter.delivery.keys import load_signer
-from newsletter.delivery.ledger import open_ledger
+from newsletter.delivery.ledger import open_ledger, resumable
 from newsletter.delivery.loop import (
     Progress,
     RunResult,
@@ -160,7 +160,8 @@ def join(ws: Workspace, campaign: str, job: str, *, progress: Progress | None = 
                                sandbox=bool(spec["sandbox"]), say=say,
                                send_at=spec["send_at"], batch_id=spec["batch_id"])
     signer = load_signer(ws.state_dir, allow_state_secret=not transport.needs_env_secret)
-    with open_ledger(ws.state_dir) as ledger:
+    with resumable(ws.state_dir, campaign), open_ledger(ws.state_dir) as ledger:
+        ledger.verify()
         prepared = _prepare(ws, release, editions_for(release, ws, ledger.languages(campaign)))
         result = RunResult(campaign, {}, [])
         work_campaign(ledger, state_dir=ws.state_dir, campaign=campaign, prepared=prepared,

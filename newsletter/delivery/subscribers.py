@@ -158,16 +158,16 @@ def save_preference(ledger: Ledger, key: str, *, language: str | None = None,
 
 
 def suppression_reason(ledger: Ledger, key: str) -> str | None:
+    """Why ``key`` is suppressed: the ledger's reason, else the journal's (a suppression
+    the database lost still counts), None when neither has one."""
     row = ledger.db.execute("SELECT reason FROM suppressions WHERE key=?", (key,)).fetchone()
-    return row[0] if row else None
+    return row[0] if row else ledger.journaled_reason(key)
 
 
 def lift_unsubscribe(ledger: Ledger, key: str) -> bool:
     """A new, explicit consent ends an earlier unsubscribe, and only that: bounces,
     complaints, manual entries and erasures stay on the suppression list."""
-    with ledger.transaction() as db:
-        return db.execute("DELETE FROM suppressions WHERE key=? AND reason='unsubscribe'",
-                          (key,)).rowcount == 1
+    return ledger.lift(key, "unsubscribe")
 
 
 def resubscribe(ledger: Ledger, key: str) -> bool:
@@ -178,7 +178,7 @@ def resubscribe(ledger: Ledger, key: str) -> bool:
         row = db.execute("SELECT reason FROM suppressions WHERE key=?", (key,)).fetchone()
         if row and row[0] != "unsubscribe":
             return False
-        db.execute("DELETE FROM suppressions WHERE key=? AND reason='unsubscribe'", (key,))
+        ledger.lift(key, "unsubscribe")
         db.execute("UPDATE subscribers SET status='confirmed', updated_at=?, confirmed_at="
                    "CASE WHEN confirmed_at='' THEN ? ELSE confirmed_at END"
                    " WHERE key=? AND status='unsubscribed'", (stamp, stamp, key))

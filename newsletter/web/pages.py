@@ -7,10 +7,12 @@ the reader's language. Errors are not handled here: the app maps them (app.py).
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
+from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData
 from starlette.requests import Request
@@ -22,12 +24,13 @@ from newsletter.app.limits import RateLimits
 from newsletter.app.pages import WebPages, choose_language
 from newsletter.app.subscriptions import PreferenceChange, SignupForm, Visitor
 from newsletter.app.workspace import Workspace
-from newsletter.errors import FormError
+from newsletter.errors import FormError, NewsletterError
 from newsletter.web.security import CrossSite, read_form, same_site
 
 __all__ = ["CrossSite", "Site", "language", "page_routes", "render", "unsubscribe"]
 
 UA_MAX = 500  # characters of a user agent worth keeping
+log = logging.getLogger("newsletter.web")
 
 
 @dataclass(frozen=True)
@@ -110,7 +113,8 @@ def _signup_form(form: FormData) -> SignupForm:
 
 
 async def subscribe(request: Request) -> Response:
-    """The sign-up form; its answer is the same for a new, a known and a robot's address."""
+    """The sign-up form; its answer is the same, and as quick, for a new, a known, a
+    suppressed and a robot's address: what differs is done after answering."""
     site = site_of(request)
     if request.method == "GET":
         lang = language(request)
@@ -119,14 +123,28 @@ async def subscribe(request: Request) -> Response:
     posted = _signup_form(await _form_post(request))
     lang = language(request, posted.shown_in)
     try:
-        await run_in_threadpool(lambda: subscriptions.subscribe(
-            site.ws, posted, visitor(request), pages=site.pages, limits=site.limits))
+        accepted = await run_in_threadpool(lambda: subscriptions.accept(
+            site.ws, posted, visitor(request), limits=site.limits))
     except FormError as err:  # the form again, every problem marked, the box unticked
         values = {"email": posted.email, "name": posted.name,
                   "language": posted.language or lang, "topics": posted.topics}
         return render(request, "subscribe.html.j2", lang, status=422, sent=False,
                       errors=dict.fromkeys(err.fields, True), values=values)
-    return render(request, "subscribe.html.j2", lang, sent=True, errors={}, values={})
+    response = render(request, "subscribe.html.j2", lang, sent=True, errors={}, values={})
+    if accepted is not None:
+        # After the answer has left: how long the page took must not tell whether the
+        # address was new (a mail to render and send), known or suppressed (nothing).
+        response.background = BackgroundTask(_complete_signup, site, accepted)
+    return response
+
+
+def _complete_signup(site: Site, accepted: subscriptions.Accepted) -> None:
+    """The sign-up's slow part, in the thread pool after the answer. Nobody waits for
+    it, so a failure (the mail server refused, the ledger was busy) goes to the log."""
+    try:
+        subscriptions.complete(site.ws, accepted, pages=site.pages, limits=site.limits)
+    except NewsletterError as err:
+        log.error("a sign-up could not be completed: %s: %s", type(err).__name__, err)
 
 
 async def confirm(request: Request) -> Response:

@@ -8,6 +8,7 @@ the command line sees it, never from the page that claims it.
 from __future__ import annotations
 
 import os
+import time
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -39,9 +40,13 @@ def unsubscribe_url(base: str, ws: Workspace, email: str) -> str:
 
 def confirmation_mail(ws: Workspace, email: str) -> EmailMessage:
     """The confirmation mail the outbox holds for ``email`` (named by its recipient id,
-    so a mail to anyone else is not taken for it)."""
+    so a mail to anyone else is not taken for it). The page answers before the mail is
+    written (the sign-up's slow part runs after the answer): it is waited for."""
     rid = subscriptions.signer(ws).recipient_id(email)
     path = ws.config.delivery.outbox / CAMPAIGN / f"{rid}.eml"
+    deadline = time.monotonic() + 30
+    while not path.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
     message = message_from_bytes(path.read_bytes(), policy=policy.default)
     assert isinstance(message, EmailMessage)
     return message

@@ -15,12 +15,13 @@ from pathlib import Path
 from newsletter.content import ids
 from newsletter.content.importers import text
 from newsletter.content.importers.guess import add_checks, shape
+from newsletter.content.importers.limits import check_source, check_word, run_limited
 from newsletter.content.importers.markdown import default_id, write
 from newsletter.content.importers.model import Draft
 from newsletter.content.release import KINDS
 from newsletter.errors import ImportError_
 
-__all__ = ["SUFFIXES", "Imported", "import_file"]
+__all__ = ["SUFFIXES", "Imported", "import_file", "import_file_limited"]
 
 SUFFIXES = (".txt", ".text", ".docx", ".html", ".htm")
 
@@ -37,10 +38,26 @@ class Imported:
         return tuple(self.draft.checks)
 
 
+def import_file_limited(path: Path, *, release_id: str | None = None,
+                        kind: str | None = None, today: dt.date | None = None) -> Imported:
+    """``import_file`` in a child process with limits on memory and processor time
+    (limits.py): for files from outside, such as uploads. The cheap checks run here
+    first, so a file refused unread costs no process."""
+    _check(path)
+    return run_limited(import_file, path, release_id=release_id, kind=kind, today=today)
+
+
+def _check(path: Path) -> None:
+    check_source(path)
+    if path.suffix.lower() == ".docx":
+        check_word(path)
+
+
 def import_file(path: Path, *, release_id: str | None = None, kind: str | None = None,
                 today: dt.date | None = None) -> Imported:
     """Read ``path`` (.txt, .docx, .html) as a release; ``kind`` overrides the guess."""
     reader, subheads_in_body = _reader(path)
+    _check(path)
     if kind is not None and kind not in KINDS:
         raise ImportError_(f"kind must be one of {', '.join(KINDS)}, got {kind!r}")
     wrong = None if release_id is None else ids.problem(release_id)

@@ -17,12 +17,14 @@ from zipfile import BadZipFile
 
 import docx
 from docx.drawing import Drawing
+from docx.enum.style import WD_STYLE_TYPE
 from docx.opc.exceptions import PackageNotFoundError
 from docx.oxml.ns import qn
 from docx.table import Table
 from docx.text.hyperlink import Hyperlink
 from docx.text.paragraph import Paragraph
 from docx.text.run import Run as DocxRun
+from lxml import etree
 
 from newsletter.content.importers.guess import normalise_levels
 from newsletter.content.importers.inline import (
@@ -32,8 +34,9 @@ from newsletter.content.importers.inline import (
     render_runs,
     render_table,
 )
+from newsletter.content.importers.limits import MAX_PARAGRAPHS, raise_too_many
 from newsletter.content.importers.model import Draft, Picture, Piece, Run
-from newsletter.errors import ImportError_
+from newsletter.errors import ImportError_, ImportRefused
 
 _HEADING = re.compile(r"^Heading (\d)$")
 _LEVEL_IN_NAME = re.compile(r"(\d)$")
@@ -46,10 +49,10 @@ _NOT_ORDERED = frozenset({"bullet", "none"})
 def read(path: Path) -> Draft:
     try:
         document = docx.Document(str(path))
-    except (PackageNotFoundError, BadZipFile, KeyError, ValueError) as err:
-        raise ImportError_(f"not a Word file that can be read ({err}); save it again as .docx",
-                           path=path) from err
-    reader = _Reader(document)
+    except (PackageNotFoundError, BadZipFile, KeyError, ValueError, etree.LxmlError) as err:
+        raise ImportRefused(f"not a Word file that can be read ({err}); save it again as "
+                            ".docx", path=path) from err
+    reader = _Reader(document, path)
     reader.read()
     if not reader.pieces:
         raise ImportError_("there is no text in the document", path=path)
@@ -66,14 +69,29 @@ def read(path: Path) -> Draft:
 
 
 class _Reader:
-    def __init__(self, document: Any):
+    def __init__(self, document: Any, path: Path):
         self.doc = document
+        self.doc_path = path
         self.pieces: list[Piece] = []
         self.notes: list[str] = []
         self.items: list[tuple[int, bool, str]] = []  # the list being collected
         self.item_plain: list[str] = []
         self.paragraphs = 0
         self.tables = 0
+        self.cells = 0  # paragraphs and table cells: MAX_PARAGRAPHS together
+        # python-docx looks a style up by scanning every style, for every paragraph and
+        # run: a document's few styles, looked up once each
+        self.styles: dict[tuple[str | None, int], Any] = {}
+
+    def style(self, style_id: str | None, kind: int) -> Any:
+        if (style_id, kind) not in self.styles:
+            self.styles[style_id, kind] = self.doc.part.get_style(style_id, kind)
+        return self.styles[style_id, kind]
+
+    def count(self) -> None:
+        self.cells += 1
+        if self.cells > MAX_PARAGRAPHS:
+            raise_too_many(self.doc_path)
 
     def read(self) -> None:
         for block in self.doc.iter_inner_content():
@@ -86,9 +104,11 @@ class _Reader:
 
     def paragraph(self, par: Paragraph) -> None:
         self.paragraphs += 1
+        self.count()
         where = f"paragraph {self.paragraphs}"
-        style = par.style.name if par.style is not None else ""
-        listed = self.list_info(par, style)
+        par_style = self.style(par._p.style, WD_STYLE_TYPE.PARAGRAPH)
+        style = par_style.name if par_style is not None else ""
+        listed = self.list_info(par, par_style, style)
         if listed is None:
             self.flush_list()
         for chunk in _chunks(self.inline(par)):
@@ -128,10 +148,10 @@ class _Reader:
                                      f"paragraph {self.paragraphs - len(self.items)}"))
             self.items, self.item_plain = [], []
 
-    def list_info(self, par: Paragraph, style: str) -> tuple[int, bool] | None:
+    def list_info(self, par: Paragraph, par_style: Any, style: str) -> tuple[int, bool] | None:
         """(depth, ordered) when the paragraph is a list item."""
         own = _num_pr(par._p)
-        num_pr = own if own is not None else _num_pr(par.style.element) if par.style else None
+        num_pr = own if own is not None else _num_pr(par_style.element) if par_style else None
         if num_pr is None or num_pr.numId is None or num_pr.numId.val == 0:
             return None
         if own is not None and own.ilvl is not None:
@@ -165,7 +185,8 @@ class _Reader:
         return out
 
     def run(self, run: DocxRun, href: str) -> list[Run | Picture]:
-        style = run.style.name if run.style is not None else ""
+        run_style = self.style(run._r.style, WD_STYLE_TYPE.CHARACTER)
+        style = run_style.name if run_style is not None else ""
         bold = bool(run.bold) or style in _BOLD_STYLES
         italic = bool(run.italic) or style in _ITALIC_STYLES
         out: list[Run | Picture] = []
@@ -202,9 +223,12 @@ class _Reader:
             for cell in row.cells:
                 if any(cell._tc is tc for tc in seen):  # a merged cell repeats itself
                     continue
+                self.count()
                 seen.append(cell._tc)
                 # every paragraph of the cell, those of nested tables included
                 pars = [Paragraph(p, cell) for p in cell._tc.iter(qn("w:p"))]
+                for _ in pars[1:]:  # the cell was counted as its first paragraph
+                    self.count()
                 runs = [[r for r in self.inline(p) if isinstance(r, Run)] for p in pars]
                 cells.append(" ".join(m for m in (render_runs(r, self.notes) for r in runs) if m))
                 plain.append(" ".join(plain_of(r) for r in runs))

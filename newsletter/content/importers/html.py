@@ -24,6 +24,7 @@ from newsletter.content.importers.inline import (
     render_runs,
     render_table,
 )
+from newsletter.content.importers.limits import MAX_PARAGRAPHS, raise_too_many
 from newsletter.content.importers.model import Draft, Picture, Piece, Run
 from newsletter.content.importers.text import decode
 from newsletter.errors import ImportError_
@@ -43,7 +44,7 @@ _IMAGE_EXTS = frozenset({"png", "jpg", "jpeg", "gif", "webp"})
 def read(path: Path) -> Draft:
     data = path.read_bytes()
     text, notes = _decode(data)
-    builder = _Builder(path.parent, notes)
+    builder = _Builder(path.parent, notes, path)
     builder.feed(text)
     builder.close()
     builder.end()
@@ -66,7 +67,7 @@ def _decode(data: bytes) -> tuple[str, list[str]]:
 
 
 class _Builder(HTMLParser):
-    def __init__(self, folder: Path, notes: list[str]):
+    def __init__(self, folder: Path, notes: list[str], source: Path):
         super().__init__(convert_charrefs=True)
         self.folder, self.notes = folder.resolve(), notes
         self.pieces: list[Piece] = []
@@ -84,6 +85,8 @@ class _Builder(HTMLParser):
         self.title_text = ""
         self.in_title = False
         self.seen_h1 = False
+        self.blocks = 0
+        self.source = source
 
     # -- the parser's events ----------------------------------------------------------
 
@@ -193,6 +196,7 @@ class _Builder(HTMLParser):
             self.rows.append(self.row)
             self.row = []
         elif tag in ("td", "th"):
+            self.count()
             self.row.append(render_runs(self.runs, self.notes))
             self.runs = []
         elif self.lists:  # ul, ol
@@ -220,6 +224,7 @@ class _Builder(HTMLParser):
         markdown = render_runs(runs, self.notes)
         if not markdown:
             return
+        self.count()
         plain, where = plain_of(runs), f"line {self.line}"
         if self.lists:
             self.items.append((len(self.lists) - 1, self.lists[-1], markdown))
@@ -240,6 +245,12 @@ class _Builder(HTMLParser):
             self.pieces.append(Piece("quote", render_quote(markdown), plain, where))
         else:
             self.pieces.append(Piece("paragraph", markdown, plain, where))
+
+    def count(self) -> None:
+        """One more paragraph, list item or table cell: at most MAX_PARAGRAPHS."""
+        self.blocks += 1
+        if self.blocks > MAX_PARAGRAPHS:
+            raise_too_many(self.source)
 
     def end(self) -> None:
         """What is still open when the page ends (HTML forgives missing end tags)."""

@@ -2,9 +2,10 @@
 
 The login form answers a wrong name and a wrong password with the same page, the same
 status and (argon2 on a dummy hash) about the same time. Too many attempts from one
-network address, or too many failures for one name, get 429 before any password is
-looked at. The session cookie: HttpOnly, SameSite=Lax, Secure when the public URL is
-https, Path limited to the admin pages.
+network address, too many failures for one name from it, or a name slowed down by
+failures elsewhere get 429 before any password is looked at (app/limits); so does a
+login that finds no free turn for argon2. The session cookie: HttpOnly, SameSite=Lax,
+Secure when the public URL is https, Path limited to the admin pages.
 """
 
 from __future__ import annotations

@@ -3,7 +3,10 @@ through ``newsletter import``'s importer; then its front matter in a form
 (``admin/release/<id>/edit``), written back only when the release parser accepts it.
 
 An existing release is replaced only when the form's "replace" box was ticked; the
-first try says that it exists and shows the box.
+first try says that it exists and shows the box. The file is read in a child process
+with limits (content/importers/limits.py): a file over them gets 413 (too large
+unpacked, too many parts or paragraphs, too much memory) or 422 (damaged, a DTD, too
+slow), with the reason on the page.
 """
 
 from __future__ import annotations
@@ -16,7 +19,13 @@ from starlette.routing import Route
 from newsletter.app import uploads
 from newsletter.app.accounts import Account
 from newsletter.app.uploads import KINDS
-from newsletter.errors import AlreadyExists, FormError, ImportError_
+from newsletter.errors import (
+    AlreadyExists,
+    FormError,
+    ImportError_,
+    ImportRefused,
+    ImportTooLarge,
+)
 from newsletter.web.admin.access import admin_page
 from newsletter.web.admin.site import admin_site
 from newsletter.web.admin.views import render
@@ -62,6 +71,10 @@ async def upload(request: Request, user: Account) -> Response:
                 account=user.name)
         except AlreadyExists:
             return _upload_form(request, user, status=409, exists=True, values=values)
+        except ImportRefused as err:  # too large unpacked, too long, damaged, a DTD
+            return _upload_form(request, user,
+                                status=413 if isinstance(err, ImportTooLarge) else 422,
+                                problem="import", message=err.message, values=values)
         except ImportError_ as err:
             return _upload_form(request, user, status=400, problem="import",
                                 message=err.message, values=values)
