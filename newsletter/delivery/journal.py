@@ -95,6 +95,7 @@ class Journal:
         if not data:
             return
         with state_errors(self.path, "write the suppression journal"):
+            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
             fd = os.open(self.path, os.O_RDWR | os.O_APPEND | os.O_CREAT, 0o600)
             try:
                 size = os.fstat(fd).st_size
@@ -221,6 +222,7 @@ class Marks:
 @contextmanager
 def _flocked(path: Path) -> Iterator[None]:
     with state_errors(path, "lock the ledger's marks"):
+        path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)  # PostgreSQL: no file yet
         fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
     try:
         deadline = time.monotonic() + 30
