@@ -11,7 +11,6 @@ same for both engines (see connection.py).
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import secrets
 import sqlite3
@@ -24,15 +23,7 @@ import sqlalchemy as sa
 
 from newsletter.delivery import pgschema
 from newsletter.delivery.connection import Store, safe, state_url
-from newsletter.delivery.journal import (
-    ADD,
-    LIFT,
-    RECHECK_AFTER,
-    RESTORE_LEDGER,
-    Journal,
-    Loss,
-    Marks,
-)
+from newsletter.delivery.journal import ADD, LIFT, Journal, Marks
 from newsletter.delivery.ledger_schema import (
     SCHEMA,
     SCHEMA_STAMP,
@@ -42,6 +33,7 @@ from newsletter.delivery.ledger_schema import (
     plan_values,
     statements,
 )
+from newsletter.delivery.losses import LossChecks
 from newsletter.delivery.records import (
     REASONS,
     STATUSES,
@@ -50,8 +42,9 @@ from newsletter.delivery.records import (
     Schedule,
     ScheduleState,
     Suppression,
+    now,
 )
-from newsletter.errors import DeliveryError, LedgerLost, StateError
+from newsletter.errors import DeliveryError, StateError
 from newsletter.workspace.state import (
     ADDRESS_KEY,
     DB_NAME,
@@ -88,51 +81,7 @@ def ledger_exists(state_dir: Path) -> bool:
     return pgschema.has_ledger(url)
 
 
-def now() -> str:
-    return dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
-
-
-# a driver's error, a pool with no free connection, and a connection SQLAlchemy found
-# dead earlier (PendingRollbackError: "Can't reconnect until invalid transaction is
-# rolled back")
-DATABASE_ERRORS = (sa.exc.DBAPIError, sa.exc.TimeoutError, sa.exc.PendingRollbackError)
-
-
-@contextmanager
-def resumable(state_dir: Path, campaign: str) -> Iterator[None]:
-    """A database that fails in the middle of a send (PostgreSQL restarted, the network
-    gone, the disk full) ends it with one line that says how to go on, never a
-    traceback: what left is recorded, so the same command continues the campaign."""
-    try:
-        yield
-        return
-    except StateError as err:
-        # a write said it in one line already (state_errors keeps the driver's error as
-        # the context); other state errors (a lost ledger, a missing key) are no failure
-        # of the database and go on as they are
-        if not isinstance(err.__context__, DATABASE_ERRORS):
-            raise
-        first = err
-    except DATABASE_ERRORS as err:  # a read: nothing has said it yet
-        url = state_url(state_dir)
-        where: Path | str = Path(str(url.database)) if url.get_backend_name() == "sqlite" \
-            else safe(url)
-        doing = f"go on with campaign {campaign}"
-        try:
-            with state_errors(where, doing):
-                raise err from None
-        except StateError as one_line:
-            first = one_line
-        except DATABASE_ERRORS:  # no driver's words: the connection was lost before
-            first = StateError(f"cannot {doing}: the connection to the database was lost",
-                               path=where if isinstance(where, Path) else None)
-    raise type(first)(
-        f"{first.message}; what was sent is recorded: once the database answers again, "
-        "run the same command to continue (messages in flight at that moment are listed "
-        "as unknown, never sent twice)", path=first.path) from None
-
-
-class Ledger:
+class Ledger(LossChecks):
     def __init__(self, path: Path, *, busy_timeout: float = 30.0, url: sa.URL | None = None):
         state_dir = path.parent
         self.url = url or (state_url(state_dir) if path.name == DB_NAME
@@ -609,76 +558,6 @@ class Ledger:
         """The journal's reason for a suppression of ``key``, None when it has none."""
         return self.journal.active().get(key) if self.journal is not None else None
 
-    # --- what the ledger once held (journal.py) ---------------------------------------
-
-    def verify(self) -> None:
-        """Before a send: LedgerLost when the ledger lacks a campaign, rows of one, or a
-        suppression that state/ says it held. Suppressions only the database has are
-        journaled first, and every campaign's rows become its mark."""
-        loss = self.losses()
-        if loss:
-            raise LedgerLost(f"the ledger has lost what it once held: {loss.describe()}. "
-                             "Nothing is sent: the people it forgot would be mailed again, "
-                             f"those who objected included. To restore: {RESTORE_LEDGER}",
-                             path=self.where if isinstance(self.where, Path) else None)
-        self.raise_marks()
-
-    def losses(self) -> Loss:
-        """What state/ says the ledger held and it does not hold now."""
-        if self.journal is None:  # no address key yet: nothing was ever suppressed or sent
-            return Loss()
-        held = self._suppression_reasons()
-        journaled = self.journal.active()
-        unjournaled = [k for k in held if k not in journaled]
-        if unjournaled:  # ledgers from before the journal; a crash right after a commit
-            still = self._suppression_reasons(unjournaled)  # not lifted meanwhile
-            self.journal.append((ADD, k, r) for k, r in still.items())
-        lost = [k for k in journaled if k not in held]
-        if lost:  # a lift commits before its line is appended: look again
-            time.sleep(RECHECK_AFTER)
-            journaled = self.journal.active()
-            held_now = self._suppression_reasons(lost)
-            lost = [k for k in lost if k in journaled and k not in held_now]
-        ledger, marked = self.marks.read()
-        counts = self._row_counts()
-        missing = tuple((cid, rows, counts.get(cid, -1))
-                        for cid, rows in sorted(marked.items()) if counts.get(cid, -1) < rows)
-        other = ledger if ledger and ledger != self.ledger_id else ""
-        return Loss(other, missing, tuple(sorted(lost)), tuple(self.journal.damaged()))
-
-    def _row_counts(self) -> dict[str, int]:
-        """Delivery rows per campaign; 0 for a campaign without rows, none for no campaign."""
-        counts = dict.fromkeys((c for (c,) in self.db.execute("SELECT id FROM campaigns")), 0)
-        counts.update(self.db.execute("SELECT c.id, count(*) FROM campaigns c JOIN"
-                                      " deliveries d ON d.campaign = c.id GROUP BY c.id").all())
-        return counts
-
-    def raise_marks(self) -> None:
-        """Each campaign's mark becomes its rows now, where that is more (counted while
-        the marks are locked: an erasure lowering them meanwhile waits, see forget)."""
-        with self.marks.changing() as (ledger, marked):
-            ledger[0] = self.ledger_id
-            for cid, rows in self._row_counts().items():
-                marked[cid] = max(marked.get(cid, 0), rows)
-
-    def accept_loss(self) -> tuple[Loss, int]:
-        """After a restore from a backup older than state/'s record: the journal's
-        suppressions go back into the ledger, and the campaigns' marks become what the
-        ledger holds now. Returns what was missing, and how many suppressions came back."""
-        loss = self.losses()
-        if self.journal is not None and loss.suppressions:
-            journaled = self.journal.active()
-            with self.transaction() as db:
-                for key in loss.suppressions:
-                    db.execute("INSERT INTO suppressions VALUES (?, NULL, ?, 'journal', ?)"
-                               " ON CONFLICT DO NOTHING",
-                               (key, journaled.get(key, "manual"), now()))
-        with self.marks.changing() as (ledger, marked):
-            ledger[0] = self.ledger_id
-            marked.clear()
-            marked.update((cid, rows) for cid, rows in self._row_counts().items())
-        return loss, len(loss.suppressions)
-
     def suppressions(self) -> list[Suppression]:
         return [Suppression(*r) for r in self.db.execute(
             "SELECT key, email, reason, source, created_at FROM suppressions"
@@ -706,13 +585,6 @@ class Ledger:
                 self.db.conn.exec_driver_sql("VACUUM")
                 self.db.pragma("wal_checkpoint(TRUNCATE)")
         return removed
-
-    def _lower_marks(self, removed: dict[str, int]) -> None:
-        """Rows an erasure removed (after it committed; under the marks' lock)."""
-        with self.marks.changing() as (_, marked):
-            for cid, rows in removed.items():
-                if cid in marked:
-                    marked[cid] = max(0, marked[cid] - rows)
 
 
 def _chunks(items: list[str], size: int = 500) -> Iterator[list[str]]:

@@ -24,17 +24,10 @@ from typing import Protocol
 
 from newsletter.audience.selection import Assignment
 from newsletter.delivery import claims
-from newsletter.delivery.ledger import (
-    DATABASE_ERRORS,
-    LEFT_LISTS,
-    Ledger,
-    Row,
-    now,
-    open_ledger,
-    resumable,
-)
+from newsletter.delivery.ledger import LEFT_LISTS, Ledger, Row, now, open_ledger
 from newsletter.delivery.locks import campaign_lock
 from newsletter.delivery.mime import MessageBuilder, Prepared
+from newsletter.delivery.resuming import DATABASE_ERRORS, resumable
 from newsletter.delivery.transports.base import (
     FAILED,
     PENDING,

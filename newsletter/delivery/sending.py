@@ -15,7 +15,7 @@ from newsletter.content.release import Release
 from newsletter.delivery import audiences
 from newsletter.delivery.campaigns import rehearsal_of, release_campaign_id
 from newsletter.delivery.keys import load_signer
-from newsletter.delivery.ledger import open_ledger, resumable
+from newsletter.delivery.ledger import open_ledger
 from newsletter.delivery.loop import (
     Progress,
     RunResult,
@@ -24,6 +24,7 @@ from newsletter.delivery.loop import (
     work_campaign,
 )
 from newsletter.delivery.mime import MessageBuilder, Prepared, load_attachments, prepare
+from newsletter.delivery.resuming import resumable
 from newsletter.delivery.transports import Transport, make_transport
 from newsletter.errors import DeliveryError, EmbargoError
 from newsletter.render.renderer import Renderer
