@@ -235,3 +235,29 @@ def test_a_built_wheel_in_a_fresh_venv_outside_the_checkout_starts_a_workspace(t
     assert "Abmelden" in html  # the UI strings the package ships
     # measured for the record: the whole round trip, build included
     print(f"wheel round trip: {time.monotonic() - started:.1f} s")
+
+
+def test_the_suggested_preview_works_with_a_language_the_package_has_no_strings_for(
+        tmp_path):
+    # Spanish: no interface strings in the package, so previews refuse it until they are
+    # translated; the command init suggests must still run as printed
+    result = _run(["init", "ws", *OPTIONS, "--target", "es"], tmp_path)
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "ws"
+    (line,) = [ln for ln in result.output.splitlines() if ln.startswith("Try it: ")]
+    command = line.partition(" && ")[2]
+    assert command == f"newsletter preview {SAMPLE} --lang de --lang en --lang tr"
+    note = " ".join((root / "NEXT-STEPS.md").read_text(encoding="utf-8").split())
+    assert f"`{command}`" in note
+    result = _run(command.split()[1:], root)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in (root / "build" / "preview" / SAMPLE).glob("*.html")) == [
+        "de.html", "en.html", "tr.html"]
+    # without the limit, Spanish is refused in one line, as the note says
+    result = _run(["preview", SAMPLE], root)
+    assert result.exit_code == 1 and "UI strings not reviewed for 'es'" in result.output
+
+
+def test_the_suggested_preview_is_plain_when_every_language_has_strings(tmp_path):
+    result = _run(["init", "ws", *OPTIONS], tmp_path)
+    assert f"&& newsletter preview {SAMPLE}\n" in result.output

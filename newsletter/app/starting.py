@@ -70,6 +70,21 @@ class Started:
     sample: str  # the sample release's id, or "" (no German source)
     no_ui_strings: tuple[str, ...]  # languages the package has no mail or page strings for
 
+    @property
+    def try_it(self) -> str:
+        """The preview command to try the sample with ("" without a sample)."""
+        return try_command(self.sample, self.workspace.config.languages.all,
+                           self.no_ui_strings)
+
+
+def try_command(sample: str, langs: tuple[str, ...], no_ui_strings: tuple[str, ...]) -> str:
+    """``newsletter preview SAMPLE``, limited with --lang to the languages that have
+    interface strings: previews refuse the others, so the command would fail."""
+    if not sample:
+        return ""
+    limit = "".join(f" --lang {c}" for c in langs if c not in no_ui_strings)
+    return f"newsletter preview {sample}{limit if no_ui_strings else ''}"
+
 
 def _lists(specs: tuple[str, ...]) -> tuple[ListSpec, ...]:
     out: list[ListSpec] = []
@@ -186,7 +201,7 @@ def _note(values: dict, sample: str) -> str:
         WIDTH) + "\n\n" if missing else ""
     sample_line = textwrap.fill(
         f"`releases/{sample}.md` is a short sample to try the commands on: "
-        f"`newsletter preview {sample}`.", WIDTH, initial_indent="   ",
+        f"`{try_command(sample, langs, tuple(missing))}`.", WIDTH, initial_indent="   ",
         subsequent_indent="   ") if sample else ""
     return string.Template(next_steps().read_text(encoding="utf-8")).substitute(
         name=values["name"] or "your association",

@@ -54,6 +54,5 @@ def init(folder: Path, name: str, address: str, sender: str, source: str,
                   f"locales/{code}/LC_MESSAGES/messages.po and web.po translated (see "
                   f"{starting.NOTE})", soft_wrap=True, markup=False)
     if done.sample:
-        out.print(f"Try it: cd {ws.root} && newsletter preview {done.sample}", soft_wrap=True,
-                  markup=False)
+        out.print(f"Try it: cd {ws.root} && {done.try_it}", soft_wrap=True, markup=False)
     out.print(f"Next steps: {ws.relative(ws.root / starting.NOTE)}", markup=False)
