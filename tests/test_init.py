@@ -95,7 +95,9 @@ def test_placeholders_stay_visible_and_no_real_mail_goes_out_while_one_is_left(t
     assert 'name = "TODO: name of the association"' in text
     ws = load_workspace(root)
     assert {"organization.name", "sender.from_address", "web.unsubscribe_mailto",
-            "organization.address.street"} <= set(ws.config.placeholders)
+            "organization.address.street", "web.source_url"} <= set(ws.config.placeholders)
+    # the web pages' source link (AGPL) is the association's to name, not a stray default
+    assert ws.config.web.source_url == "https://TODO.example.org/newsletter-source"
     with open(root / "recipients" / "members.csv", "a", encoding="utf-8") as fh:
         fh.write("leser@example.net,Lea Leser,de,,,membership form,2024-01-01\n")
     for transport in ("smtp", "sendgrid"):
