@@ -263,3 +263,14 @@ def test_the_suggested_preview_works_with_a_language_the_package_has_no_strings_
 def test_the_suggested_preview_is_plain_when_every_language_has_strings(tmp_path):
     result = _run(["init", "ws", *OPTIONS], tmp_path)
     assert f"&& newsletter preview {SAMPLE}\n" in result.output
+
+
+def test_the_sample_release_is_dated_in_the_associations_own_city(tmp_path):
+    result = _run(["init", "ws", "--address", 'Am Markt 1, 06108 Halle (Saale): "Mitte"'],
+                  tmp_path)
+    assert result.exit_code == 0, result.output
+    root = tmp_path / "ws"
+    result = _run(["preview", SAMPLE, "--lang", "de"], root)
+    assert result.exit_code == 0, result.output
+    text = (root / "build" / "preview" / SAMPLE / "de.txt").read_text(encoding="utf-8")
+    assert 'Halle (Saale): "Mitte", 15. Januar 2025' in text and "Musterstadt" not in text

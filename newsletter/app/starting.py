@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import string
 import textwrap
 from dataclasses import dataclass
@@ -13,7 +14,13 @@ from newsletter.errors import ConfigError, LanguageError, WorkspaceError
 from newsletter.translation.uicatalogs import package_languages
 from newsletter.translation.uistrings import DOMAIN, WEB_DOMAIN
 from newsletter.workspace.addresses import AddressError, normalize_address
-from newsletter.workspace.config import CONFIG_NAME, LIST_REASONS, Workspace, resolve_inside
+from newsletter.workspace.config import (
+    CONFIG_NAME,
+    LIST_REASONS,
+    Address,
+    Workspace,
+    resolve_inside,
+)
 from newsletter.workspace.defaults import config_template, next_steps, sample_release
 from newsletter.workspace.files import atomic_write
 from newsletter.workspace.languages import language
@@ -160,8 +167,7 @@ def init_workspace(folder: Path | str, options: Options, *, force: bool = False)
         (NOTE, _note(values, sample), False),
     ]
     if sample:
-        plan.append((f"releases/{sample}.md",
-                     sample_release().read_text(encoding="utf-8"), False))
+        plan.append((f"releases/{sample}.md", _sample_release(values["address"]), False))
     targets = [(resolve_inside(root, rel, what="file"), text, data) for rel, text, data in plan]
     if not force:
         existing = [path for path, _, _ in targets if path.exists()]
@@ -188,6 +194,16 @@ def init_workspace(folder: Path | str, options: Options, *, force: bool = False)
         written += [Written(r.path, r.action) for r in extract(ws, (), ui=True)
                     if r.language in missing and r.action != "unchanged"]
     return Started(ws, tuple(written), ws.config.placeholders, sample, missing)
+
+
+def _sample_release(address: Address | None) -> str:
+    """The sample release, its dateline in the association's own city when it was given."""
+    text = sample_release().read_text(encoding="utf-8")
+    if address is None:
+        return text
+    # a JSON string is a YAML string too: any city name stays one value
+    return text.replace("\nlocation: Musterstadt\n",
+                        f"\nlocation: {json.dumps(address.city, ensure_ascii=False)}\n", 1)
 
 
 def _note(values: dict, sample: str) -> str:
