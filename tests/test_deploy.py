@@ -412,7 +412,13 @@ def test_serve_local_prints_addresses_that_answer_and_warns_of_an_unlisted_state
             signed = client.post(found["Sign-up page"], data=form,
                                  headers={"origin": f"http://127.0.0.1:{port}"})
             assert signed.status_code == 200
-        mail = next((root / "outbox" / "confirmations").glob("*.eml"))
+        # the mail is written after the answer (a sign-up takes the same time whether the
+        # address is new or not): wait for it as a reader would
+        deadline = time.monotonic() + 20
+        while not (mails := list((root / "outbox" / "confirmations").glob("*.eml"))):
+            assert time.monotonic() < deadline, "no confirmation mail in outbox/confirmations/"
+            time.sleep(0.05)
+        (mail,) = mails
         text = message_from_bytes(mail.read_bytes(), policy=policy.default)
         links = re.findall(r"https?://\S+", text.get_body(("plain",)).get_content())
         confirm = [u for u in links if "/confirm?t=" in u]
