@@ -274,3 +274,13 @@ def test_the_sample_release_is_dated_in_the_associations_own_city(tmp_path):
     assert result.exit_code == 0, result.output
     text = (root / "build" / "preview" / SAMPLE / "de.txt").read_text(encoding="utf-8")
     assert 'Halle (Saale): "Mitte", 15. Januar 2025' in text and "Musterstadt" not in text
+
+
+def test_every_install_the_readme_shows_takes_the_pinned_versions():
+    # unpinned, pip takes the newest releases the ranges allow (Babel 2.19 once broke the
+    # catalogs): what an association installs is what the tests passed with
+    text = " ".join((REPO / "README.md").read_text(encoding="utf-8").split())
+    installs = re.findall(r"pip install ((?:-\S+ )*(?:\S+ )?)", text)
+    assert len(installs) >= 3, installs  # .venv, an association's own, the server's
+    for options in installs:
+        assert re.match(r"-c \S*constraints\.txt ", options), f"pip install {options}"
