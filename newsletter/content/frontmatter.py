@@ -41,12 +41,19 @@ def split_front_matter(source: str, path: Path) -> tuple[str, str, int]:
     raise ReleaseError("front matter is never closed with '---'", path=path, line=1)
 
 
+MAX_DEPTH = 20  # contacts in a list of mappings are 3 deep; nothing needs more
+
+
 class _Loader(yaml.SafeLoader):
     """SafeLoader that leaves dates and times as text, so that we parse them ourselves
     and report a bad one (2018-02-30) with its line instead of a bare ValueError; and
     that refuses anchors and aliases (``&a``, ``*a``): a few lines of aliases to aliases
     ("billion laughs") expand exponentially wherever the value is walked, and front
-    matter never needs them."""
+    matter never needs them. Nesting deeper than MAX_DEPTH is refused too: the
+    composer recurses once per level, and ``[[[...]]]`` 100,000 deep was a
+    RecursionError's traceback instead of a line saying what is wrong."""
+
+    depth = 0
 
     def compose_node(self, parent: yaml.Node | None, index: object) -> yaml.Node | None:
         event = self.peek_event()
@@ -54,7 +61,15 @@ class _Loader(yaml.SafeLoader):
             raise yaml.composer.ComposerError(
                 None, None, "anchors and aliases (&name, *name) are not allowed in front "
                 "matter", event.start_mark)
-        return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        if self.depth >= MAX_DEPTH:
+            raise yaml.composer.ComposerError(
+                None, None, f"values nested more than {MAX_DEPTH} deep are not allowed in "
+                "front matter", event.start_mark)
+        self.depth += 1
+        try:
+            return super().compose_node(parent, index)  # type: ignore[no-any-return]
+        finally:
+            self.depth -= 1
 
 
 _Loader.yaml_implicit_resolvers = {

@@ -83,5 +83,5 @@ def has_ledger(url: sa.URL) -> bool:
                 return False
             return conn.execute(sa.text(
                 "SELECT 1 FROM meta WHERE name='ledger_id'")).first() is not None
-    except sa_exc.OperationalError:
-        return True  # unreachable: the open that follows says why, with the URL
+    except sa_exc.DBAPIError:  # refused, or an option psycopg does not know (?PASSWORD=)
+        return True  # unusable: the open that follows says why, with the URL

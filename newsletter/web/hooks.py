@@ -10,7 +10,8 @@ another writer of the ledger before answering 503.
     POST /hooks/inbound   a mail, as Inbound     200 handled (suppressed, kept for the
                           Parse posts it         officer, or dropped over the kept-mail
                                                  limits), 400 unreadable, 413 over
-                                                 MAX_MAIL, 503 busy
+                                                 MAX_MAIL, 503 busy (the ledger, or
+                                                 MAX_READING posts being read)
 
 Never a redirect. A 5xx makes SendGrid post again (events for 24 hours, mails for 3
 days), so an answer is 2xx only once everything is committed. The work runs in
@@ -18,12 +19,15 @@ Starlette's thread pool: SQLite and the signature check are blocking calls.
 
 Bodies are never read whole before they are known to be small enough: a declared
 Content-Length over the limit is answered 413 unread, and a chunked body is counted
-as it streams in and answered 413 once it passes the limit.
+as it streams in and answered 413 once it passes the limit. At most MAX_READING
+posts are held at once (each up to its limit in memory): more concurrent posts are
+answered 503 at once, and the provider posts them again.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import asdict
 
 from starlette.concurrency import run_in_threadpool
@@ -42,6 +46,34 @@ MAX_BATCH = 4 * 1024 * 1024  # SendGrid posts at most 768 KB per batch
 # attachment, and a reply quoting the newsletter with its pictures stays below this
 MAX_MAIL = 10 * 1024 * 1024
 RETRY_AFTER = "10"  # seconds, with a 503
+# posts held in memory at once, all hooks together: 64 concurrent 10 MB mails took the
+# server from 94 to 940 MiB, never given back; the providers post a 503 again later
+MAX_READING = 4
+_reading = 0  # posts being read or handled now (one event loop per process)
+
+
+def _busy() -> Response:
+    return PlainTextResponse("busy, try again", status_code=503,
+                             headers={"Retry-After": RETRY_AFTER})
+
+
+def _few_at_a_time(handler: Callable[[Request], Awaitable[Response]]
+                   ) -> Callable[[Request], Awaitable[Response]]:
+    """``handler``, answering 503 unread while MAX_READING posts are held already."""
+
+    async def bounded(request: Request) -> Response:
+        global _reading
+        if _reading >= MAX_READING:
+            log.warning("%s: %d posts are being read; answered 503", request.url.path,
+                        _reading)
+            return _busy()
+        _reading += 1
+        try:
+            return await handler(request)
+        finally:
+            _reading -= 1
+
+    return bounded
 
 
 def _wait(request: Request) -> float:
@@ -93,8 +125,7 @@ def _failure(hook: str, err: NewsletterError) -> Response:
         return PlainTextResponse("signature missing or invalid", status_code=401)
     if isinstance(err, LedgerBusy):
         log.warning("%s: %s; the provider will post again", hook, err)
-        return PlainTextResponse("busy, try again", status_code=503,
-                                 headers={"Retry-After": RETRY_AFTER})
+        return _busy()
     if isinstance(err, HookError):
         log.warning("%s: refused a post: %s", hook, err)
         return PlainTextResponse(str(err), status_code=400)
@@ -143,6 +174,6 @@ async def inbound_mail(request: Request) -> Response:
 
 
 routes = [
-    Route("/hooks/sendgrid", sendgrid_events, methods=["POST"]),
-    Route("/hooks/inbound", inbound_mail, methods=["POST"]),
+    Route("/hooks/sendgrid", _few_at_a_time(sendgrid_events), methods=["POST"]),
+    Route("/hooks/inbound", _few_at_a_time(inbound_mail), methods=["POST"]),
 ]
