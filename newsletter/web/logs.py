@@ -10,19 +10,31 @@ from __future__ import annotations
 
 import copy
 import logging
+import re
 from typing import Any
 
 ACCESS_LOGGER = "uvicorn.access"
 MASK = "***"
+# a field's name as our pages use them (short, small letters); anything else in a name's
+# place (a token a mail client moved there: "?<token>", "?t%3D<token>") is masked too
+_NAME = re.compile(r"[a-z_][a-z0-9_]{0,19}")
+# a path segment that may be a token (a link mangled into ".../unsubscribe/<token>"):
+# 20 or more base64url characters mixing capitals, small letters and digits. Release ids
+# and page names are words with hyphens; one masked by chance only hides a name.
+_TOKENISH = re.compile(r"(?=[A-Za-z0-9_-]*[A-Z])(?=[A-Za-z0-9_-]*[a-z])"
+                       r"(?=[A-Za-z0-9_-]*[0-9])[A-Za-z0-9_-]{20,}")
 
 
 def mask_query(path: str) -> str:
-    """``/unsubscribe?t=abc&x=1`` → ``/unsubscribe?t=***&x=***``."""
+    """``/unsubscribe?t=abc&x=1`` → ``/unsubscribe?t=***&x=***``; token-like path
+    segments and query names that are no field names are masked too."""
     base, mark, query = path.partition("?")
+    base = "/".join(MASK if _TOKENISH.fullmatch(seg) else seg for seg in base.split("/"))
     if not mark:
-        return path
+        return base
     names = [part.partition("=")[0] for part in query.split("&") if part]
-    return base + "?" + "&".join(f"{name}={MASK}" for name in names)
+    return base + "?" + "&".join(f"{name if _NAME.fullmatch(name) else MASK}={MASK}"
+                                 for name in names)
 
 
 class MaskQueries(logging.Filter):
