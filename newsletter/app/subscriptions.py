@@ -9,6 +9,7 @@ network address (as the trusted proxy reported it) and the browser's user agent.
 
 from __future__ import annotations
 
+import datetime as dt
 import time
 from dataclasses import dataclass
 
@@ -22,7 +23,7 @@ from newsletter.delivery.ledger import Ledger, ledger_exists, open_ledger
 from newsletter.delivery.links import links_for
 from newsletter.delivery.transports import Transport
 from newsletter.errors import FormError, RecipientError, TokenError
-from newsletter.render.webpages import WebPages
+from newsletter.render.webpages import MailContent, WebPages
 from newsletter.workspace.config import Workspace
 
 FORM = "web-subscribe"  # the sign-up form's name in the consent record
@@ -222,9 +223,11 @@ def complete(ws: Workspace, accepted: Accepted, *, pages: WebPages, limits: Rate
     with open_ledger(ws.state_dir) as ledger:
         subscribers.expire_pending(ledger)
         if subscribers.suppression_reason(ledger, rid) not in (None, "unsubscribe"):
+            _decoy(ws, keys, pages, rid, checked, now)
             return Signup("ignored")
         if not subscribers.add_pending(ledger, rid, checked.email, checked.name,
                                        checked.language, checked.topics):
+            _decoy(ws, keys, pages, rid, checked, now)
             return Signup("subscribed")
         subscribers.record_consent(
             ledger, rid, "signup", ip=visitor.ip, user_agent=visitor.user_agent, form=FORM,
@@ -264,14 +267,29 @@ def rate_limit_address(email: str) -> str:
     return f"{local}@{domain}"
 
 
+def _confirmation_mail(ws: Workspace, keys: Signer, pages: WebPages, rid: str,
+                       checked: _Checked, now: float | None) -> MailContent:
+    confirm_url = pages.absolute("confirm", t=keys.token("confirm", rid, now or time.time()))
+    cancel_url = links_for(keys, ws.config.web, rid).unsubscribe_url
+    return pages.confirmation_mail(checked.language, confirm_url, cancel_url)
+
+
 def _send_confirmation(ws: Workspace, keys: Signer, pages: WebPages, rid: str,
                        checked: _Checked, transport: Transport | None,
                        now: float | None) -> Sent:
-    confirm_url = pages.absolute("confirm", t=keys.token("confirm", rid, now or time.time()))
-    cancel_url = links_for(keys, ws.config.web, rid).unsubscribe_url
-    mail = pages.confirmation_mail(checked.language, confirm_url, cancel_url)
+    mail = _confirmation_mail(ws, keys, pages, rid, checked, now)
     return confirmations.send(ws, keys, mail, rid, checked.email, checked.name,
                               transport=transport)
+
+
+def _decoy(ws: Workspace, keys: Signer, pages: WebPages, rid: str, checked: _Checked,
+           now: float | None) -> None:
+    """The confirmation mail of a known address, rendered and built but never sent: the
+    background work costs the same processor time for every address, so a request right
+    after a sign-up is no slower for a new address than for a known one."""
+    mail = _confirmation_mail(ws, keys, pages, rid, checked, now)
+    confirmations.build(ws, mail, checked.email, checked.name, "<decoy@invalid>",
+                        dt.datetime.now(dt.UTC))
 
 
 # --- confirmation ---------------------------------------------------------------------

@@ -126,6 +126,31 @@ def test_known_and_unknown_addresses_get_the_same_page(ws_root, monkeypatch):
     assert len(pages) == 1
 
 
+def test_the_work_after_the_answer_is_the_same_for_every_state(ws, monkeypatch):
+    """G's probe: a request right after a sign-up was slower for a new address (its mail
+    was rendered) than for a known one. Now every state renders and builds the mail;
+    only a new or pending address's is handed to the transport."""
+    from newsletter.delivery import confirmations
+    _prepare_states(ws)
+    pages, visitor = open_pages(ws), subscriptions.Visitor("192.0.2.9", "probe")
+    built, sent = [], []
+    real_build, real_send = confirmations.build, confirmations.send
+    monkeypatch.setattr(confirmations, "build",
+                        lambda *a, **k: built.append(a[2]) or real_build(*a, **k))
+    monkeypatch.setattr(confirmations, "send",
+                        lambda *a, **k: sent.append(a[4]) or real_send(*a, **k))
+    outcomes = {}
+    for email in ("fresh@example.org", CONFIRMED, SUPPRESSED, PENDING):
+        form = subscriptions.SignupForm(email, "Nina Koval", "uk", (), True)
+        outcomes[email] = subscriptions.subscribe(ws, form, visitor, pages=pages,
+                                                  limits=LOOSE).outcome
+    # a pending address gets its confirmation mail again; the others nothing
+    assert outcomes["fresh@example.org"] == outcomes[PENDING] == "sent"
+    assert {outcomes[CONFIRMED], outcomes[SUPPRESSED]} <= {"ignored", "subscribed"}
+    assert sorted(built) == sorted(["fresh@example.org", CONFIRMED, SUPPRESSED, PENDING])
+    assert sent == ["fresh@example.org", PENDING]
+
+
 @pytest.mark.parametrize("variants", [
     [f"nina+{n}@example.org" for n in range(6)],
     ["nina.koval@gmail.com", "ninakoval@gmail.com", "n.i.n.a.koval@gmail.com",
