@@ -19,7 +19,7 @@ KEYS = ("host", "port", "security", "username", "folder", "processed_folder", "c
 
 
 class Table(Protocol):
-    """What is needed of the TOML reader (loading._Reader): errors name file and key."""
+    """What is needed of the TOML reader (tomltable.TableReader): errors name file and key."""
 
     file: Path
     data: Mapping[str, Any]

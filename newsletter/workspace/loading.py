@@ -12,7 +12,7 @@ from typing import Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from newsletter.errors import ConfigError, LanguageError, WorkspaceError
+from newsletter.errors import ConfigError, WorkspaceError
 from newsletter.workspace.addresses import AddressError, normalize_address
 from newsletter.workspace.config import (
     CONFIG_NAME,
@@ -37,7 +37,7 @@ from newsletter.workspace.config import (
     resolve_inside,
 )
 from newsletter.workspace.imap_settings import mailbox_settings
-from newsletter.workspace.languages import language
+from newsletter.workspace.tomltable import TableReader, type_name
 
 BUILTIN_LIST = "web"  # confirmed sign-ups of the web app, kept in the ledger
 
@@ -58,75 +58,6 @@ def load_workspace(explicit: Path | str | None = None) -> Workspace:
     return Workspace(root=root, config=load_config(root / CONFIG_NAME))
 
 
-# --- reading and checking the TOML ---------------------------------------------------------
-
-
-class _Reader:
-    """Typed access to a TOML table that names the file and the dotted key in every error."""
-
-    def __init__(self, file: Path, data: Mapping[str, Any], prefix: str = ""):
-        self.file = file
-        self.data = data
-        self.prefix = prefix
-
-    def key(self, name: str) -> str:
-        return f"{self.prefix}{name}"
-
-    def fail(self, name: str, message: str) -> ConfigError:
-        return ConfigError(f"{self.key(name)}: {message}", path=self.file)
-
-    def only(self, *allowed: str) -> None:
-        for name in self.data:
-            if name not in allowed:
-                raise self.fail(name, f"unknown key (allowed: {', '.join(allowed)})")
-
-    def table(self, name: str, *, required: bool = True) -> _Reader:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "missing table")
-            value = {}
-        if not isinstance(value, dict):
-            raise self.fail(name, f"expected a table, got {_type_name(value)}")
-        return _Reader(self.file, value, f"{self.key(name)}.")
-
-    def str(self, name: str, *, required: bool = True, default: str = "") -> str:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "missing")
-            return default
-        if not isinstance(value, str):
-            raise self.fail(name, f"expected a string, got {_type_name(value)}")
-        if required and not value.strip():
-            raise self.fail(name, "must not be empty")
-        if "\r" in value or "\n" in value:
-            raise self.fail(name, "must be a single line")
-        return value.strip()
-
-    def str_list(self, name: str, *, required: bool = True) -> tuple[str, ...]:
-        value = self.data.get(name)
-        if value is None:
-            if required:
-                raise self.fail(name, "missing")
-            return ()
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise self.fail(name, f"expected a list of strings, got {_type_name(value)}")
-        return tuple(v.strip() for v in value)
-
-    def lang(self, name: str, value: str) -> str:
-        try:
-            return language(value).code
-        except LanguageError as err:
-            raise self.fail(name, err.message) from err
-
-
-def _type_name(value: object) -> str:
-    return {dict: "a table", list: "a list", str: "a string", bool: "a boolean"}.get(
-        type(value), type(value).__name__
-    )
-
-
 def load_config(file: Path) -> Config:
     try:
         raw = tomllib.loads(file.read_text(encoding="utf-8"))
@@ -136,7 +67,7 @@ def load_config(file: Path) -> Config:
         raise ConfigError(f"not UTF-8 text ({err.reason})", path=file) from err
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"not valid TOML: {err}", path=file) from err
-    top = _Reader(file, raw)
+    top = TableReader(file, raw)
     top.only("organization", "sender", "languages", "lists", "delivery", "web", "translation")
     root = file.parent.resolve()
     languages = _languages(top.table("languages"))
@@ -168,14 +99,14 @@ def placeholder_keys(data: Mapping[str, Any], prefix: str = "") -> tuple[str, ..
     return tuple(found)
 
 
-def _organization(t: _Reader) -> Organization:
+def _organization(t: TableReader) -> Organization:
     t.only(
         "name", "legal_form", "address", "register_court", "register_number", "board",
         "email", "website", "imprint_url", "privacy_url", "about",
     )
     about = t.data.get("about", "")
     if not isinstance(about, str):
-        raise t.fail("about", f"expected a string, got {_type_name(about)}")
+        raise t.fail("about", f"expected a string, got {type_name(about)}")
     a = t.table("address")
     a.only("extra", "street", "postal_code", "city", "country")
     for url_key in ("website", "imprint_url", "privacy_url"):
@@ -206,7 +137,7 @@ def _organization(t: _Reader) -> Organization:
     )
 
 
-def _email(t: _Reader, name: str) -> str:
+def _email(t: TableReader, name: str) -> str:
     value = t.str(name)
     try:
         return normalize_address(value)
@@ -214,7 +145,7 @@ def _email(t: _Reader, name: str) -> str:
         raise t.fail(name, f"not an email address: {value!r} ({err})") from err
 
 
-def _sender(t: _Reader) -> Sender:
+def _sender(t: TableReader) -> Sender:
     t.only("from_name", "from_address", "reply_to")
     return Sender(
         from_name=t.str("from_name"),
@@ -223,7 +154,7 @@ def _sender(t: _Reader) -> Sender:
     )
 
 
-def _languages(t: _Reader) -> Languages:
+def _languages(t: TableReader) -> Languages:
     t.only("source", "targets", "fallback", "policy")
     source = t.lang("source", t.str("source"))
     targets = tuple(t.lang("targets", code) for code in t.str_list("targets"))
@@ -259,7 +190,7 @@ def _languages(t: _Reader) -> Languages:
     return Languages(source=source, targets=targets, fallback=fallback, policy=policy)
 
 
-def _translation(t: _Reader) -> Translation:
+def _translation(t: TableReader) -> Translation:
     t.only("engine", "libretranslate_url", "timeout", "retries")
     engine = t.str("engine", required=False, default="google")
     if engine not in ENGINE_NAMES:
@@ -276,7 +207,7 @@ def _translation(t: _Reader) -> Translation:
                        timeout=float(timeout), retries=retries)
 
 
-def _lists(t: _Reader, root: Path, languages: tuple[str, ...]
+def _lists(t: TableReader, root: Path, languages: tuple[str, ...]
            ) -> tuple[dict[str, Path], dict[str, ListInfo]]:
     """[lists]: ``name = "file.csv"``, or a table with ``file``, ``reason`` and ``names``."""
     paths: dict[str, Path] = {}
@@ -304,7 +235,7 @@ def _lists(t: _Reader, root: Path, languages: tuple[str, ...]
     return paths, info
 
 
-def _list_info(t: _Reader, languages: tuple[str, ...]) -> ListInfo:
+def _list_info(t: TableReader, languages: tuple[str, ...]) -> ListInfo:
     reason = t.str("reason", required=False, default="subscriber")
     if reason not in LIST_REASONS:
         raise t.fail("reason", f"one of {', '.join(LIST_REASONS)}, got {reason!r}")
@@ -318,14 +249,14 @@ def _list_info(t: _Reader, languages: tuple[str, ...]) -> ListInfo:
     return ListInfo(reason=reason, names={lang: names.str(lang) for lang in names.data})
 
 
-def _https(t: _Reader, name: str) -> str:
+def _https(t: TableReader, name: str) -> str:
     value = t.str(name)
     if not value.startswith("https://") or any(c.isspace() or c in '<>"' for c in value):
         raise t.fail(name, f"must be an https:// URL without spaces or quotes, got {value!r}")
     return value
 
 
-def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
+def _web(t: TableReader, languages: tuple[str, ...]) -> Web:
     t.only("archive_url", "unsubscribe_url", "unsubscribe_mailto", "public_url", "topics",
            "trusted_proxies", "source_url", "consent_after_erasure", "mailbox",
            "admin_idle_minutes", "admin_session_hours")
@@ -355,7 +286,7 @@ def _web(t: _Reader, languages: tuple[str, ...]) -> Web:
                admin_session_hours=_number(t, "admin_session_hours", 12, 0.1, 24 * 7))
 
 
-def _proxies(t: _Reader) -> tuple[str, ...]:
+def _proxies(t: TableReader) -> tuple[str, ...]:
     """The proxies whose X-Forwarded-For is believed: addresses or networks, never all
     (then anyone could write any address into the consent record and get around the
     per-address limits of the sign-up form and the login)."""
@@ -376,7 +307,7 @@ def _proxies(t: _Reader) -> tuple[str, ...]:
     return found
 
 
-def _app_url(t: _Reader, name: str) -> str:
+def _app_url(t: TableReader, name: str) -> str:
     """https, or http only to a loopback host (tests and local trials)."""
     value = t.str(name)
     parts = urlsplit(value)
@@ -390,7 +321,7 @@ def _app_url(t: _Reader, name: str) -> str:
     return value
 
 
-def _topics(t: _Reader, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+def _topics(t: TableReader, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
     """[web.topics] tag = { de = "…", en = "…" }: every language needs its label."""
     out = {}
     for tag in t.data:
@@ -404,14 +335,14 @@ def _topics(t: _Reader, languages: tuple[str, ...]) -> dict[str, dict[str, str]]
     return out
 
 
-def _number(t: _Reader, name: str, default: float, low: float, high: float) -> float:
+def _number(t: TableReader, name: str, default: float, low: float, high: float) -> float:
     value = t.data.get(name, default)
     if isinstance(value, bool) or not isinstance(value, int | float) or not low <= value <= high:
         raise t.fail(name, f"a number from {low:g} to {high:g}")
     return float(value)
 
 
-def _smtp(t: _Reader) -> Smtp:
+def _smtp(t: TableReader) -> Smtp:
     t.only("host", "port", "security", "username", "rate", "timeout", "ca_file", "retry_after")
     security = t.str("security", required=False, default="starttls")
     if security not in ("starttls", "tls", "none"):
@@ -454,7 +385,7 @@ def sendgrid_host_problem(url: str) -> str:
     return ""
 
 
-def _sendgrid(t: _Reader) -> SendGrid:
+def _sendgrid(t: TableReader) -> SendGrid:
     t.only("host", "categories", "asm_group_id", "timeout", "max_wait", "retries")
     host = t.str("host", required=False, default="https://api.sendgrid.com")
     problem = sendgrid_host_problem(host)
@@ -472,7 +403,7 @@ def _sendgrid(t: _Reader) -> SendGrid:
                     retries=int(_number(t, "retries", 4, 0, 20)))
 
 
-def _delivery(t: _Reader, root: Path) -> Delivery:
+def _delivery(t: TableReader, root: Path) -> Delivery:
     t.only("transport", "outbox", "attachment_budget_mb", "timezone", "smtp", "sendgrid")
     zone = t.str("timezone", required=False, default="Europe/Berlin")
     try:
